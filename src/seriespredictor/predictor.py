@@ -1,0 +1,244 @@
+"""``SeriesPredictor``: the book's sequence-to-sequence LSTM, done right.
+
+Windows ``x`` of shape ``[batch, seq_size, input_dim]`` map to targets ``y`` of shape
+``[batch, seq_size]``: one value per step, read from the hidden state at that step through one
+linear layer. Inputs and targets are scaled with statistics of the training data only.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from .errors import NotFittedError, SeriesValidationError
+from .model import LSTMConfig, LSTMNetwork
+from .persistence import load_model, load_state, save_model
+from .scaling import Scaler
+from .training import TrainResult, choose_threads, fit_network, num_threads, seeded
+
+
+def _as_array(name: str, value, ndim: int, shape_hint: str) -> np.ndarray:
+    """Convert nested lists, arrays or tensors to float64, refusing anything malformed."""
+    if isinstance(value, torch.Tensor):
+        value = value.detach().cpu().numpy()
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (ValueError, TypeError) as e:
+        raise SeriesValidationError(
+            f"{name} must be numbers shaped {shape_hint}; could not convert it ({e}). "
+            "Check that every window has the same length and holds only numbers"
+        ) from None
+    if arr.ndim != ndim:
+        raise SeriesValidationError(
+            f"{name} must be {ndim}-D, shaped {shape_hint}; got shape {arr.shape}. "
+            + ("Wrap each value in a list ([[1], [2], ...]) or use x[..., None] for one feature" if ndim == 3 else "")
+        )
+    if arr.size == 0 or arr.shape[0] == 0:
+        raise SeriesValidationError(f"{name} is empty (shape {arr.shape}); pass at least one window")
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        first = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise SeriesValidationError(
+            f"{name} holds {int(bad.sum())} NaN or infinite value(s), the first at index {first} "
+            f"({arr[first]}); remove or fill them before fitting"
+        )
+    return arr
+
+
+class SeriesPredictor:
+    """An LSTM that maps each step of a window to one predicted value.
+
+    Args:
+        input_dim: features per time step.
+        seq_size: time steps per window.
+        hidden_dim: LSTM hidden units.
+        steps: Adam steps (the book uses 1000).
+        lr: Adam learning rate.
+        batch_size: windows per step; None trains on all windows at once, as the book does.
+        scaler: "minmax" (training range; reproduces the book's demo best, see
+            benchmarks/README.md), "standard" (z-score) or "none".
+        grad_clip: global gradient-norm clip; None disables it.
+        seed: makes training repeatable; None draws a fresh seed.
+        threads: torch intra-op threads while training; None chooses from the model size.
+        log_every: record (and with ``verbose`` print) the loss every this many steps.
+        verbose: print ``step loss`` lines as the book does.
+    """
+
+    def __init__(
+        self,
+        input_dim: int,
+        seq_size: int,
+        hidden_dim: int = 10,
+        *,
+        steps: int = 1000,
+        lr: float = 0.01,
+        batch_size: int | None = None,
+        scaler: str = "minmax",
+        grad_clip: float | None = 1.0,
+        seed: int | None = None,
+        threads: int | None = None,
+        log_every: int = 100,
+        verbose: bool = False,
+    ):
+        self.input_dim = input_dim
+        self.seq_size = seq_size
+        self.hidden_dim = hidden_dim
+        self.steps = steps
+        self.lr = lr
+        self.batch_size = batch_size
+        self.scaler = scaler
+        self.grad_clip = grad_clip
+        self.seed = seed
+        self.threads = threads
+        self.log_every = log_every
+        self.verbose = verbose
+
+    # -- scikit-learn style parameters, without the dependency ---------------------------
+    _PARAMS = ("input_dim", "seq_size", "hidden_dim", "steps", "lr", "batch_size", "scaler",
+               "grad_clip", "seed", "threads", "log_every", "verbose")
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {k: getattr(self, k) for k in self._PARAMS}
+
+    def set_params(self, **params) -> "SeriesPredictor":
+        for k, v in params.items():
+            if k not in self._PARAMS:
+                raise ValueError(f"invalid parameter {k!r} for SeriesPredictor; valid parameters are {self._PARAMS}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        return f"SeriesPredictor(input_dim={self.input_dim}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim})"
+
+    # -- validation ------------------------------------------------------------------------
+    def _check_settings(self) -> None:
+        for name in ("input_dim", "seq_size", "hidden_dim", "steps", "log_every"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
+        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
+            raise SeriesValidationError(f"batch_size={self.batch_size!r} must be a positive integer or None (all windows)")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise SeriesValidationError(f"lr={self.lr!r} must be a positive number")
+
+    def _check_x(self, x, name: str = "x") -> np.ndarray:
+        hint = f"[batch, seq_size={self.seq_size}, input_dim={self.input_dim}]"
+        arr = _as_array(name, x, 3, hint)
+        if arr.shape[1] != self.seq_size:
+            raise SeriesValidationError(
+                f"{name} has {arr.shape[1]} time steps per window (shape {arr.shape}) but seq_size={self.seq_size}; "
+                f"pass windows of {self.seq_size} steps or build the predictor with seq_size={arr.shape[1]}"
+            )
+        if arr.shape[2] != self.input_dim:
+            raise SeriesValidationError(
+                f"{name} has {arr.shape[2]} features per step (shape {arr.shape}) but input_dim={self.input_dim}; "
+                f"pass {self.input_dim} feature(s) per step or build the predictor with input_dim={arr.shape[2]}"
+            )
+        return arr
+
+    # -- fitting and predicting ------------------------------------------------------------
+    def fit(self, x, y) -> "SeriesPredictor":
+        """Train on windows ``x`` ``[batch, seq_size, input_dim]`` and targets ``y`` ``[batch, seq_size]``."""
+        self._check_settings()
+        x = self._check_x(x)
+        y = _as_array("y", y, 2, f"[batch, seq_size={self.seq_size}]")
+        if y.shape != x.shape[:2]:
+            raise SeriesValidationError(
+                f"y has shape {y.shape} but x has {x.shape[0]} windows of {x.shape[1]} steps; "
+                f"y must be shaped {x.shape[:2]}: one target per window and step"
+            )
+        self.x_scaler_ = Scaler.fit(x.reshape(-1, self.input_dim), self.scaler, axis=0)
+        self.y_scaler_ = Scaler.fit(y, self.scaler)
+        xs = torch.as_tensor(self.x_scaler_.transform(x), dtype=torch.float32)
+        ys = torch.as_tensor(self.y_scaler_.transform(y), dtype=torch.float32)
+        n = xs.shape[0]
+        batch = n if self.batch_size is None else min(self.batch_size, n)
+        log = (lambda step, loss: print(step, loss)) if self.verbose else None
+        with seeded(self.seed) as gen, num_threads(choose_threads(batch, self.hidden_dim, self.threads)):
+            net = LSTMNetwork(LSTMConfig(self.input_dim, self.hidden_dim, 1))
+
+            def sample(step):
+                if batch == n:
+                    return xs, ys
+                idx = torch.randint(n, (batch,), generator=gen)
+                return xs[idx], ys[idx]
+
+            def loss_fn(net, b):
+                out, _ = net(b[0])  # [batch, seq_size, 1]
+                return torch.mean((out.squeeze(-1) - b[1]) ** 2)
+
+            result: TrainResult = fit_network(
+                net, sample, loss_fn, steps=self.steps, lr=self.lr, grad_clip=self.grad_clip,
+                log_every=self.log_every, log=log,
+            )
+        self.net_ = net
+        self.history_ = result.losses
+        return self
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise NotFittedError(
+                "This SeriesPredictor instance is not fitted yet. Call 'fit' (or 'train') with "
+                "training windows before using this method, or load a saved model with SeriesPredictor.load"
+            )
+
+    def predict(self, x) -> np.ndarray:
+        """Predicted targets, ``[batch, seq_size]``, in the units of the training ``y``."""
+        self._check_fitted()
+        x = self._check_x(x)
+        xs = torch.as_tensor(self.x_scaler_.transform(x), dtype=torch.float32)
+        with torch.inference_mode():
+            out, _ = self.net_(xs)  # [batch, seq_size, 1]
+        return self.y_scaler_.inverse(out.squeeze(-1).double().numpy())
+
+    # -- the book's API ------------------------------------------------------------------
+    def train(self, train_x, train_y, path="model.ckpt") -> "SeriesPredictor":
+        """Fit, printing the loss every ``log_every`` steps, then save to ``path`` (the book's ``train``)."""
+        verbose, self.verbose = self.verbose, True
+        try:
+            self.fit(train_x, train_y)
+        finally:
+            self.verbose = verbose
+        self.save(path, overwrite=True)
+        print(f"Model saved to {path}")
+        return self
+
+    def test(self, test_x, path="model.ckpt") -> np.ndarray:
+        """Restore the model saved by ``train`` and predict (the book's ``test``)."""
+        restored = type(self).load(path)
+        self.__dict__.update(restored.__dict__)
+        return self.predict(test_x)
+
+    # -- model files ---------------------------------------------------------------------
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Save to a model directory (safetensors weights + JSON settings)."""
+        self._check_fitted()
+        config = {
+            "params": self.get_params(),
+            "network": self.net_.config.to_dict(),
+            "x_scaler": self.x_scaler_.to_dict(),
+            "y_scaler": self.y_scaler_.to_dict(),
+            "history": self.history_,
+        }
+        return save_model(path, "SeriesPredictor", self.net_.state_dict(), config, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path) -> "SeriesPredictor":
+        """Load a model saved with :meth:`save`; never runs code from the file."""
+        tensors, config = load_model(path, "SeriesPredictor")
+        try:
+            self = cls(**config["params"])
+            net = LSTMNetwork(LSTMConfig(**config["network"]))
+            self.x_scaler_ = Scaler.from_dict(config["x_scaler"])
+            self.y_scaler_ = Scaler.from_dict(config["y_scaler"])
+            self.history_ = [tuple(p) for p in config.get("history", [])]
+        except (KeyError, TypeError, ValueError) as e:
+            from .errors import ModelFileError
+
+            raise ModelFileError(f"{str(path)!r} has settings this version cannot read ({e!r}); save the model again") from None
+        load_state(net, tensors, path)
+        net.eval()
+        self.net_ = net
+        return self

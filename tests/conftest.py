@@ -1,0 +1,30 @@
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data"
+
+# Tests train tiny models; one thread keeps them fast and repeatable on small CI machines.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+BOOK_X = [[[1], [2], [5], [6]], [[5], [7], [7], [8]], [[3], [4], [5], [7]]]
+BOOK_Y = [[1, 3, 7, 11], [5, 12, 14, 15], [3, 7, 9, 12]]
+BOOK_TEST_X = [[[1], [2], [3], [4]], [[4], [5], [6], [7]]]
+BOOK_EXPECTED = [[1, 3, 5, 7], [4, 9, 11, 13]]
+
+
+@pytest.fixture
+def shared_data() -> Path:
+    if not SHARED_DATA.is_dir():
+        pytest.skip(f"benchmark data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+def run_python(*args, cwd=None, timeout=120):
+    """Run a Python subprocess with this interpreter, returning the CompletedProcess."""
+    import subprocess
+
+    return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)

@@ -1,0 +1,133 @@
+import json
+import os
+import signal
+
+import numpy as np
+import pytest
+import torch
+
+from conftest import BOOK_TEST_X, BOOK_X, BOOK_Y, run_python
+from seriespredictor import ModelFileError, SeriesPredictor
+from seriespredictor.persistence import CONFIG, FORMAT_VERSION, WEIGHTS, load_model, save_model
+
+
+@pytest.fixture
+def model_dir(tmp_path):
+    path = tmp_path / "model"
+    SeriesPredictor(1, 4, 4, steps=5, seed=0).fit(BOOK_X, BOOK_Y).save(path)
+    return path
+
+
+def test_files_are_safetensors_and_json(model_dir):
+    assert sorted(os.listdir(model_dir)) == [CONFIG, WEIGHTS]
+    config = json.loads((model_dir / CONFIG).read_text())
+    assert config["format_version"] == FORMAT_VERSION
+    assert config["kind"] == "SeriesPredictor"
+    assert {"library_version", "torch_version", "x_scaler", "y_scaler", "params"} <= set(config)
+    assert (model_dir / WEIGHTS).read_bytes()[8:9] == b"{"  # safetensors: length, then a JSON header
+
+
+def test_existing_model_is_not_overwritten_unless_asked(model_dir):
+    p = SeriesPredictor(1, 4, 4, steps=5, seed=1).fit(BOOK_X, BOOK_Y)
+    with pytest.raises(FileExistsError, match="already exists; pass overwrite=True"):
+        p.save(model_dir)
+    p.save(model_dir, overwrite=True)
+    assert np.array_equal(SeriesPredictor.load(model_dir).predict(BOOK_TEST_X), p.predict(BOOK_TEST_X))
+    assert [f for f in os.listdir(model_dir.parent) if f.startswith(".")] == []  # no temporaries left
+
+
+def test_refuses_to_replace_a_directory_that_is_not_a_model(tmp_path):
+    (tmp_path / "docs").mkdir()
+    with pytest.raises(FileExistsError, match="is not a seriespredictor model"):
+        save_model(tmp_path / "docs", "SeriesPredictor", {}, {}, overwrite=True)
+
+
+def test_truncated_weights(model_dir):
+    w = model_dir / WEIGHTS
+    w.write_bytes(w.read_bytes()[:50])
+    with pytest.raises(ModelFileError, match="does not match its config.json"):
+        SeriesPredictor.load(model_dir)
+
+
+def test_truncated_config(model_dir):
+    c = model_dir / CONFIG
+    c.write_text(c.read_text()[:40])
+    with pytest.raises(ModelFileError, match="is damaged \\(not valid JSON"):
+        SeriesPredictor.load(model_dir)
+
+
+def test_missing_weights(model_dir):
+    (model_dir / WEIGHTS).unlink()
+    with pytest.raises(ModelFileError, match="is incomplete: weights.safetensors is missing"):
+        SeriesPredictor.load(model_dir)
+
+
+def test_foreign_directory_and_pickle_file(tmp_path):
+    (tmp_path / "foreign").mkdir()
+    torch.save({"a": torch.zeros(1)}, tmp_path / "foreign" / "model.pt")
+    with pytest.raises(ModelFileError, match="is not a seriespredictor model: it has no config.json"):
+        SeriesPredictor.load(tmp_path / "foreign")
+    (tmp_path / "foreign" / CONFIG).write_text('{"hello": 1}')
+    with pytest.raises(ModelFileError, match="has no integer 'format_version'"):
+        SeriesPredictor.load(tmp_path / "foreign")
+
+
+def test_weights_replaced_by_a_pickle_are_refused_without_unpickling(model_dir):
+    torch.save({"a": torch.zeros(1)}, model_dir / WEIGHTS)
+    config = json.loads((model_dir / CONFIG).read_text())
+    import hashlib
+
+    config["weights_sha256"] = hashlib.sha256((model_dir / WEIGHTS).read_bytes()).hexdigest()
+    (model_dir / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="is damaged"):
+        SeriesPredictor.load(model_dir)
+
+
+def test_newer_format_asks_to_upgrade(model_dir):
+    config = json.loads((model_dir / CONFIG).read_text())
+    config["format_version"] = FORMAT_VERSION + 1
+    (model_dir / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match=f"model format {FORMAT_VERSION + 1} .* upgrade seriespredictor"):
+        SeriesPredictor.load(model_dir)
+
+
+def test_weights_that_do_not_fit_the_settings_name_the_parameter(model_dir):
+    config = json.loads((model_dir / CONFIG).read_text())
+    config["network"]["hidden_dim"] = 5
+    (model_dir / CONFIG).write_text(json.dumps(config))
+    with pytest.raises(ModelFileError, match="weight 'lstm.weight_ih_l0' has shape \\(16, 1\\), the saved settings need \\(20, 1\\)"):
+        SeriesPredictor.load(model_dir)
+
+
+def test_other_library_version_warns(model_dir):
+    config = json.loads((model_dir / CONFIG).read_text())
+    config["library_version"] = "0.0.1"
+    (model_dir / CONFIG).write_text(json.dumps(config))
+    with pytest.warns(UserWarning, match="saved by seriespredictor 0.0.1"):
+        SeriesPredictor.load(model_dir)
+
+
+def test_a_save_killed_midway_leaves_the_old_model_loadable(model_dir):
+    # The child replaces the model but is killed right after writing the weights of the new one.
+    code = f"""
+import os, signal, sys
+import safetensors.torch as st
+from seriespredictor import SeriesPredictor
+real = st.save_file
+def save_then_die(*a, **k):
+    real(*a, **k)
+    os.kill(os.getpid(), signal.SIGKILL)
+import seriespredictor.persistence as p
+p.save_file = save_then_die
+SeriesPredictor(1, 4, 4, steps=5, seed=3).fit({BOOK_X!r}, {BOOK_Y!r}).save(sys.argv[1], overwrite=True)
+"""
+    before = SeriesPredictor.load(model_dir).predict(BOOK_TEST_X)
+    r = run_python("-c", code, str(model_dir))
+    assert r.returncode == -signal.SIGKILL
+    assert np.array_equal(SeriesPredictor.load(model_dir).predict(BOOK_TEST_X), before)
+
+
+def test_load_model_returns_cpu_tensors(model_dir):
+    tensors, config = load_model(model_dir, "SeriesPredictor")
+    assert all(t.device.type == "cpu" for t in tensors.values())
+    assert config["network"]["hidden_dim"] == 4

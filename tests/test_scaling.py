@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from seriespredictor.scaling import Scaler
+
+finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
+
+
+@pytest.mark.parametrize("method", ["standard", "minmax", "none"])
+@given(x=arrays(np.float64, st.integers(1, 50), elements=finite))
+@settings(max_examples=50, deadline=None)
+def test_inverse_undoes_transform(method, x):
+    s = Scaler.fit(x, method)
+    np.testing.assert_allclose(s.inverse(s.transform(x)), x, rtol=1e-9, atol=1e-6)
+    assert np.all(np.isfinite(s.transform(x)))
+
+
+def test_constant_series_scales_to_zeros_not_nan():
+    s = Scaler.fit(np.full(10, 5.0), "standard")
+    assert s.scale[0] == 1.0
+    assert np.array_equal(s.transform(np.full(3, 5.0)), np.zeros(3))
+
+
+def test_huge_but_close_values_keep_their_spread():
+    x = 1e12 + np.arange(5.0)
+    z = Scaler.fit(x, "standard").transform(x)
+    assert np.std(z) == pytest.approx(1.0)
+
+
+def test_statistics_per_feature_and_round_trip_through_dict():
+    x = np.array([[1.0, 10.0], [3.0, 30.0]])
+    s = Scaler.fit(x, "minmax", axis=0)
+    assert s.shift.tolist() == [1.0, 10.0] and s.scale.tolist() == [2.0, 20.0]
+    t = Scaler.from_dict(s.to_dict())
+    assert np.array_equal(t.transform(x), s.transform(x))
+
+
+def test_unknown_method():
+    with pytest.raises(ValueError, match="scaler='robust' is not one of"):
+        Scaler.fit([1.0], "robust")
