@@ -1,0 +1,184 @@
+"""The ``seriespredictor`` command: a thin layer over ``Forecaster`` and the baselines."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .baselines import Naive, SeasonalNaive
+from .data import Panel, to_panel
+from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError
+from .forecaster import HEADS, Forecaster
+from .metrics import mae, mase, rmse, smape
+
+EXAMPLES = """examples:
+  seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
+  seriespredictor forecast sales.csv --h 8 --out results
+  seriespredictor forecast panel.parquet --h 24 --id-col store --time-col date --target-col sales
+  seriespredictor fit sales.csv --h 8 --out model
+  seriespredictor predict model --h 8 --out forecast.csv
+"""
+
+
+def _data_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("reading the data")
+    g.add_argument("--id-col", default="unique_id", help="series id column of a long table (default: unique_id)")
+    g.add_argument("--time-col", default="ds", help="time column (default: ds; a two-column file needs none)")
+    g.add_argument("--target-col", default="y", help="value column (default: y)")
+    g.add_argument("--freq", default=None, help="frequency alias such as h, D, MS or an integer step, when it cannot be inferred")
+    g.add_argument("--fill-missing", choices=["ffill", "interpolate", "zero"], help="fill gaps and NaN values instead of refusing them")
+
+
+def _model_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the model")
+    g.add_argument("--h", type=int, default=None, help="forecast horizon (default: 12 on the embedded data)")
+    g.add_argument("--seq-size", type=int, help="input window length (default: twice the season or the horizon)")
+    g.add_argument("--hidden-dim", type=int, default=64, help="LSTM hidden units (default: 64)")
+    g.add_argument("--num-layers", type=int, default=1, help="stacked LSTM layers (default: 1)")
+    g.add_argument("--head", choices=HEADS, default="direct", help="direct multi-output or recursive forecasting")
+    g.add_argument("--steps", type=int, default=1000, help="training steps (default: 1000)")
+    g.add_argument("--batch-size", type=int, default=32, help="windows per step (default: 32)")
+    g.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 0.001)")
+    g.add_argument("--season", type=int, help="seasonal period (default: from the frequency)")
+    g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    g.add_argument("--threads", type=int, help="torch threads for training (default: chosen from the model size)")
+    g.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="seriespredictor",
+        description="Forecast time series with an LSTM: CSV, Parquet or the embedded airline series in, forecasts out.",
+        epilog=EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("forecast", help="compare against naive baselines on a holdout, then forecast the future",
+                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", nargs="?", help="CSV or Parquet file (default: the embedded airline passengers series)")
+    p.add_argument("--out", default="out", help="folder for forecast.csv, metrics.csv and forecast.png (default: out)")
+    _model_args(p)
+    _data_args(p)
+    p = sub.add_parser("fit", help="train on a file and save the model", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", help="CSV or Parquet file")
+    p.add_argument("--out", required=True, help="model folder to write")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    _model_args(p)
+    _data_args(p)
+    p = sub.add_parser("predict", help="forecast with a saved model", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="model folder written by 'fit'")
+    p.add_argument("--h", type=int, help="horizon (default: the one the model was trained for)")
+    p.add_argument("--out", help="CSV file to write (default: standard output)")
+    return parser
+
+
+def _freq(value):
+    return int(value) if value is not None and value.lstrip("-").isdigit() else value
+
+
+def _forecaster(args, h: int) -> Forecaster:
+    return Forecaster(
+        h=h, seq_size=args.seq_size, hidden_dim=args.hidden_dim, num_layers=args.num_layers, head=args.head,
+        steps=args.steps, batch_size=args.batch_size, lr=args.lr, season=args.season, seed=args.seed,
+        threads=args.threads, device=args.device, progress=True,
+        freq=_freq(args.freq), fill_missing=args.fill_missing,
+        id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
+    )
+
+
+def _holdout_table(panel: Panel, h: int, args) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Fit every model on all but the last ``h`` points, score them on those points."""
+    train = panel.head(panel.lengths - h)
+    models = [_forecaster(args, h), Naive(), SeasonalNaive(args.season)]
+    frames, rows = [], []
+    for model in models:
+        fc = model.fit(train).predict(h)
+        frames.append(fc.set_index(["unique_id", "ds"]))
+    holdout = pd.concat(frames, axis=1).reset_index()
+    season = models[0].season_
+    actual = np.stack([panel.series(i)[-h:] for i in range(len(panel.ids))])
+    holdout.insert(2, "y", actual.ravel())
+    for model in models:
+        pred = holdout[model.alias].to_numpy().reshape(len(panel.ids), h)
+        scores = [
+            (mae(a, f), rmse(a, f), smape(a, f), mase(a, f, train.series(i), season))
+            for i, (a, f) in enumerate(zip(actual, pred))
+        ]
+        rows.append([model.alias, *np.nanmean(np.array(scores, dtype=float), axis=0)])
+    table = pd.DataFrame(rows, columns=["model", "MAE", "RMSE", "sMAPE", "MASE"]).set_index("model")
+    return table, holdout
+
+
+def _cmd_forecast(args) -> int:
+    if args.data is None:
+        from .datasets import load_airline_passengers
+
+        data, h = load_airline_passengers(), args.h or 12
+        source = "embedded airline passengers (monthly, 1949-1960)"
+    else:
+        if args.h is None:
+            raise SeriesValidationError("--h is required with a data file: how many steps ahead to forecast")
+        data, h, source = args.data, args.h, args.data
+    panel = to_panel(data, id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
+                     freq=_freq(args.freq), fill_missing=args.fill_missing)
+    print(f"data: {source}: {len(panel.ids)} series, {int(panel.lengths.sum())} points, frequency {panel.freq}")
+    print(f"holdout: the last {h} points of each series")
+    table, holdout = _holdout_table(panel, h, args)
+    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    if table.loc["LSTM", "MASE"] >= table.loc["Naive", "MASE"]:
+        print("warning: the LSTM does not beat the naive forecast (last value) on the holdout; "
+              "for series like stock prices that is expected - trust the naive forecast here.")
+    model = _forecaster(args, h).fit(panel)
+    forecast = model.predict()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    forecast.to_csv(out / "forecast.csv", index=False)
+    table.to_csv(out / "metrics.csv")
+    holdout.to_csv(out / "holdout.csv", index=False)
+    from .plotting import plot_forecast
+
+    fig = plot_forecast(panel.to_frame(), forecast, holdout=holdout)
+    fig.savefig(out / "forecast.png", dpi=110)
+    first, last = (str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize() else str(t)
+                   for t in (forecast["ds"].iloc[0], forecast["ds"].iloc[-1]))
+    print(f"forecast: {h} steps per series ({first} .. {last}) written to {out / 'forecast.csv'}, plot {out / 'forecast.png'}")
+    return 0
+
+
+def _cmd_fit(args) -> int:
+    if args.h is None:
+        raise SeriesValidationError("--h is required: how many steps ahead the model forecasts")
+    model = _forecaster(args, args.h).fit(args.data)
+    model.save(args.out, overwrite=args.overwrite)
+    print(f"model saved to {args.out} ({len(model.ids_)} series, h={args.h})")
+    return 0
+
+
+def _cmd_predict(args) -> int:
+    forecast = Forecaster.load(args.model).predict(args.h)
+    if args.out:
+        forecast.to_csv(args.out, index=False)
+        print(f"forecast written to {args.out}")
+    else:
+        forecast.to_csv(sys.stdout, index=False)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = {"forecast": _cmd_forecast, "fit": _cmd_fit, "predict": _cmd_predict}[args.command]
+    try:
+        return command(args)
+    except (SeriesValidationError, ModelFileError, NotFittedError, FileExistsError, TrainingDivergedError) as e:
+        print(f"seriespredictor: error: {e}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

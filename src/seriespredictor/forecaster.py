@@ -1,0 +1,352 @@
+"""``Forecaster``: one LSTM trained across every series of a panel, forecasting ``h`` steps.
+
+The pipeline, in order:
+
+1. ``data.to_panel`` validates the input into one contiguous array of all series.
+2. Each series is log-transformed when all its training values are positive (``log="auto"``)
+   and standardised with its own training statistics (the last ``val_size`` points excluded).
+3. Training windows of ``seq_size + h`` points are drawn by index arithmetic over that array;
+   each window is centred on the mean of its input part, so one network serves series of any
+   level.
+4. The network reads the input part and forecasts either recursively (one step ahead, the
+   hidden state carried forward) or directly (all ``h`` steps from the last hidden state).
+5. The last ``val_size`` points of each series score the forecast every ``eval_every`` steps;
+   the best weights are kept (early stopping).
+6. Forecasts are de-centred, de-standardised and exponentiated back to the data's units.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import torch
+
+from .data import future_times, season_length, to_panel
+from .errors import ModelFileError, NotFittedError, SeriesValidationError
+from .model import LSTMConfig, LSTMNetwork
+from .persistence import load_model, load_state, save_model
+from .training import choose_threads, fit_network, num_threads, seeded
+
+HEADS = ("recursive", "direct")
+
+
+class Forecaster:
+    """A global LSTM forecaster for one or many series.
+
+    Args:
+        h: forecast horizon (steps).
+        seq_size: input window length; None uses ``max(2 * season, 2 * h)`` where it fits.
+        hidden_dim: LSTM hidden units.
+        num_layers: stacked LSTM layers.
+        head: "direct" (all ``h`` steps from the last hidden state) or "recursive" (one step
+            ahead, feeding each forecast back and carrying the LSTM state).
+        steps: training steps (Adam), at most; validation may restore an earlier best.
+        batch_size: windows per step.
+        lr: Adam learning rate.
+        log: "auto" (log-transform series whose training values are all positive), True or False.
+        val_size: points held out at the end of each series for early stopping; "auto" uses
+            ``h`` when every series is long enough, else 0 (no validation).
+        eval_every: steps between validation scores.
+        patience: validation scores without improvement before stopping; None never stops early.
+        grad_clip: global gradient-norm clip; None disables it.
+        season: seasonal period; None infers it from the frequency (12 for monthly...).
+        freq, fill_missing, id_col, time_col, target_col: how to read the data (see ``to_panel``).
+        seed: makes training repeatable; None draws a fresh seed.
+        threads: torch intra-op threads while training; None chooses from the model size.
+        device: "cpu" or "cuda".
+        alias: the name of the forecast column.
+        progress: show a progress bar on a terminal.
+    """
+
+    def __init__(
+        self,
+        h: int,
+        seq_size: int | None = None,
+        hidden_dim: int = 64,
+        num_layers: int = 1,
+        *,
+        head: str = "direct",
+        steps: int = 1000,
+        batch_size: int = 32,
+        lr: float = 1e-3,
+        log="auto",
+        val_size="auto",
+        eval_every: int = 25,
+        patience: int | None = None,
+        grad_clip: float | None = 1.0,
+        season: int | None = None,
+        freq=None,
+        fill_missing: str | None = None,
+        id_col: str = "unique_id",
+        time_col: str = "ds",
+        target_col: str = "y",
+        seed: int | None = None,
+        threads: int | None = None,
+        device: str = "cpu",
+        alias: str = "LSTM",
+        progress: bool = False,
+    ):
+        self.h = h
+        self.seq_size = seq_size
+        self.hidden_dim = hidden_dim
+        self.num_layers = num_layers
+        self.head = head
+        self.steps = steps
+        self.batch_size = batch_size
+        self.lr = lr
+        self.log = log
+        self.val_size = val_size
+        self.eval_every = eval_every
+        self.patience = patience
+        self.grad_clip = grad_clip
+        self.season = season
+        self.freq = freq
+        self.fill_missing = fill_missing
+        self.id_col = id_col
+        self.time_col = time_col
+        self.target_col = target_col
+        self.seed = seed
+        self.threads = threads
+        self.device = device
+        self.alias = alias
+        self.progress = progress
+
+    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "steps", "batch_size", "lr", "log",
+               "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "fill_missing", "id_col",
+               "time_col", "target_col", "seed", "threads", "device", "alias", "progress")
+
+    def get_params(self, deep: bool = True) -> dict:
+        return {k: getattr(self, k) for k in self._PARAMS}
+
+    def set_params(self, **params) -> "Forecaster":
+        for k, v in params.items():
+            if k not in self._PARAMS:
+                raise ValueError(f"invalid parameter {k!r} for Forecaster; valid parameters are {self._PARAMS}")
+            setattr(self, k, v)
+        return self
+
+    def __repr__(self) -> str:
+        return f"Forecaster(h={self.h}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim}, head={self.head!r})"
+
+    # -- settings ----------------------------------------------------------------------------
+    def _check_settings(self) -> None:
+        for name in ("h", "hidden_dim", "num_layers", "steps", "batch_size", "eval_every"):
+            v = getattr(self, name)
+            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+                raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
+        for name in ("seq_size", "season", "patience"):
+            v = getattr(self, name)
+            if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1):
+                raise SeriesValidationError(f"{name}={v!r} must be a positive integer or None")
+        if self.head not in HEADS:
+            raise SeriesValidationError(f"head={self.head!r} is not one of {HEADS}")
+        if self.log not in ("auto", True, False):
+            raise SeriesValidationError(f"log={self.log!r} must be 'auto', True or False")
+        if not (self.val_size == "auto" or (isinstance(self.val_size, int) and self.val_size >= 0)):
+            raise SeriesValidationError(f"val_size={self.val_size!r} must be 'auto' or a non-negative integer")
+        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
+            raise SeriesValidationError(f"lr={self.lr!r} must be a positive number")
+
+    def _read(self, data):
+        return to_panel(data, id_col=self.id_col, time_col=self.time_col, target_col=self.target_col,
+                        freq=self.freq, fill_missing=self.fill_missing)
+
+    # -- the transform of step 2 ---------------------------------------------------------------
+    def _transform(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Rows of raw values ``[S, T]`` of series ``rows`` to model space."""
+        log = self.log_[rows][:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            v = np.where(log, np.log(np.where(log, values, 1.0)), values)
+        return (v - self.shift_[rows][:, None]) / self.scale_[rows][:, None]
+
+    def _inverse(self, z: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        v = z * self.scale_[rows][:, None] + self.shift_[rows][:, None]
+        with np.errstate(over="ignore"):
+            return np.where(self.log_[rows][:, None], np.exp(np.minimum(v, 700.0)), v)
+
+    # -- the forecast of step 4 ----------------------------------------------------------------
+    def _forecast_z(self, net: LSTMNetwork, z: torch.Tensor, h: int) -> torch.Tensor:
+        """Forecast ``h`` steps from windows ``z`` ``[S, seq_size]`` in model space."""
+        if self.head == "recursive":
+            level = z.mean(1, keepdim=True)  # [S, 1]
+            out, state = net((z - level).unsqueeze(-1))  # [S, L, 1]
+            step = out[:, -1]  # [S, 1]
+            preds = [step]
+            for _ in range(h - 1):
+                out, state = net(step.unsqueeze(-1), state)  # carry the state: one step per call
+                step = out[:, -1]
+                preds.append(step)
+            return torch.cat(preds, 1) + level  # [S, h]
+        preds, window = [], z
+        for _ in range(-(-h // self.h)):  # blocks of self.h for horizons past the trained one
+            level = window.mean(1, keepdim=True)
+            block = net((window - level).unsqueeze(-1), last_only=True)[0] + level  # [S, self.h]
+            preds.append(block)
+            window = torch.cat([window, block], 1)[:, -window.shape[1] :]
+        return torch.cat(preds, 1)[:, :h]
+
+    # -- fitting -------------------------------------------------------------------------------
+    def fit(self, data) -> "Forecaster":
+        """Train on ``data`` (any form ``to_panel`` accepts). Returns self."""
+        self._check_settings()
+        panel = self._read(data)
+        h = self.h
+        season = self.season or season_length(panel.freq)
+        shortest = int(panel.lengths.min())
+        L = self.seq_size or max(2 * season, 2 * h)
+        if self.seq_size is None and L + 2 * h > shortest:
+            L = max(min(L, shortest - 2 * h), min(h, shortest - h - 1), 1)
+        val = self.val_size if self.val_size != "auto" else (h if L + 2 * h <= shortest else 0)
+        need = L + h + val
+        short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < need]
+        if short:
+            raise SeriesValidationError(
+                f"{len(short)} series are shorter than seq_size + h{' + val_size' if val else ''} = "
+                f"{L} + {h}{f' + {val}' if val else ''} = {need} points, e.g. {short[:3]}; "
+                "use a smaller seq_size or h, set val_size=0, or drop those series"
+            )
+        train_len = panel.lengths - val
+        train = panel.head(train_len)
+        # Step 2: per-series statistics of the training part only.
+        positive = np.array([bool(np.all(train.series(i) > 0)) for i in range(len(panel.ids))])
+        if self.log is True and not positive.all():
+            bad = panel.ids[int(np.argmin(positive))]
+            raise SeriesValidationError(f"log=True needs positive values, but series {bad!r} has values <= 0; use log='auto' or False")
+        log = positive if self.log == "auto" else np.full(len(panel.ids), bool(self.log))
+        shift, scale = np.empty(len(panel.ids)), np.empty(len(panel.ids))
+        for i in range(len(panel.ids)):
+            v = np.log(train.series(i)) if log[i] else train.series(i)
+            shift[i], scale[i] = v.mean(), v.std()
+            if scale[i] <= 1e-12 * max(1.0, abs(shift[i])):
+                scale[i] = 1.0
+        self.log_, self.shift_, self.scale_, self.season_, self.seq_size_, self.val_size_ = log, shift, scale, season, L, val
+        z_all = np.concatenate([self._transform(panel.series(i)[None, :], np.array([i]))[0] for i in range(len(panel.ids))])
+        device = torch.device(self.device)
+        store = torch.as_tensor(z_all, dtype=torch.float32, device=device)  # all series, one array
+        offsets = torch.as_tensor(panel.offsets[:-1], device=device)
+        counts = torch.as_tensor(train_len - (L + h) + 1, device=device)  # windows per series
+        cum = torch.cumsum(counts, 0)
+        total = int(cum[-1])
+        span = torch.arange(L + h, device=device)
+        batch = self.batch_size
+
+        with seeded(self.seed) as gen, num_threads(choose_threads(batch, self.hidden_dim, self.threads)):
+            net = LSTMNetwork(LSTMConfig(1, self.hidden_dim, h if self.head == "direct" else 1, self.num_layers)).to(device)
+
+            def sample(step):
+                k = torch.randint(total, (batch,), generator=gen).to(device)
+                series = torch.searchsorted(cum, k, right=True)
+                start = offsets[series] + k - (cum[series] - counts[series])
+                w = store[start[:, None] + span]  # [B, L + h]
+                return w - w[:, :L].mean(1, keepdim=True)  # centred on the input part
+
+            def loss_fn(net, w):
+                if self.head == "direct":
+                    out = net(w[:, :L].unsqueeze(-1), last_only=True)[0]  # [B, h]
+                    return torch.mean((out - w[:, L:]) ** 2)
+                out = net(w[:, :-1].unsqueeze(-1))[0].squeeze(-1)  # [B, L + h - 1], one step ahead
+                return torch.mean((out - w[:, 1:]) ** 2)
+
+            validate = None
+            if val:
+                ends = torch.as_tensor(panel.offsets[:-1] + train_len, device=device)
+                val_in = store[ends[:, None] - L + torch.arange(L, device=device)]  # [S, L]
+                val_out = store[ends[:, None] + torch.arange(val, device=device)]  # [S, val]
+
+                def validate(net):
+                    return torch.mean((self._forecast_z(net, val_in, val) - val_out) ** 2).item()
+
+            result = fit_network(
+                net, sample, loss_fn, steps=self.steps, lr=self.lr, grad_clip=self.grad_clip,
+                validate=validate, eval_every=self.eval_every, patience=self.patience, progress=self.progress,
+            )
+        self.net_ = net
+        self.history_ = result
+        self.ids_ = list(panel.ids)
+        self.freq_ = panel.freq
+        self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
+        self.tail_ = np.stack([panel.series(i)[-L:] for i in range(len(panel.ids))])  # [S, L] raw
+        return self
+
+    # -- predicting ----------------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "net_"):
+            raise NotFittedError(
+                "This Forecaster instance is not fitted yet. Call 'fit' with data before 'predict', "
+                "or load a saved model with Forecaster.load"
+            )
+
+    def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int) -> np.ndarray:
+        """Forecasts ``[S, h]`` from raw windows ``tail`` ``[S, seq_size]`` of series ``rows``."""
+        device = next(self.net_.parameters()).device
+        z = torch.as_tensor(self._transform(tail, rows), dtype=torch.float32, device=device)
+        with torch.inference_mode():
+            out = self._forecast_z(self.net_, z, h).double().cpu().numpy()
+        return self._inverse(out, rows)
+
+    def predict(self, h: int | None = None) -> pd.DataFrame:
+        """Forecast ``h`` steps (default: the ``h`` trained for) after the end of each series.
+
+        Returns:
+            A long frame ``unique_id, ds, <alias>``; ``ds`` continues each series at its frequency.
+        """
+        self._check_fitted()
+        h = self.h if h is None else h
+        if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
+            raise SeriesValidationError(f"h={h!r} must be a positive integer")
+        rows = np.arange(len(self.ids_))
+        values = self.forecast_array(self.tail_, rows, h)
+        return pd.DataFrame({
+            self.id_col: np.repeat(np.asarray(self.ids_, dtype=object), h),
+            self.time_col: np.concatenate([np.asarray(future_times(t, self.freq_, h)) for t in self.last_times_]),
+            self.alias: values.ravel(),
+        })
+
+    # -- model files ---------------------------------------------------------------------------
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Save to a model directory (safetensors weights + JSON settings)."""
+        self._check_fitted()
+        tensors = {f"net.{k}": v for k, v in self.net_.state_dict().items()}
+        tensors["tail"] = torch.as_tensor(self.tail_, dtype=torch.float64)
+        freq = self.freq_ if isinstance(self.freq_, str) else int(self.freq_)
+        config = {
+            "params": self.get_params(),
+            "network": self.net_.config.to_dict(),
+            "fitted": {
+                "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
+                "log": self.log_.tolist(), "shift": self.shift_.tolist(), "scale": self.scale_.tolist(),
+            },
+            "schema": {
+                "freq": freq,
+                "ids": [int(i) if isinstance(i, (int, np.integer)) else str(i) for i in self.ids_],
+                "last_times": [t.isoformat() if isinstance(t, pd.Timestamp) else int(t) for t in self.last_times_],
+                "tz": str(getattr(self.last_times_[0], "tz", None) or ""),
+            },
+        }
+        return save_model(path, "Forecaster", tensors, config, overwrite=overwrite)
+
+    @classmethod
+    def load(cls, path) -> "Forecaster":
+        """Load a model saved with :meth:`save`; never runs code from the file."""
+        tensors, config = load_model(path, "Forecaster")
+        try:
+            params = dict(config["params"], device="cpu")
+            self = cls(**params)
+            fitted, schema = config["fitted"], config["schema"]
+            net = LSTMNetwork(LSTMConfig(**config["network"]))
+            self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
+            self.log_ = np.asarray(fitted["log"], dtype=bool)
+            self.shift_ = np.asarray(fitted["shift"], dtype=np.float64)
+            self.scale_ = np.asarray(fitted["scale"], dtype=np.float64)
+            self.freq_ = schema["freq"]
+            self.ids_ = schema["ids"]
+            self.last_times_ = [t if isinstance(t, int) else pd.Timestamp(t) for t in schema["last_times"]]
+            self.tail_ = tensors.pop("tail").numpy()
+        except (KeyError, TypeError, ValueError) as e:
+            raise ModelFileError(f"{str(path)!r} has settings this version cannot read ({e!r}); save the model again") from None
+        load_state(net, {k.removeprefix("net."): v for k, v in tensors.items()}, path)
+        net.eval()
+        self.net_ = net
+        return self

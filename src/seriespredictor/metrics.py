@@ -1,0 +1,98 @@
+"""Forecast accuracy, with the M4 competition's definitions.
+
+Each function scores one series (1-D arrays) and the ``*_panel`` helpers average over series
+as M4 does (per-series scores, then the mean). Percentage and scaled metrics never divide by
+zero silently: MAPE skips zero actuals with a warning, MASE returns NaN with a warning when the
+in-sample seasonal differences are all zero.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+
+
+def _pair(y, y_hat) -> tuple[np.ndarray, np.ndarray]:
+    y, y_hat = np.asarray(y, dtype=np.float64), np.asarray(y_hat, dtype=np.float64)
+    if y.shape != y_hat.shape:
+        raise ValueError(f"y has shape {y.shape} but y_hat has {y_hat.shape}; they must match")
+    return y, y_hat
+
+
+def mae(y, y_hat) -> float:
+    """Mean absolute error: ``mean(|y - y_hat|)``."""
+    y, y_hat = _pair(y, y_hat)
+    return float(np.mean(np.abs(y - y_hat)))
+
+
+def rmse(y, y_hat) -> float:
+    """Root mean squared error: ``sqrt(mean((y - y_hat)^2))``."""
+    y, y_hat = _pair(y, y_hat)
+    return float(np.sqrt(np.mean((y - y_hat) ** 2)))
+
+
+def mape(y, y_hat) -> float:
+    """Mean absolute percentage error, in percent: ``100 * mean(|y - y_hat| / |y|)`` over ``y != 0``."""
+    y, y_hat = _pair(y, y_hat)
+    keep = y != 0
+    if not keep.all():
+        warnings.warn(f"MAPE skipped {int((~keep).sum())} zero actual value(s)", RuntimeWarning, stacklevel=2)
+    if not keep.any():
+        return float("nan")
+    return float(100 * np.mean(np.abs(y[keep] - y_hat[keep]) / np.abs(y[keep])))
+
+
+def smape(y, y_hat) -> float:
+    """Symmetric MAPE as in M4, in percent: ``mean(200 * |y - y_hat| / (|y| + |y_hat|))``.
+
+    A point where both are zero counts as 0 (a perfect forecast).
+    """
+    y, y_hat = _pair(y, y_hat)
+    denom = np.abs(y) + np.abs(y_hat)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        terms = np.where(denom == 0, 0.0, 200 * np.abs(y - y_hat) / denom)
+    return float(np.mean(terms))
+
+
+def mase(y, y_hat, insample, season: int = 1) -> float:
+    """Mean absolute scaled error as in M4.
+
+    ``mean(|y - y_hat|) / mean(|insample[t] - insample[t - season]|)``: the error relative to
+    the in-sample seasonal naive forecast. NaN (with a warning) when that scale is zero.
+    """
+    y, y_hat = _pair(y, y_hat)
+    insample = np.asarray(insample, dtype=np.float64)
+    if len(insample) <= season:
+        warnings.warn(f"MASE needs more than season={season} in-sample points; got {len(insample)}", RuntimeWarning, stacklevel=2)
+        return float("nan")
+    scale = np.mean(np.abs(insample[season:] - insample[:-season]))
+    if scale == 0:
+        warnings.warn("MASE is undefined: the in-sample seasonal differences are all zero", RuntimeWarning, stacklevel=2)
+        return float("nan")
+    return float(np.mean(np.abs(y - y_hat)) / scale)
+
+
+def owa(smape_model: float, mase_model: float, smape_naive2: float, mase_naive2: float) -> float:
+    """Overall weighted average (M4): ``(sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2``."""
+    return 0.5 * (smape_model / smape_naive2 + mase_model / mase_naive2)
+
+
+def msis(y, lo, hi, insample, season: int = 1, alpha: float = 0.05) -> float:
+    """Mean scaled interval score (M4) for a ``1 - alpha`` interval ``[lo, hi]``."""
+    y, lo = _pair(y, lo)
+    hi = np.asarray(hi, dtype=np.float64)
+    insample = np.asarray(insample, dtype=np.float64)
+    scale = np.mean(np.abs(insample[season:] - insample[:-season]))
+    penalty = (hi - lo) + (2 / alpha) * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
+    return float(np.mean(penalty) / scale) if scale > 0 else float("nan")
+
+
+def score_panel(actuals, forecasts, insamples, season: int = 1) -> dict[str, float]:
+    """M4-style averages over series of sMAPE, MASE, MAE and RMSE (lists of 1-D arrays)."""
+    rows = [
+        (smape(y, f), mase(y, f, x, season), mae(y, f), rmse(y, f))
+        for y, f, x in zip(actuals, forecasts, insamples)
+    ]
+    s, m, a, r = (np.nanmean(c) for c in zip(*rows))
+    return {"smape": float(s), "mase": float(m), "mae": float(a), "rmse": float(r)}

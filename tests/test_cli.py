@@ -1,0 +1,92 @@
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seriespredictor.cli import main
+
+FAST = ["--steps", "40", "--hidden-dim", "8"]
+
+
+def write_panel(path, n=80, ids=("a", "b")):
+    t = np.arange(n)
+    pd.concat([
+        pd.DataFrame({"unique_id": sid, "ds": pd.date_range("2024-01-01", periods=n, freq="D"), "y": 20 + k + np.sin(2 * np.pi * t / 7)})
+        for k, sid in enumerate(ids)
+    ]).to_csv(path, index=False)
+    return path
+
+
+def test_forecast_with_no_arguments_runs_on_embedded_data_as_a_real_command(tmp_path):
+    r = subprocess.run([sys.executable, "-m", "seriespredictor", "forecast", "--out", str(tmp_path / "out"), "--steps", "60"],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "embedded airline passengers" in r.stdout
+    for model in ("LSTM", "Naive", "SeasonalNaive"):
+        assert any(line.startswith(model + " ") for line in r.stdout.splitlines())
+    fc = pd.read_csv(tmp_path / "out" / "forecast.csv")
+    assert fc["ds"].tolist() == [f"1961-{m:02d}-01" for m in range(1, 13)]
+    assert (tmp_path / "out" / "forecast.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert "Traceback" not in r.stderr
+
+
+def test_forecast_a_file_writes_the_table_and_files(tmp_path, capsys):
+    data = write_panel(tmp_path / "d.csv")
+    assert main(["forecast", str(data), "--h", "7", "--out", str(tmp_path / "o"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "holdout: the last 7 points" in out
+    metrics = pd.read_csv(tmp_path / "o" / "metrics.csv", index_col=0)
+    assert list(metrics.columns) == ["MAE", "RMSE", "sMAPE", "MASE"]
+    assert list(metrics.index) == ["LSTM", "Naive", "SeasonalNaive"]
+    assert len(pd.read_csv(tmp_path / "o" / "forecast.csv")) == 14
+
+
+def test_warns_when_the_lstm_does_not_beat_naive(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    walk = pd.DataFrame({"Date": pd.date_range("2020-01-01", periods=120, freq="B"), "Close": 100 + rng.normal(0, 1, 120).cumsum()})
+    walk.to_csv(tmp_path / "stock.csv", index=False)
+    assert main(["forecast", str(tmp_path / "stock.csv"), "--h", "5", "--out", str(tmp_path / "o"), "--steps", "5", "--hidden-dim", "4"]) == 0
+    table = pd.read_csv(tmp_path / "o" / "metrics.csv", index_col=0)
+    out = capsys.readouterr().out
+    assert ("does not beat the naive forecast" in out) == (table.loc["LSTM", "MASE"] >= table.loc["Naive", "MASE"])
+
+
+def test_fit_then_predict(tmp_path, capsys):
+    data = write_panel(tmp_path / "d.csv")
+    assert main(["fit", str(data), "--h", "5", "--out", str(tmp_path / "m"), *FAST]) == 0
+    assert main(["predict", str(tmp_path / "m"), "--out", str(tmp_path / "f.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "f.csv")) == 10
+    capsys.readouterr()
+    assert main(["predict", str(tmp_path / "m"), "--h", "3"]) == 0
+    stdout = capsys.readouterr().out.splitlines()
+    assert stdout[0] == "unique_id,ds,LSTM" and len(stdout) == 7
+    assert main(["fit", str(data), "--h", "5", "--out", str(tmp_path / "m"), *FAST]) == 2
+    assert "already exists; pass overwrite=True (CLI: --overwrite)" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("args,message", [
+    (["forecast", "missing.csv", "--h", "3"], "does not exist"),
+    (["forecast", "{empty}", "--h", "3"], "is empty"),
+    (["forecast", "{data}"], "--h is required"),
+    (["forecast", "{data}", "--h", "70"], "shorter than seq_size"),
+    (["fit", "{data}", "--h", "3", "--out", "{tmp}/m", "--target-col", "sales"], r"missing \['sales'\]"),
+    (["predict", "{tmp}/nomodel"], "no model at"),
+])
+def test_bad_input_exits_2_with_one_line(tmp_path, capsys, args, message):
+    data = write_panel(tmp_path / "d.csv")
+    (tmp_path / "empty.csv").write_text("")
+    args = [a.format(data=data, empty=tmp_path / "empty.csv", tmp=tmp_path) for a in args]
+    assert main([*args, *(FAST if args[0] != "predict" else [])]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seriespredictor: error: ") and len(err.splitlines()) == 1
+    assert re.search(message, err), err
+
+
+def test_help_has_examples(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["forecast", "--help"])
+    assert e.value.code == 0
+    assert "seriespredictor forecast sales.csv --h 8" in capsys.readouterr().out

@@ -1,0 +1,135 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from seriespredictor import SeriesValidationError
+from seriespredictor.data import future_times, season_length, to_panel
+
+
+def long_frame():
+    return pd.DataFrame({
+        "unique_id": ["b"] * 4 + ["a"] * 3,
+        "ds": list(pd.date_range("2024-01-01", periods=4, freq="D")) + list(pd.date_range("2024-03-01", periods=3, freq="D")),
+        "y": [1.0, 2, 3, 4, 10, 20, 30],
+    })
+
+
+def test_long_frame_becomes_one_contiguous_store():
+    p = to_panel(long_frame())
+    assert p.ids == ["a", "b"]
+    assert p.values.dtype == np.float64 and p.values.flags["C_CONTIGUOUS"]
+    assert p.offsets.tolist() == [0, 3, 7]
+    assert p.series(0).tolist() == [10, 20, 30] and p.series(1).tolist() == [1, 2, 3, 4]
+    assert p.freq == "D"
+    assert p.last_time(1) == pd.Timestamp("2024-01-04")
+
+
+def test_unsorted_rows_are_sorted():
+    df = long_frame().sample(frac=1.0, random_state=0)
+    assert to_panel(df).series(1).tolist() == [1, 2, 3, 4]
+
+
+def test_custom_column_names():
+    df = long_frame().rename(columns={"unique_id": "store", "ds": "date", "y": "sales"})
+    assert to_panel(df, id_col="store", time_col="date", target_col="sales").ids == ["a", "b"]
+
+
+def test_two_column_file_with_any_header(tmp_path):
+    f = tmp_path / "air.csv"
+    f.write_text("Date,Passengers\n1949-01,112\n1949-02,118\n1949-03,132\n1949-04,129\n")
+    p = to_panel(f)
+    assert p.ids == ["Passengers"] and p.freq == "MS" and p.series(0).tolist() == [112, 118, 132, 129]
+    assert list(future_times(p.last_time(0), p.freq, 2)) == [pd.Timestamp("1949-05-01"), pd.Timestamp("1949-06-01")]
+
+
+def test_parquet_file(tmp_path):
+    long_frame().to_parquet(tmp_path / "d.parquet")
+    assert to_panel(tmp_path / "d.parquet").lengths.tolist() == [3, 4]
+
+
+def test_series_array_and_one_column_frame():
+    s = pd.Series([1.0, 2, 3], index=pd.date_range("2020", periods=3, freq="h"), name="load")
+    assert to_panel(s).ids == ["load"] and to_panel(s).freq == "h"
+    assert to_panel(s.to_frame()).ids == ["load"]
+    p = to_panel(np.arange(5.0))
+    assert p.freq == 1 and list(future_times(p.last_time(0), p.freq, 2)) == [5, 6]
+    assert to_panel(pd.Series([1.0, 2, 3])).freq == 1
+
+
+def test_timezone_aware_times_are_kept():
+    s = pd.Series([1.0, 2, 3, 4], index=pd.date_range("2024-03-30", periods=4, freq="D", tz="Europe/Berlin"))
+    p = to_panel(s)
+    assert str(p.last_time(0).tz) == "Europe/Berlin"
+
+
+def test_fill_missing_options():
+    df = long_frame().drop(index=1)  # series b loses 2024-01-02
+    with pytest.raises(SeriesValidationError, match="series 'b' is missing 1 timestamp"):
+        to_panel(df, freq="D")
+    assert to_panel(df, freq="D", fill_missing="interpolate").series(1).tolist() == [1, 2, 3, 4]
+    assert to_panel(df, freq="D", fill_missing="ffill").series(1).tolist() == [1, 1, 3, 4]
+    assert to_panel(df, freq="D", fill_missing="zero").series(1).tolist() == [1, 0, 3, 4]
+
+
+@pytest.mark.parametrize("season,freq", [(24, "h"), (12, "MS"), (7, "D"), (4, "QS"), (48, "30min"), (1, 1), (52, "W-SUN")])
+def test_season_length(season, freq):
+    assert season_length(freq) == season
+
+
+def _with(df, **changes):
+    df = df.copy()
+    for col, (row, value) in changes.items():
+        df[col] = df[col].astype(object)
+        df.loc[row, col] = value
+    return df
+
+
+BAD = [
+    (lambda: long_frame().drop(columns="y"), r"missing \['y'\]"),
+    (lambda: _with(long_frame(), y=(2, "abc")), r"non-numeric value\(s\), the first 'abc' at row 2 \(series 'b'\)"),
+    (lambda: _with(long_frame(), y=(2, np.nan)), r"series 'b' has 1 NaN or infinite value\(s\) in 'y', the first at 2024-01-03"),
+    (lambda: _with(long_frame(), y=(5, np.inf)), r"series 'a' has 1 NaN or infinite"),
+    (lambda: _with(long_frame(), ds=(1, pd.Timestamp("2024-01-01"))), r"series 'b' has 2 rows with duplicate timestamps"),
+    (lambda: long_frame().iloc[[0, 1, 3]], r"series 'b'.*irregular or have gaps \(observed steps \['1 days', '2 days'\]\)"),
+    (lambda: pd.DataFrame({"unique_id": "a", "ds": ["2024-01-01", "2024-01-02", "2024-01-04", "2024-01-07"], "y": 1.0}), "irregular or have gaps .* pass freq="),
+    (lambda: pd.DataFrame({"unique_id": "a", "ds": ["2024-01-01", "2024-13-45", "2024-01-03"], "y": 1.0}), "could not parse the time column 'ds'"),
+    (lambda: pd.DataFrame({"unique_id": "a", "ds": ["2024-01-01T00:00+01:00", "2024-01-01T01:00+02:00", "2024-01-01T02:00"], "y": 1.0}), "time zone|naive and aware"),
+    (lambda: pd.DataFrame({"unique_id": [], "ds": [], "y": []}), "the data is empty"),
+    (lambda: pd.DataFrame({"unique_id": "a", "ds": [True, False], "y": 1.0}), "holds booleans"),
+    (lambda: np.zeros((3, 2)), "must be 1-D"),
+    (lambda: {"a": 1}, "cannot read data of type dict"),
+]
+
+
+@pytest.mark.parametrize("make,message", BAD)
+def test_bad_data_is_refused_by_name(make, message):
+    with pytest.raises(SeriesValidationError, match=message):
+        to_panel(make())
+
+
+def test_bad_freq_and_fill_options():
+    with pytest.raises(SeriesValidationError, match="freq='fortnight' is not a pandas frequency"):
+        to_panel(long_frame(), freq="fortnight")
+    with pytest.raises(SeriesValidationError, match="fill_missing='mean' is not one of"):
+        to_panel(long_frame(), fill_missing="mean")
+
+
+@pytest.mark.parametrize("content,message", [
+    (b"", "is empty; it needs a header"),
+    (b"ds,y\n", "has no data rows"),
+    (b"ds,y\n2024-01-01,1\n2024-01-02,2,3\n", "could not read .*Expected 2 fields"),
+    (b'ds,y\n"2024-01-01,1\n', "could not read"),
+])
+def test_malformed_files(tmp_path, content, message):
+    f = tmp_path / "bad.csv"
+    f.write_bytes(content)
+    with pytest.raises(SeriesValidationError, match=message):
+        to_panel(f)
+
+
+def test_broken_parquet_and_missing_file(tmp_path):
+    (tmp_path / "x.parquet").write_bytes(b"not parquet at all")
+    with pytest.raises(SeriesValidationError, match="could not read .*x.parquet"):
+        to_panel(tmp_path / "x.parquet")
+    with pytest.raises(SeriesValidationError, match="does not exist"):
+        to_panel(tmp_path / "nope.csv")
