@@ -41,7 +41,7 @@ def main() -> None:
         fit_s = time.perf_counter() - t0
         fc = model.predict()["LSTM"].to_numpy()
         row = {"seed": seed, "mase": mase(test, fc, insample, 12), "smape": smape(test, fc), "mae": mae(test, fc),
-               "fit_s": round(fit_s, 2), "best_step": model.history_.best_step}
+               "fit_s": round(fit_s, 2), "best_step": [r.best_step for r in model.history_]}
         rows.append(row)
         print(json.dumps(row))
     snaive = SeasonalNaive(12).fit(train).predict(args.holdout)["SeasonalNaive"].to_numpy()

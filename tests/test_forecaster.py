@@ -53,10 +53,10 @@ def test_recursive_forecast_carries_the_state(recursive):
     rows = np.arange(2)
     z = torch.as_tensor(recursive._transform(recursive.tail_, rows), dtype=torch.float32)
     with torch.no_grad():
-        fc = recursive._forecast_z(recursive.net_, z, 6)
+        fc = recursive._forecast_z(recursive.nets_[0], z, 6)
         level = z.mean(1, keepdim=True)
         seq = torch.cat([z, fc[:, :-1]], 1) - level
-        one_pass = recursive.net_(seq.unsqueeze(-1))[0].squeeze(-1)[:, -6:] + level
+        one_pass = recursive.nets_[0](seq.unsqueeze(-1))[0].squeeze(-1)[:, -6:] + level
     torch.testing.assert_close(fc, one_pass, atol=1e-5, rtol=1e-5)
 
 
@@ -84,8 +84,8 @@ def test_scaling_uses_the_training_part_only():
 
 def test_validation_keeps_the_best_weights(direct):
     assert direct.val_size_ == 6
-    steps, losses = zip(*direct.history_.val_losses)
-    assert direct.history_.best_step == steps[int(np.argmin(losses))]
+    steps, losses = zip(*direct.history_[0].val_losses)
+    assert direct.history_[0].best_step == steps[int(np.argmin(losses))]
 
 
 def test_same_seed_same_forecast_different_seed_differs():
@@ -153,3 +153,51 @@ def test_airline_default_beats_seasonal_naive():
     train, test = s.iloc[:-12], s.to_numpy()[-12:]
     fc = Forecaster(h=12, seed=0).fit(train).predict()["LSTM"].to_numpy()
     assert mase(test, fc, train.to_numpy(), 12) < 1.0  # seasonal naive scores 1.571; benchmarks/ holds the real figure
+
+
+def test_patches_and_seasonal_base_learn_a_daily_pattern():
+    data = panel(24 * 12)
+    model = Forecaster(h=24, seq_size=72, patch_size=24, seasonal_base=True, hidden_dim=16, steps=200, seed=0).fit(data)
+    assert model.nets_[0].config.input_dim == 24
+    full = panel(24 * 13).groupby("unique_id")["y"].apply(lambda s: s.to_numpy())
+    fc = model.predict()
+    for sid in ("a", "b"):
+        truth = full[sid][-24:]
+        err = np.abs(fc[fc.unique_id == sid]["LSTM"].to_numpy() - truth).mean()
+        assert err < 0.5 * np.abs(full[sid][-25] - truth).mean()  # far better than naive
+
+
+def test_seasonal_base_alone_starts_from_seasonal_naive():
+    # With the head's weights at zero the forecast is exactly the last season, repeated.
+    data = panel(24 * 6)
+    model = Forecaster(h=30, seq_size=48, patch_size=24, seasonal_base=True, hidden_dim=4, steps=1, seed=0, val_size=0).fit(data)
+    torch.nn.init.zeros_(model.nets_[0].head.weight)
+    torch.nn.init.zeros_(model.nets_[0].head.bias)
+    fc = model.predict()
+    last = data[data.unique_id == "a"]["y"].to_numpy()[-24:]
+    np.testing.assert_allclose(fc[fc.unique_id == "a"]["LSTM"].to_numpy(), np.r_[last, last[:6]], rtol=1e-5)
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(h=6, seq_size=30, patch_size=24), "seq_size=30 must be a multiple of patch_size=24; use seq_size=24"),
+    (dict(h=6, seq_size=24, patch_size=24, head="recursive"), "work with head='direct' only"),
+    (dict(h=6, seq_size=12, seasonal_base=True), r"seasonal_base needs seq_size >= season \(24\)"),
+    (dict(h=6, dropout=1.5), r"dropout=1.5 must be in \[0, 1\)"),
+])
+def test_bad_patch_settings(kwargs, message):
+    with pytest.raises(SeriesValidationError, match=message):
+        Forecaster(steps=1, **kwargs).fit(panel())
+
+
+def test_ensemble_averages_its_members_and_round_trips(tmp_path):
+    kw = dict(h=4, seq_size=12, hidden_dim=8, steps=20)
+    ens = Forecaster(seed=5, ensemble=2, **kw).fit(panel(60))
+    members = [Forecaster(seed=s, **kw).fit(panel(60)) for s in (5, 6)]
+    rows = np.arange(2)
+    z = torch.as_tensor(ens._transform(ens.tail_, rows), dtype=torch.float32)
+    with torch.no_grad():
+        mean_z = torch.stack([ens._forecast_z(m.nets_[0], z, 4) for m in members]).mean(0)
+    np.testing.assert_allclose(ens.predict()["LSTM"], ens._inverse(mean_z.double().numpy(), rows).ravel(), rtol=1e-6)
+    assert len(ens.history_) == 2
+    ens.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), ens.predict())

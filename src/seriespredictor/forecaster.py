@@ -30,6 +30,7 @@ from .persistence import load_model, load_state, save_model
 from .training import choose_threads, fit_network, num_threads, seeded
 
 HEADS = ("recursive", "direct")
+LOSSES = ("mse", "mae")
 
 
 class Forecaster:
@@ -42,9 +43,18 @@ class Forecaster:
         num_layers: stacked LSTM layers.
         head: "direct" (all ``h`` steps from the last hidden state) or "recursive" (one step
             ahead, feeding each forecast back and carrying the LSTM state).
+        patch_size: points fed to the LSTM per step (direct head); 24 on hourly data reads one
+            day per step, a shorter recurrence that trains several times faster.
+        seasonal_base: direct head only: forecast the departure from the input's last season
+            repeated, instead of from its mean.
+        dropout: dropout between stacked LSTM layers.
+        loss: "mse" (squared error, forecasts the mean) or "mae" (absolute error, forecasts the
+            median; closer to sMAPE and MASE), in model space, for training and validation.
+        ensemble: networks trained with seeds ``seed, seed + 1, ...``; forecasts are their mean.
         steps: training steps (Adam), at most; validation may restore an earlier best.
         batch_size: windows per step.
         lr: Adam learning rate.
+        lr_schedule: "constant" or "cosine" (decay to lr / 10 over ``steps``).
         log: "auto" (log-transform series whose training values are all positive), True or False.
         val_size: points held out at the end of each series for early stopping; "auto" uses
             ``h`` when every series is long enough, else 0 (no validation).
@@ -68,9 +78,15 @@ class Forecaster:
         num_layers: int = 1,
         *,
         head: str = "direct",
+        patch_size: int = 1,
+        seasonal_base: bool = False,
+        dropout: float = 0.0,
+        loss: str = "mse",
+        ensemble: int = 1,
         steps: int = 1000,
         batch_size: int = 32,
         lr: float = 1e-3,
+        lr_schedule: str = "constant",
         log="auto",
         val_size="auto",
         eval_every: int = 25,
@@ -93,9 +109,15 @@ class Forecaster:
         self.hidden_dim = hidden_dim
         self.num_layers = num_layers
         self.head = head
+        self.patch_size = patch_size
+        self.seasonal_base = seasonal_base
+        self.dropout = dropout
+        self.loss = loss
+        self.ensemble = ensemble
         self.steps = steps
         self.batch_size = batch_size
         self.lr = lr
+        self.lr_schedule = lr_schedule
         self.log = log
         self.val_size = val_size
         self.eval_every = eval_every
@@ -113,7 +135,7 @@ class Forecaster:
         self.alias = alias
         self.progress = progress
 
-    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "steps", "batch_size", "lr", "log",
+    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "steps", "batch_size", "lr", "lr_schedule", "log",
                "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "fill_missing", "id_col",
                "time_col", "target_col", "seed", "threads", "device", "alias", "progress")
 
@@ -132,7 +154,7 @@ class Forecaster:
 
     # -- settings ----------------------------------------------------------------------------
     def _check_settings(self) -> None:
-        for name in ("h", "hidden_dim", "num_layers", "steps", "batch_size", "eval_every"):
+        for name in ("h", "hidden_dim", "num_layers", "ensemble", "steps", "batch_size", "eval_every"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
@@ -142,6 +164,16 @@ class Forecaster:
                 raise SeriesValidationError(f"{name}={v!r} must be a positive integer or None")
         if self.head not in HEADS:
             raise SeriesValidationError(f"head={self.head!r} is not one of {HEADS}")
+        if self.lr_schedule not in ("constant", "cosine"):
+            raise SeriesValidationError(f"lr_schedule={self.lr_schedule!r} is not 'constant' or 'cosine'")
+        if self.loss not in LOSSES:
+            raise SeriesValidationError(f"loss={self.loss!r} is not one of {LOSSES}")
+        if not isinstance(self.patch_size, (int, np.integer)) or self.patch_size < 1:
+            raise SeriesValidationError(f"patch_size={self.patch_size!r} must be a positive integer")
+        if self.head == "recursive" and (self.patch_size != 1 or self.seasonal_base):
+            raise SeriesValidationError("patch_size and seasonal_base work with head='direct' only; set head='direct'")
+        if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
+            raise SeriesValidationError(f"dropout={self.dropout!r} must be in [0, 1)")
         if self.log not in ("auto", True, False):
             raise SeriesValidationError(f"log={self.log!r} must be 'auto', True or False")
         if not (self.val_size == "auto" or (isinstance(self.val_size, int) and self.val_size >= 0)):
@@ -167,6 +199,22 @@ class Forecaster:
             return np.where(self.log_[rows][:, None], np.exp(np.minimum(v, 700.0)), v)
 
     # -- the forecast of step 4 ----------------------------------------------------------------
+    def _direct_block(self, net: LSTMNetwork, window: torch.Tensor) -> torch.Tensor:
+        """The direct head's ``h`` steps from windows ``[B, seq_size]`` in model space.
+
+        The window is centred on its mean and fed ``patch_size`` points per LSTM step; with
+        ``seasonal_base`` the network forecasts the departure from the window's last season
+        repeated (seasonal naive), else from the window's mean.
+        """
+        level = window.mean(1, keepdim=True)  # [B, 1]
+        x = window - level
+        B, L = x.shape
+        out = net(x.reshape(B, L // self.patch_size, self.patch_size), last_only=True)[0]  # [B, h]
+        if self.seasonal_base:
+            m = self.season_
+            out = out + x[:, L - m :].repeat(1, -(-self.h // m))[:, : self.h]
+        return out + level
+
     def _forecast_z(self, net: LSTMNetwork, z: torch.Tensor, h: int) -> torch.Tensor:
         """Forecast ``h`` steps from windows ``z`` ``[S, seq_size]`` in model space."""
         if self.head == "recursive":
@@ -181,8 +229,7 @@ class Forecaster:
             return torch.cat(preds, 1) + level  # [S, h]
         preds, window = [], z
         for _ in range(-(-h // self.h)):  # blocks of self.h for horizons past the trained one
-            level = window.mean(1, keepdim=True)
-            block = net((window - level).unsqueeze(-1), last_only=True)[0] + level  # [S, self.h]
+            block = self._direct_block(net, window)  # [S, self.h]
             preds.append(block)
             window = torch.cat([window, block], 1)[:, -window.shape[1] :]
         return torch.cat(preds, 1)[:, :h]
@@ -198,6 +245,13 @@ class Forecaster:
         L = self.seq_size or max(2 * season, 2 * h)
         if self.seq_size is None and L + 2 * h > shortest:
             L = max(min(L, shortest - 2 * h), min(h, shortest - h - 1), 1)
+        p = self.patch_size
+        if self.seq_size is None:
+            L = max(p, L // p * p)
+        if L % p:
+            raise SeriesValidationError(f"seq_size={L} must be a multiple of patch_size={p}; use seq_size={max(p, L // p * p)}")
+        if self.seasonal_base and L < season:
+            raise SeriesValidationError(f"seasonal_base needs seq_size >= season ({season}); got seq_size={L}")
         val = self.val_size if self.val_size != "auto" else (h if L + 2 * h <= shortest else 0)
         need = L + h + val
         short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < need]
@@ -230,40 +284,44 @@ class Forecaster:
         cum = torch.cumsum(counts, 0)
         total = int(cum[-1])
         span = torch.arange(L + h, device=device)
-        batch = self.batch_size
+        error = torch.abs if self.loss == "mae" else torch.square
 
-        with seeded(self.seed) as gen, num_threads(choose_threads(batch, self.hidden_dim, self.threads)):
-            net = LSTMNetwork(LSTMConfig(1, self.hidden_dim, h if self.head == "direct" else 1, self.num_layers)).to(device)
+        def sample_windows(gen: torch.Generator) -> torch.Tensor:
+            k = torch.randint(total, (self.batch_size,), generator=gen).to(device)
+            series = torch.searchsorted(cum, k, right=True)
+            start = offsets[series] + k - (cum[series] - counts[series])
+            return store[start[:, None] + span]  # [B, L + h], gathered by index arithmetic
 
-            def sample(step):
-                k = torch.randint(total, (batch,), generator=gen).to(device)
-                series = torch.searchsorted(cum, k, right=True)
-                start = offsets[series] + k - (cum[series] - counts[series])
-                w = store[start[:, None] + span]  # [B, L + h]
-                return w - w[:, :L].mean(1, keepdim=True)  # centred on the input part
+        def loss_fn(net, w):
+            if self.head == "direct":
+                return torch.mean(error(self._direct_block(net, w[:, :L]) - w[:, L:]))
+            u = w - w[:, :L].mean(1, keepdim=True)  # centred on the input part
+            out = net(u[:, :-1].unsqueeze(-1))[0].squeeze(-1)  # [B, L + h - 1], one step ahead
+            return torch.mean(error(out - u[:, 1:]))
 
-            def loss_fn(net, w):
-                if self.head == "direct":
-                    out = net(w[:, :L].unsqueeze(-1), last_only=True)[0]  # [B, h]
-                    return torch.mean((out - w[:, L:]) ** 2)
-                out = net(w[:, :-1].unsqueeze(-1))[0].squeeze(-1)  # [B, L + h - 1], one step ahead
-                return torch.mean((out - w[:, 1:]) ** 2)
+        validate = None
+        if val:
+            ends = torch.as_tensor(panel.offsets[:-1] + train_len, device=device)
+            val_in = store[ends[:, None] - L + torch.arange(L, device=device)]  # [S, L]
+            val_out = store[ends[:, None] + torch.arange(val, device=device)]  # [S, val]
 
-            validate = None
-            if val:
-                ends = torch.as_tensor(panel.offsets[:-1] + train_len, device=device)
-                val_in = store[ends[:, None] - L + torch.arange(L, device=device)]  # [S, L]
-                val_out = store[ends[:, None] + torch.arange(val, device=device)]  # [S, val]
+            def validate(net):
+                return torch.mean(error(self._forecast_z(net, val_in, val) - val_out)).item()
 
-                def validate(net):
-                    return torch.mean((self._forecast_z(net, val_in, val) - val_out) ** 2).item()
-
-            result = fit_network(
-                net, sample, loss_fn, steps=self.steps, lr=self.lr, grad_clip=self.grad_clip,
-                validate=validate, eval_every=self.eval_every, patience=self.patience, progress=self.progress,
-            )
-        self.net_ = net
-        self.history_ = result
+        self.nets_, self.history_ = [], []
+        threads = choose_threads(self.batch_size, self.hidden_dim, self.threads)
+        for member in range(self.ensemble):  # members differ only in their seed
+            seed = None if self.seed is None else self.seed + member
+            with seeded(seed) as gen, num_threads(threads):
+                net = LSTMNetwork(LSTMConfig(self.patch_size, self.hidden_dim, h if self.head == "direct" else 1,
+                                             self.num_layers, self.dropout)).to(device)
+                result = fit_network(
+                    net, lambda step: sample_windows(gen), loss_fn, steps=self.steps, lr=self.lr,
+                    grad_clip=self.grad_clip, validate=validate, eval_every=self.eval_every, patience=self.patience,
+                    progress=self.progress, schedule=self.lr_schedule,
+                )
+            self.nets_.append(net)
+            self.history_.append(result)
         self.ids_ = list(panel.ids)
         self.freq_ = panel.freq
         self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
@@ -272,7 +330,7 @@ class Forecaster:
 
     # -- predicting ----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
-        if not hasattr(self, "net_"):
+        if not hasattr(self, "nets_"):
             raise NotFittedError(
                 "This Forecaster instance is not fitted yet. Call 'fit' with data before 'predict', "
                 "or load a saved model with Forecaster.load"
@@ -280,11 +338,11 @@ class Forecaster:
 
     def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int) -> np.ndarray:
         """Forecasts ``[S, h]`` from raw windows ``tail`` ``[S, seq_size]`` of series ``rows``."""
-        device = next(self.net_.parameters()).device
+        device = next(self.nets_[0].parameters()).device
         z = torch.as_tensor(self._transform(tail, rows), dtype=torch.float32, device=device)
-        with torch.inference_mode():
-            out = self._forecast_z(self.net_, z, h).double().cpu().numpy()
-        return self._inverse(out, rows)
+        with torch.inference_mode():  # the ensemble's mean, in model space
+            out = torch.stack([self._forecast_z(net, z, h) for net in self.nets_]).mean(0)
+        return self._inverse(out.double().cpu().numpy(), rows)
 
     def predict(self, h: int | None = None) -> pd.DataFrame:
         """Forecast ``h`` steps (default: the ``h`` trained for) after the end of each series.
@@ -308,12 +366,12 @@ class Forecaster:
     def save(self, path, *, overwrite: bool = False) -> Path:
         """Save to a model directory (safetensors weights + JSON settings)."""
         self._check_fitted()
-        tensors = {f"net.{k}": v for k, v in self.net_.state_dict().items()}
+        tensors = {f"net.{m}.{k}": v for m, net in enumerate(self.nets_) for k, v in net.state_dict().items()}
         tensors["tail"] = torch.as_tensor(self.tail_, dtype=torch.float64)
         freq = self.freq_ if isinstance(self.freq_, str) else int(self.freq_)
         config = {
             "params": self.get_params(),
-            "network": self.net_.config.to_dict(),
+            "network": self.nets_[0].config.to_dict(),
             "fitted": {
                 "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
                 "log": self.log_.tolist(), "shift": self.shift_.tolist(), "scale": self.scale_.tolist(),
@@ -335,7 +393,7 @@ class Forecaster:
             params = dict(config["params"], device="cpu")
             self = cls(**params)
             fitted, schema = config["fitted"], config["schema"]
-            net = LSTMNetwork(LSTMConfig(**config["network"]))
+            network = LSTMConfig(**config["network"])
             self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
             self.log_ = np.asarray(fitted["log"], dtype=bool)
             self.shift_ = np.asarray(fitted["shift"], dtype=np.float64)
@@ -346,7 +404,12 @@ class Forecaster:
             self.tail_ = tensors.pop("tail").numpy()
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{str(path)!r} has settings this version cannot read ({e!r}); save the model again") from None
-        load_state(net, {k.removeprefix("net."): v for k, v in tensors.items()}, path)
-        net.eval()
-        self.net_ = net
+        self.nets_ = []
+        for m in range(self.ensemble):
+            net = LSTMNetwork(network)
+            prefix = f"net.{m}."
+            load_state(net, {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}, path)
+            self.nets_.append(net.eval())
+        if sum(len(net.state_dict()) for net in self.nets_) != len(tensors):
+            raise ModelFileError(f"{str(path)!r}: the weights hold more networks than its settings (ensemble={self.ensemble})")
         return self

@@ -1,0 +1,130 @@
+"""Score the Forecaster on any M4-format pair of files, next to Naive2 and seasonal naive.
+
+    python benchmarks/m4.py --train ../shared/data/m4_hourly/Hourly-train.csv \\
+        --test ../shared/data/m4_hourly/Hourly-test.csv --h 48 --season 24 --seed 0
+
+M4 files hold one series per row: the id, then the values, padded with empty cells. Prints one
+JSON line: sMAPE, MASE and OWA of the LSTM, the same for seasonal naive, Naive2's sMAPE and MASE
+(the OWA reference, computed here on the same data), fit and predict seconds and peak RSS.
+``--validate`` scores on the last ``h`` points of each training series instead of the test file
+(use it to choose settings). ``--forecasts-out F.csv`` writes the forecasts as ``id,F1..FH``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import json
+import resource
+import time
+
+import numpy as np
+import pandas as pd
+
+from seriespredictor import Forecaster, Naive2, SeasonalNaive
+from seriespredictor.metrics import owa, score_panel
+
+
+def read_m4(path) -> dict[str, np.ndarray]:
+    frame = pd.read_csv(path, dtype=str)
+    out = {}
+    for row in frame.itertuples(index=False):
+        values = [v for v in row[1:] if isinstance(v, str) and v.strip()]
+        out[row[0]] = np.asarray(values, dtype=np.float64)
+    return out
+
+
+def preset(h: int, season: int) -> dict:
+    """Settings by frequency, chosen on validation splits (benchmarks/README.md)."""
+    if season >= 24:  # hourly: one day per LSTM step, one week of input
+        return dict(seq_size=7 * season, patch_size=season, seasonal_base=True, hidden_dim=128,
+                    batch_size=256, steps=3000, lr=1e-3, eval_every=100)
+    patch = season if season > 1 else 1
+    seq = max(2 * h, 3 * season) // patch * patch if patch > 1 else max(2 * h, 2 * season, 8)
+    return dict(seq_size=seq, patch_size=patch, hidden_dim=64, batch_size=256, steps=2000, lr=1e-3, eval_every=100)
+
+
+def to_long(series: dict[str, np.ndarray]) -> pd.DataFrame:
+    ids = np.repeat(list(series), [len(v) for v in series.values()])
+    ds = np.concatenate([np.arange(len(v)) for v in series.values()])
+    return pd.DataFrame({"unique_id": ids, "ds": ds, "y": np.concatenate(list(series.values()))})
+
+
+def forecasts_matrix(frame: pd.DataFrame, column: str, ids: list[str], h: int) -> np.ndarray:
+    by_id = frame.groupby("unique_id", sort=False)[column].apply(lambda s: s.to_numpy())
+    return np.stack([by_id[i][:h] for i in ids])
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--train", required=True)
+    p.add_argument("--test", required=True)
+    p.add_argument("--h", type=int, required=True)
+    p.add_argument("--season", type=int, required=True)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--validate", action="store_true", help="score on the last h training points, not the test file")
+    p.add_argument("--set", nargs="*", default=[], help="override Forecaster settings: key=value ...")
+    p.add_argument("--threads", type=int, default=None)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--forecasts-out")
+    p.add_argument("--json")
+    args = p.parse_args()
+    t_start = time.perf_counter()
+    train = read_m4(args.train)
+    if args.validate:
+        actual = {k: v[-args.h :] for k, v in train.items()}
+        train = {k: v[: -args.h] for k, v in train.items()}
+    else:
+        test = read_m4(args.test)
+        actual = {k: test[k][: args.h] for k in train}
+    ids = list(train)
+    settings = preset(args.h, args.season)
+    settings.update({k: ast.literal_eval(v) if v[:1].isdigit() or v in ("True", "False", "None") or v[:1] == "-" else v
+                     for k, v in (s.split("=", 1) for s in args.set)})
+    long = to_long(train)
+    model = Forecaster(h=args.h, season=args.season, seed=args.seed, threads=args.threads, device=args.device, freq=1,
+                       **settings)
+    t0 = time.perf_counter()
+    model.fit(long)
+    fit_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    lstm = forecasts_matrix(model.predict(), "LSTM", ids, args.h)
+    predict_s = time.perf_counter() - t0
+    y = [actual[i] for i in ids]
+    insample = [train[i] for i in ids]
+    scores = {}
+    for name, fc in [("lstm", lstm),
+                     ("snaive", forecasts_matrix(SeasonalNaive(args.season).fit(long, freq=1).predict(args.h), "SeasonalNaive", ids, args.h)),
+                     ("naive2", forecasts_matrix(Naive2(args.season).fit(long, freq=1).predict(args.h), "Naive2", ids, args.h))]:
+        scores[name] = score_panel(y, list(fc), insample, args.season)
+    ref = scores["naive2"]
+    result = {
+        "split": "validation" if args.validate else "test",
+        "seed": args.seed,
+        "smape": round(scores["lstm"]["smape"], 3),
+        "mase": round(scores["lstm"]["mase"], 3),
+        "owa": round(owa(scores["lstm"]["smape"], scores["lstm"]["mase"], ref["smape"], ref["mase"]), 3),
+        "snaive_smape": round(scores["snaive"]["smape"], 3),
+        "snaive_mase": round(scores["snaive"]["mase"], 3),
+        "snaive_owa": round(owa(scores["snaive"]["smape"], scores["snaive"]["mase"], ref["smape"], ref["mase"]), 3),
+        "naive2_smape": round(ref["smape"], 3),
+        "naive2_mase": round(ref["mase"], 3),
+        "fit_s": round(fit_s, 1),
+        "predict_s": round(predict_s, 2),
+        "total_s": round(time.perf_counter() - t_start, 1),
+        "best_step": [r.best_step for r in model.history_],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "settings": settings,
+    }
+    print(json.dumps(result))
+    if args.forecasts_out:
+        out = pd.DataFrame(lstm, columns=[f"F{k}" for k in range(1, args.h + 1)])
+        out.insert(0, "id", ids)
+        out.to_csv(args.forecasts_out, index=False)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(result, f, indent=2)
+
+
+if __name__ == "__main__":
+    main()

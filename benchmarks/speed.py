@@ -1,0 +1,152 @@
+"""Training speed against the bare PyTorch step, and memory against ``import torch``.
+
+    python benchmarks/speed.py [--case airline panel m4_hourly] [--device cuda] [--repeats 3]
+
+Each case runs in its own process and prints one JSON line: windows per second of our
+``Forecaster.fit`` training loop (sampling, gathering, centring, loss, clipping, Adam: all of
+it, with validation off) and of the bare step (forward + backward + Adam of the same module on
+random tensors of the same shapes, same threads), measured alternately in the same process,
+medians of ``--repeats``; their ratio; the peak RSS of the process and the RSS right after
+``import torch``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+M4 = HERE.parent.parent / "shared" / "data" / "m4_hourly" / "Hourly-train.csv"
+
+
+def rss_mb() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def generated_panel(n_series: int, length: int, seed: int = 0):
+    """Season 24, trend and AR(1) noise, as in ../shared/reference/BENCHMARKS.md task B."""
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    t = np.arange(length)
+    level = rng.uniform(50, 500, (n_series, 1))
+    season = rng.uniform(0.05, 0.3, (n_series, 1)) * level * np.sin(2 * np.pi * t / 24 + rng.uniform(0, 6.3, (n_series, 1)))
+    trend = rng.normal(0, 0.05, (n_series, 1)) * level / 100 * t
+    noise = np.zeros((n_series, length))
+    eps = rng.normal(0, 0.02, (n_series, length)) * level
+    for k in range(1, length):
+        noise[:, k] = 0.7 * noise[:, k - 1] + eps[:, k]
+    y = level + season + trend + noise
+    return pd.DataFrame({
+        "unique_id": np.repeat(np.arange(n_series), length),
+        "ds": np.tile(t, n_series),
+        "y": y.ravel(),
+    })
+
+
+def case_setup(case: str):
+    """(data, Forecaster keyword arguments, steps) for a case."""
+    if case == "airline":
+        from seriespredictor import load_airline_passengers
+
+        return load_airline_passengers(), dict(h=12, seq_size=24, hidden_dim=64, batch_size=32), 500
+    if case == "panel":
+        return generated_panel(2000, 500), dict(h=24, seq_size=96, hidden_dim=64, batch_size=256, freq=1), 150
+    if case == "m4_hourly":
+        sys.path.insert(0, str(HERE))
+        from m4 import preset, read_m4, to_long
+
+        kw = preset(48, 24)
+        kw.pop("steps")
+        kw.pop("eval_every")
+        return to_long(read_m4(M4)), dict(h=48, season=24, freq=1, **kw), 300
+    raise SystemExit(f"unknown case {case!r}")
+
+
+def bare_windows_per_s(net, batch: int, seq_steps: int, input_dim: int, h: int, steps: int, device) -> float:
+    import torch
+
+    x = torch.randn(batch, seq_steps, input_dim, device=device)
+    y = torch.randn(batch, h, device=device)
+    opt = torch.optim.Adam(net.parameters(), lr=1e-3)
+
+    def step():
+        out = net(x, last_only=True)[0]
+        loss = torch.mean((out - y) ** 2)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(5):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return steps * batch / (time.perf_counter() - t0)
+
+
+def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> dict:
+    import torch
+
+    import_rss = rss_mb()
+    from seriespredictor import Forecaster
+    from seriespredictor.model import LSTMConfig, LSTMNetwork
+    from seriespredictor.training import choose_threads, num_threads
+
+    data, kw, steps = case_setup(case)
+    device = torch.device(device_name)
+    ours, bare = [], []
+    for rep in range(repeats):
+        model = Forecaster(steps=steps, val_size=0, seed=rep, device=device_name, threads=threads, **kw).fit(data)
+        ours.append(steps * kw["batch_size"] / model.history_[0].seconds)
+        cfg = model.nets_[0].config
+        n_threads = choose_threads(kw["batch_size"], kw["hidden_dim"], threads)
+        with num_threads(n_threads):
+            net = LSTMNetwork(LSTMConfig(**cfg.to_dict())).to(device)
+            bare.append(bare_windows_per_s(net, kw["batch_size"], model.seq_size_ // model.patch_size, cfg.input_dim,
+                                           kw["h"], steps, device))
+    o, b = statistics.median(ours), statistics.median(bare)
+    return {
+        "case": case, "device": device_name, "threads": n_threads, "batch_size": kw["batch_size"],
+        "ours_windows_per_s": round(o, 1), "bare_windows_per_s": round(b, 1), "ratio": round(o / b, 3),
+        "ours_runs": [round(v) for v in ours], "bare_runs": [round(v) for v in bare],
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "import_torch_rss_mb": round(import_rss, 1),
+    }
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--case", nargs="+", default=["airline", "panel", "m4_hourly"])
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--repeats", type=int, default=3)
+    p.add_argument("--threads", type=int, default=None, help="override the automatic thread choice")
+    p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    if args.child:
+        print(json.dumps(run_case(args.case[0], args.device, args.repeats, args.threads)), flush=True)
+        return
+    for case in args.case:  # one process per case, so peak RSS is the case's own
+        cmd = [sys.executable, __file__, "--child", "--case", case, "--device", args.device, "--repeats", str(args.repeats)]
+        if args.threads is not None:
+            cmd += ["--threads", str(args.threads)]
+        subprocess.run(cmd, check=True)
+
+
+if __name__ == "__main__":
+    main()
