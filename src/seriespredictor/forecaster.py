@@ -322,6 +322,12 @@ class Forecaster:
                 )
             self.nets_.append(net)
             self.history_.append(result)
+        if val:  # conformal calibration: the ensemble's errors on the held-out points
+            with torch.inference_mode():
+                fc = torch.stack([self._forecast_z(net, val_in, val) for net in self.nets_]).mean(0)
+            self.residuals_ = (val_out - fc).double().cpu().numpy()  # [S, val], model space
+        else:
+            self.residuals_ = np.zeros((len(panel.ids), 0))
         self.ids_ = list(panel.ids)
         self.freq_ = panel.freq
         self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
@@ -336,31 +342,108 @@ class Forecaster:
                 "or load a saved model with Forecaster.load"
             )
 
-    def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int) -> np.ndarray:
-        """Forecasts ``[S, h]`` from raw windows ``tail`` ``[S, seq_size]`` of series ``rows``."""
+    def _forecast_z_all(self, tail: np.ndarray, rows: np.ndarray, h: int) -> np.ndarray:
+        """The ensemble's mean forecast ``[S, h]`` in model space from raw windows ``[S, seq_size]``."""
         device = next(self.nets_[0].parameters()).device
         z = torch.as_tensor(self._transform(tail, rows), dtype=torch.float32, device=device)
-        with torch.inference_mode():  # the ensemble's mean, in model space
+        with torch.inference_mode():
             out = torch.stack([self._forecast_z(net, z, h) for net in self.nets_]).mean(0)
-        return self._inverse(out.double().cpu().numpy(), rows)
+        return out.double().cpu().numpy()
 
-    def predict(self, h: int | None = None) -> pd.DataFrame:
-        """Forecast ``h`` steps (default: the ``h`` trained for) after the end of each series.
+    def interval_widths(self, level: float, h: int) -> np.ndarray:
+        """Conformal half-widths ``[h]`` in model space for a ``level``% interval.
+
+        Split conformal on the validation residuals: for each horizon step, the
+        ``ceil((n + 1) * level / 100)``-th smallest absolute error over the ``n`` series. With
+        fewer than 20 series the errors of all steps are pooled. Past the validated horizon the
+        last width grows with the square root of the step.
+        """
+        r = np.abs(self.residuals_)
+        if r.shape[1] == 0:
+            raise SeriesValidationError(
+                "intervals need validation residuals, but this model was fitted with val_size=0; "
+                "refit with val_size='auto' or a positive val_size"
+            )
+        if not 0 < level < 100:
+            raise SeriesValidationError(f"level={level!r} must be a percentage between 0 and 100")
+
+        def conformal(errors: np.ndarray) -> float:
+            n = len(errors)
+            k = min(n, int(np.ceil((n + 1) * level / 100)))
+            return float(np.sort(errors)[k - 1])
+
+        val = r.shape[1]
+        if r.shape[0] >= 20:
+            widths = np.array([conformal(r[:, k]) for k in range(val)])
+        else:
+            widths = np.full(val, conformal(r.ravel()))
+        if h > val:
+            widths = np.r_[widths, widths[-1] * np.sqrt(np.arange(val + 1, h + 1) / val)]
+        return widths[:h]
+
+    def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
+        """Forecasts from raw windows ``tail`` ``[S, seq_size]`` of (fitted) series ``rows``.
 
         Returns:
-            A long frame ``unique_id, ds, <alias>``; ``ds`` continues each series at its frequency.
+            ``{alias: [S, h]}`` plus ``{alias}-lo-{l}`` and ``{alias}-hi-{l}`` for each level.
+        """
+        z = self._forecast_z_all(tail, rows, h)
+        out = {self.alias: self._inverse(z, rows)}
+        for lv in level or []:
+            w = self.interval_widths(lv, h)[None, :]
+            out[f"{self.alias}-lo-{lv:g}"] = self._inverse(z - w, rows)
+            out[f"{self.alias}-hi-{lv:g}"] = self._inverse(z + w, rows)
+        return out
+
+    def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
+        """Forecasts ``[S, W, h]`` from the ``seq_size`` points before each cutoff, in one pass."""
+        self._check_fitted()
+        index = {sid: i for i, sid in enumerate(self.ids_)}
+        unknown = [sid for sid in panel.ids if sid not in index]
+        if unknown:
+            raise SeriesValidationError(
+                f"{len(unknown)} series were not in the training data, e.g. {unknown[:3]}; "
+                "the model holds scaling statistics only for the series it was fitted on"
+            )
+        S, W = cuts.shape
+        L = self.seq_size_
+        starts = (panel.offsets[:-1, None] + cuts - L).reshape(-1)
+        tail = panel.values[starts[:, None] + np.arange(L)]  # [S * W, L], the history before each cutoff
+        rows = np.repeat([index[sid] for sid in panel.ids], W)
+        return {k: v.reshape(S, W, h) for k, v in self.forecast_array(tail, rows, h, level).items()}
+
+    def cross_validation(self, data, h: int | None = None, n_windows: int = 1, step_size: int | None = None, *,
+                         refit: bool = False, level=None) -> pd.DataFrame:
+        """Rolling-origin backtest; see :func:`seriespredictor.backtest.cross_validation`."""
+        from .backtest import cross_validation
+
+        return cross_validation(self, data, self.h if h is None else h, n_windows, step_size, refit=refit, level=level)
+
+    def predict(self, h: int | None = None, *, level=None) -> pd.DataFrame:
+        """Forecast ``h`` steps (default: the ``h`` trained for) after the end of each series.
+
+        Args:
+            h: horizon.
+            level: interval levels in percent, e.g. ``[80, 95]``: conformal intervals calibrated
+                on the validation residuals (see :meth:`interval_widths`).
+
+        Returns:
+            A long frame ``unique_id, ds, <alias>`` (plus ``<alias>-lo-<l>``, ``<alias>-hi-<l>``);
+            ``ds`` continues each series at its frequency.
         """
         self._check_fitted()
         h = self.h if h is None else h
         if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
             raise SeriesValidationError(f"h={h!r} must be a positive integer")
         rows = np.arange(len(self.ids_))
-        values = self.forecast_array(self.tail_, rows, h)
-        return pd.DataFrame({
+        columns = self.forecast_array(self.tail_, rows, h, level)
+        out = pd.DataFrame({
             self.id_col: np.repeat(np.asarray(self.ids_, dtype=object), h),
             self.time_col: np.concatenate([np.asarray(future_times(t, self.freq_, h)) for t in self.last_times_]),
-            self.alias: values.ravel(),
         })
+        for name, values in columns.items():
+            out[name] = values.ravel()
+        return out
 
     # -- model files ---------------------------------------------------------------------------
     def save(self, path, *, overwrite: bool = False) -> Path:
@@ -368,6 +451,7 @@ class Forecaster:
         self._check_fitted()
         tensors = {f"net.{m}.{k}": v for m, net in enumerate(self.nets_) for k, v in net.state_dict().items()}
         tensors["tail"] = torch.as_tensor(self.tail_, dtype=torch.float64)
+        tensors["residuals"] = torch.as_tensor(self.residuals_, dtype=torch.float64)
         freq = self.freq_ if isinstance(self.freq_, str) else int(self.freq_)
         config = {
             "params": self.get_params(),
@@ -402,6 +486,7 @@ class Forecaster:
             self.ids_ = schema["ids"]
             self.last_times_ = [t if isinstance(t, int) else pd.Timestamp(t) for t in schema["last_times"]]
             self.tail_ = tensors.pop("tail").numpy()
+            self.residuals_ = tensors.pop("residuals").numpy()
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{str(path)!r} has settings this version cannot read ({e!r}); save the model again") from None
         self.nets_ = []

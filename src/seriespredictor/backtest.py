@@ -1,0 +1,117 @@
+"""Rolling-origin backtests: forecasts from several cutoffs, scored against what followed.
+
+``cross_validation(model, data, h, n_windows)`` returns the long frame
+``unique_id, ds, cutoff, y, <alias>`` (plus interval columns) that
+``utilsforecast.evaluation.evaluate`` consumes. Cutoff ``w`` of a series of ``n`` points keeps
+``n - h - (n_windows - 1 - w) * step_size`` points as history; each forecast sees that history
+only.
+"""
+
+from __future__ import annotations
+
+import copy
+import reprlib
+
+import numpy as np
+import pandas as pd
+
+from .data import Panel, future_times
+from .errors import SeriesValidationError
+
+
+def cutoff_points(lengths: np.ndarray, h: int, n_windows: int, step_size: int) -> np.ndarray:
+    """History lengths ``[S, n_windows]`` at each cutoff, oldest first."""
+    back = (n_windows - 1 - np.arange(n_windows)) * step_size
+    return lengths[:, None] - h - back[None, :]
+
+
+def _check(panel: Panel, h: int, n_windows: int, step_size: int, min_history: int) -> np.ndarray:
+    for name, v in (("h", h), ("n_windows", n_windows), ("step_size", step_size)):
+        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
+            raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
+    cuts = cutoff_points(panel.lengths, h, n_windows, step_size)
+    short = [(sid, int(n)) for sid, n, c in zip(panel.ids, panel.lengths, cuts[:, 0]) if c < min_history]
+    if short:
+        need = min_history + h + (n_windows - 1) * step_size
+        raise SeriesValidationError(
+            f"{len(short)} series are too short for {n_windows} windows of h={h} every {step_size} steps with "
+            f"{min_history} points of history: they need {need} points, e.g. {reprlib.repr(short)}; "
+            "use fewer windows, a smaller step_size or h, or drop those series"
+        )
+    return cuts
+
+
+def _frame(panel: Panel, cuts: np.ndarray, h: int, columns: dict[str, np.ndarray],
+           id_col: str, time_col: str) -> pd.DataFrame:
+    """The long result frame; ``columns`` hold arrays ``[S, W, h]``."""
+    S, W = cuts.shape
+    ids, ds, cutoff, y = [], [], [], []
+    for i in range(S):
+        times = panel.times(i)
+        values = panel.series(i)
+        for w in range(W):
+            c = int(cuts[i, w])
+            ids.append(np.repeat(np.asarray([panel.ids[i]], dtype=object), h))
+            ds.append(np.asarray(future_times(times[c - 1], panel.freq, h)))
+            cutoff.append(np.repeat(np.asarray([times[c - 1]]), h))
+            y.append(values[c : c + h])
+    out = pd.DataFrame({id_col: np.concatenate(ids), time_col: np.concatenate(ds), "cutoff": np.concatenate(cutoff),
+                        "y": np.concatenate(y)})
+    for name, values in columns.items():
+        out[name] = values.reshape(-1)
+    return out
+
+
+def cross_validation(model, data, h: int, n_windows: int, step_size: int | None = None, *,
+                     refit: bool = False, level: list[int] | None = None) -> pd.DataFrame:
+    """Backtest ``model`` (a ``Forecaster`` or a baseline) over ``n_windows`` cutoffs.
+
+    Args:
+        model: a fitted ``Forecaster`` (reused unless ``refit``), or any baseline.
+        data: the series to backtest, in any form ``to_panel`` accepts.
+        h: forecast horizon of each window.
+        n_windows: number of cutoffs per series.
+        step_size: steps between cutoffs (default ``h``: windows that do not overlap).
+        refit: train a fresh copy of a ``Forecaster`` on the history before each cutoff.
+        level: interval levels in percent, e.g. ``[80, 95]`` (``Forecaster`` only).
+
+    Returns:
+        A long frame ``unique_id, ds, cutoff, y, <alias>`` with ``<alias>-lo-<level>`` and
+        ``<alias>-hi-<level>`` columns for each level.
+    """
+    from .forecaster import Forecaster
+
+    step_size = h if step_size is None else step_size
+    id_col = getattr(model, "id_col", "unique_id")
+    time_col = getattr(model, "time_col", "ds")
+    if isinstance(model, Forecaster):
+        panel = model._read(data)
+        if refit:
+            cuts = _check(panel, h, n_windows, step_size, 1)
+            return _refit(model, panel, cuts, h, level, id_col, time_col)
+        model._check_fitted()
+        cuts = _check(panel, h, n_windows, step_size, model.seq_size_)
+        columns = model.forecast_windows(panel, cuts, h, level)
+    else:
+        if level:
+            raise SeriesValidationError(f"level= needs a Forecaster; {type(model).__name__} gives point forecasts only")
+        panel = model.fit(data).panel_
+        cuts = _check(panel, h, n_windows, step_size, 1)
+        fc = np.stack([
+            np.stack([model.forecast(panel.series(i)[:c], h) for c in cuts[i]]) for i in range(len(panel.ids))
+        ])
+        columns = {model.alias: fc}
+    return _frame(panel, cuts, h, columns, id_col, time_col)
+
+
+def _refit(model, panel: Panel, cuts: np.ndarray, h: int, level, id_col: str, time_col: str) -> pd.DataFrame:
+    """One fresh model per cutoff, trained on every series' history up to that cutoff."""
+    S, W = cuts.shape
+    columns: dict[str, np.ndarray] = {}
+    for w in range(W):
+        fresh = copy.deepcopy(model).set_params(h=h)
+        fresh.fit(panel.head(cuts[:, w]))
+        out = fresh.forecast_windows(panel, cuts[:, w : w + 1], h, level)
+        for name, values in out.items():
+            columns.setdefault(name, np.empty((S, W, h)))[:, w] = values[:, 0]
+    return _frame(panel, cuts, h, columns, id_col, time_col)

@@ -1,0 +1,111 @@
+import copy
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seriespredictor import Forecaster, SeasonalNaive, SeriesValidationError
+from seriespredictor.backtest import cross_validation
+
+
+def panel(n=96, ids=("a", "b"), seed=0):
+    """Daily cycles with a phase of their own per series, and noise (the same for a given seed)."""
+    t = np.arange(n)
+    frames = []
+    for k, sid in enumerate(ids):
+        rng = np.random.default_rng([seed, k])
+        phase, noise = rng.uniform(0, 2 * np.pi), rng.normal(0, 0.5, 1000)[:n]
+        frames.append(pd.DataFrame({"unique_id": sid, "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
+                                    "y": 40 + 10 * k + 5 * np.sin(2 * np.pi * t / 24 + phase) + noise}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module")
+def model():
+    return Forecaster(h=6, seq_size=24, hidden_dim=8, steps=60, seed=0).fit(panel())
+
+
+def test_cutoffs_and_timestamps_match_a_plain_loop(model):
+    data = panel()
+    cv = model.cross_validation(data, h=6, n_windows=3, step_size=4)
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "LSTM"]
+    rows = []
+    for sid, g in data.groupby("unique_id"):
+        ds, y = g["ds"].to_numpy(), g["y"].to_numpy()
+        for w in range(3):
+            c = len(g) - 6 - (2 - w) * 4  # points of history
+            for k in range(6):
+                rows.append((sid, ds[c + k], ds[c - 1], y[c + k]))
+    oracle = pd.DataFrame(rows, columns=["unique_id", "ds", "cutoff", "y"])
+    pd.testing.assert_frame_equal(cv[["unique_id", "ds", "cutoff", "y"]], oracle, check_dtype=False)
+
+
+def test_forecasts_equal_predict_from_the_same_history(model):
+    data = panel()
+    cv = model.cross_validation(data, h=6, n_windows=2)
+    last = cv[cv.cutoff == cv.cutoff.max()]
+    # Oracle: predict() of the same fitted model with its history cut at that cutoff.
+    twin = copy.copy(model)
+    twin.tail_ = np.stack([g["y"].to_numpy()[-6 - 24 : -6] for _, g in data.groupby("unique_id")])
+    np.testing.assert_allclose(last["LSTM"].to_numpy(), twin.predict()["LSTM"].to_numpy(), rtol=1e-6)
+
+
+@pytest.mark.parametrize("refit", [False, True])
+def test_no_data_after_a_cutoff_reaches_its_forecast(model, refit):
+    data = panel()
+    base = model.cross_validation(data, h=6, n_windows=2, refit=refit)
+    poisoned = data.copy()
+    first_cutoff = base.cutoff.min()
+    poisoned.loc[poisoned.ds > first_cutoff, "y"] *= 50  # everything after the first cutoff
+    again = model.cross_validation(poisoned, h=6, n_windows=2, refit=refit)
+    first = base.cutoff == first_cutoff
+    np.testing.assert_array_equal(again[first]["LSTM"].to_numpy(), base[first]["LSTM"].to_numpy())
+    assert not np.allclose(again[~first]["LSTM"], base[~first]["LSTM"])  # later windows do see it
+
+
+def test_baselines_run_through_the_same_function():
+    data = panel()
+    cv = cross_validation(SeasonalNaive(), data, h=6, n_windows=2)
+    a = data[data.unique_id == "a"]["y"].to_numpy()
+    first = cv[(cv.unique_id == "a") & (cv.cutoff == cv.cutoff.min())]["SeasonalNaive"].to_numpy()
+    np.testing.assert_array_equal(first, a[96 - 12 - 24 : 96 - 12 - 24 + 6])
+
+
+def test_intervals_are_nested_and_ordered(model):
+    fc = model.predict(level=[80, 95])
+    assert list(fc.columns) == ["unique_id", "ds", "LSTM", "LSTM-lo-80", "LSTM-hi-80", "LSTM-lo-95", "LSTM-hi-95"]
+    assert (fc["LSTM-lo-95"] <= fc["LSTM-lo-80"]).all() and (fc["LSTM-lo-80"] <= fc["LSTM"]).all()
+    assert (fc["LSTM"] <= fc["LSTM-hi-80"]).all() and (fc["LSTM-hi-80"] <= fc["LSTM-hi-95"]).all()
+    cv = model.cross_validation(panel(), n_windows=2, level=[95])
+    assert {"LSTM-lo-95", "LSTM-hi-95"} <= set(cv.columns)
+
+
+def test_conformal_widths_follow_the_residuals(model):
+    r = np.abs(model.residuals_)
+    assert r.shape == (2, 6)
+    # fewer than 20 series: pooled; the 95% width is the ceil(13 * .95) = 13th of 12 -> the largest
+    assert model.interval_widths(95, 6) == pytest.approx(np.full(6, r.max()))
+    longer = model.interval_widths(95, 12)
+    assert longer[-1] == pytest.approx(r.max() * np.sqrt(2))
+
+
+def test_intervals_cover_on_many_series():
+    data = panel(120, ids=[f"s{i}" for i in range(40)], seed=1)
+    m = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=100, seed=0).fit(data)
+    fresh = panel(132, ids=[f"s{i}" for i in range(40)], seed=1)  # the same series, 12 points further
+    cv = m.cross_validation(fresh, n_windows=2, level=[90])  # two windows after the training data
+    inside = ((cv.y >= cv["LSTM-lo-90"]) & (cv.y <= cv["LSTM-hi-90"])).mean()
+    assert 0.8 <= inside <= 0.98
+
+
+def test_errors_name_the_problem(model):
+    with pytest.raises(SeriesValidationError, match=r"2 series are too short for 20 windows of h=6 every 6 steps with 24 points of history: they need 144 points"):
+        model.cross_validation(panel(), n_windows=20)
+    with pytest.raises(SeriesValidationError, match="n_windows=0 must be a positive integer"):
+        model.cross_validation(panel(), n_windows=0)
+    with pytest.raises(SeriesValidationError, match=r"1 series were not in the training data, e.g. \['zz'\]"):
+        model.cross_validation(panel(ids=("a", "zz")), n_windows=1)
+    with pytest.raises(SeriesValidationError, match="level= needs a Forecaster"):
+        cross_validation(SeasonalNaive(), panel(), h=6, n_windows=1, level=[90])
+    with pytest.raises(SeriesValidationError, match="fitted with val_size=0"):
+        Forecaster(h=6, seq_size=24, steps=1, val_size=0).fit(panel()).predict(level=[90])
