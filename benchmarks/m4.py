@@ -6,8 +6,10 @@
 M4 files hold one series per row: the id, then the values, padded with empty cells. Prints one
 JSON line: sMAPE, MASE and OWA of the LSTM, the same for seasonal naive, Naive2's sMAPE and MASE
 (the OWA reference, computed here on the same data), fit and predict seconds and peak RSS.
+``--level 95`` adds the coverage (in percent) and MSIS of the conformal 95% intervals.
 ``--validate`` scores on the last ``h`` points of each training series instead of the test file
-(use it to choose settings). ``--forecasts-out F.csv`` writes the forecasts as ``id,F1..FH``.
+(use it to choose settings). ``--forecasts-out F.csv`` writes the forecasts as ``id,F1..FH``
+(and, with ``--level``, the bounds beside it as ``F-lo-95.csv`` and ``F-hi-95.csv``).
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from seriespredictor import Forecaster, Naive2, SeasonalNaive
-from seriespredictor.metrics import owa, score_panel
+from seriespredictor.metrics import msis, owa, score_panel
 
 
 def read_m4(path) -> dict[str, np.ndarray]:
@@ -55,6 +57,12 @@ def forecasts_matrix(frame: pd.DataFrame, column: str, ids: list[str], h: int) -
     return np.stack([by_id[i][:h] for i in ids])
 
 
+def write_m4(path, matrix: np.ndarray, ids: list[str]) -> None:
+    out = pd.DataFrame(matrix, columns=[f"F{k}" for k in range(1, matrix.shape[1] + 1)])
+    out.insert(0, "id", ids)
+    out.to_csv(path, index=False)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--train", required=True)
@@ -66,6 +74,7 @@ def main() -> None:
     p.add_argument("--set", nargs="*", default=[], help="override Forecaster settings: key=value ...")
     p.add_argument("--threads", type=int, default=None)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--level", type=float, help="interval level in percent (M4: 95): adds coverage and MSIS")
     p.add_argument("--forecasts-out")
     p.add_argument("--json")
     args = p.parse_args()
@@ -88,7 +97,8 @@ def main() -> None:
     model.fit(long)
     fit_s = time.perf_counter() - t0
     t0 = time.perf_counter()
-    lstm = forecasts_matrix(model.predict(), "LSTM", ids, args.h)
+    predicted = model.predict(level=[args.level] if args.level else None)
+    lstm = forecasts_matrix(predicted, "LSTM", ids, args.h)
     predict_s = time.perf_counter() - t0
     y = [actual[i] for i in ids]
     insample = [train[i] for i in ids]
@@ -116,11 +126,23 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "settings": settings,
     }
+    bounds = {}
+    if args.level:
+        lv = f"{args.level:g}"
+        bounds = {f"lo-{lv}": forecasts_matrix(predicted, f"LSTM-lo-{lv}", ids, args.h),
+                  f"hi-{lv}": forecasts_matrix(predicted, f"LSTM-hi-{lv}", ids, args.h)}
+        lo, hi = bounds[f"lo-{lv}"], bounds[f"hi-{lv}"]
+        actual_m = np.stack(y)
+        result["coverage"] = round(float(np.mean((actual_m >= lo) & (actual_m <= hi))) * 100, 2)
+        alpha = 1 - args.level / 100
+        result["msis"] = round(float(np.nanmean([msis(a, l, u, x, args.season, alpha)
+                                                 for a, l, u, x in zip(y, lo, hi, insample)])), 3)
     print(json.dumps(result))
     if args.forecasts_out:
-        out = pd.DataFrame(lstm, columns=[f"F{k}" for k in range(1, args.h + 1)])
-        out.insert(0, "id", ids)
-        out.to_csv(args.forecasts_out, index=False)
+        write_m4(args.forecasts_out, lstm, ids)
+        stem = args.forecasts_out[:-4] if args.forecasts_out.endswith(".csv") else args.forecasts_out
+        for name, matrix in bounds.items():
+            write_m4(f"{stem}-{name}.csv", matrix, ids)
     if args.json:
         with open(args.json, "w") as f:
             json.dump(result, f, indent=2)

@@ -90,3 +90,26 @@ def test_help_has_examples(capsys):
         main(["forecast", "--help"])
     assert e.value.code == 0
     assert "seriespredictor forecast sales.csv --h 8" in capsys.readouterr().out
+
+
+def test_backtest_writes_the_frame_and_a_metrics_table(tmp_path, capsys):
+    data = write_panel(tmp_path / "d.csv")
+    assert main(["backtest", str(data), "--h", "7", "--windows", "2", "--level", "90", "--out", str(tmp_path / "o"), *FAST]) == 0
+    cv = pd.read_csv(tmp_path / "o" / "backtest.csv")
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "LSTM", "LSTM-lo-90", "LSTM-hi-90", "Naive", "SeasonalNaive"]
+    assert len(cv) == 2 * 2 * 7 and cv["cutoff"].nunique() == 2
+    table = pd.read_csv(tmp_path / "o" / "backtest_metrics.csv", index_col=0)
+    assert 0 <= table.loc["LSTM", "coverage-90"] <= 100
+    assert "trained once before the first cutoff" in capsys.readouterr().out
+
+
+def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
+    import seriespredictor.tuning as tuning
+
+    monkeypatch.setattr(tuning, "default_grid", lambda h, season: {"hidden_dim": [4, 8], "steps": [10]})
+    data = write_panel(tmp_path / "d.csv")
+    assert main(["forecast", str(data), "--h", "7", "--tune", "--level", "80", "--out", str(tmp_path / "o"), *FAST]) == 0
+    out = capsys.readouterr().out
+    assert "tuning (backtest MASE" in out and "chosen: {'hidden_dim'" in out
+    fc = pd.read_csv(tmp_path / "o" / "forecast.csv")
+    assert list(fc.columns) == ["unique_id", "ds", "LSTM", "LSTM-lo-80", "LSTM-hi-80"]

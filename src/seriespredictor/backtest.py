@@ -104,6 +104,33 @@ def cross_validation(model, data, h: int, n_windows: int, step_size: int | None 
     return _frame(panel, cuts, h, columns, id_col, time_col)
 
 
+def evaluate(cv: pd.DataFrame, panel: Panel, models: list[str], season: int, *,
+             id_col: str = "unique_id", level: list[float] | None = None) -> pd.DataFrame:
+    """Per-model MAE, RMSE, sMAPE and MASE of a backtest frame, averaged over series and windows.
+
+    MASE is scaled by each window's own history (the points up to its cutoff); with ``level``,
+    the first model's interval coverage in percent is added.
+    """
+    from .metrics import mae, mase, rmse, smape
+
+    index = {sid: i for i, sid in enumerate(panel.ids)}
+    groups = []
+    for (sid, cutoff), g in cv.groupby([id_col, "cutoff"], sort=False):
+        i = index[sid]
+        history = panel.series(i)[: int(np.searchsorted(panel.times(i), cutoff)) + 1]
+        groups.append((g, history))
+    rows = []
+    for k, alias in enumerate(models):
+        scores = [(mae(g["y"], g[alias]), rmse(g["y"], g[alias]), smape(g["y"], g[alias]),
+                   mase(g["y"], g[alias], history, season)) for g, history in groups]
+        row = dict(zip(["MAE", "RMSE", "sMAPE", "MASE"], np.nanmean(np.array(scores, dtype=float), axis=0)))
+        for lv in (level or []) if k == 0 else []:
+            lo, hi = cv[f"{alias}-lo-{lv:g}"], cv[f"{alias}-hi-{lv:g}"]
+            row[f"coverage-{lv:g}"] = float(((cv["y"] >= lo) & (cv["y"] <= hi)).mean() * 100)
+        rows.append({"model": alias, **row})
+    return pd.DataFrame(rows).set_index("model")
+
+
 def _refit(model, panel: Panel, cuts: np.ndarray, h: int, level, id_col: str, time_col: str) -> pd.DataFrame:
     """One fresh model per cutoff, trained on every series' history up to that cutoff."""
     S, W = cuts.shape

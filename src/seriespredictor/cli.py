@@ -9,16 +9,18 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
 from .data import Panel, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError
 from .forecaster import HEADS, Forecaster
-from .metrics import mae, mase, rmse, smape
 
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
   seriespredictor forecast sales.csv --h 8 --out results
   seriespredictor forecast panel.parquet --h 24 --id-col store --time-col date --target-col sales
+  seriespredictor forecast sales.csv --h 8 --level 80 95 --tune
+  seriespredictor backtest sales.csv --h 8 --windows 4 --level 95
   seriespredictor fit sales.csv --h 8 --out model
   seriespredictor predict model --h 8 --out forecast.csv
 """
@@ -61,6 +63,18 @@ def _parser() -> argparse.ArgumentParser:
                        epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("data", nargs="?", help="CSV or Parquet file (default: the embedded airline passengers series)")
     p.add_argument("--out", default="out", help="folder for forecast.csv, metrics.csv and forecast.png (default: out)")
+    p.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
+    p.add_argument("--tune", action="store_true", help="choose hidden size, window and steps by backtest first")
+    _model_args(p)
+    _data_args(p)
+    p = sub.add_parser("backtest", help="rolling-origin backtest of the LSTM and the baselines", epilog=EXAMPLES,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("data", nargs="?", help="CSV or Parquet file (default: the embedded airline passengers series)")
+    p.add_argument("--windows", type=int, default=3, help="number of cutoffs per series (default: 3)")
+    p.add_argument("--step-size", type=int, help="steps between cutoffs (default: h)")
+    p.add_argument("--refit", action="store_true", help="retrain the LSTM at every cutoff (default: train once before the first)")
+    p.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
+    p.add_argument("--out", default="out", help="folder for backtest.csv and backtest_metrics.csv (default: out)")
     _model_args(p)
     _data_args(p)
     p = sub.add_parser("fit", help="train on a file and save the model", epilog=EXAMPLES,
@@ -92,30 +106,22 @@ def _forecaster(args, h: int) -> Forecaster:
     )
 
 
-def _holdout_table(panel: Panel, h: int, args) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Fit every model on all but the last ``h`` points, score them on those points."""
-    train = panel.head(panel.lengths - h)
-    models = [_forecaster(args, h), Naive(), SeasonalNaive(args.season)]
-    frames, rows = [], []
-    for model in models:
-        fc = model.fit(train).predict(h)
-        frames.append(fc.set_index(["unique_id", "ds"]))
-    holdout = pd.concat(frames, axis=1).reset_index()
-    season = models[0].season_
-    actual = np.stack([panel.series(i)[-h:] for i in range(len(panel.ids))])
-    holdout.insert(2, "y", actual.ravel())
-    for model in models:
-        pred = holdout[model.alias].to_numpy().reshape(len(panel.ids), h)
-        scores = [
-            (mae(a, f), rmse(a, f), smape(a, f), mase(a, f, train.series(i), season))
-            for i, (a, f) in enumerate(zip(actual, pred))
-        ]
-        rows.append([model.alias, *np.nanmean(np.array(scores, dtype=float), axis=0)])
-    table = pd.DataFrame(rows, columns=["model", "MAE", "RMSE", "sMAPE", "MASE"]).set_index("model")
-    return table, holdout
+def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Backtest the LSTM (trained before the first cutoff, or at each with ``refit``) and the baselines."""
+    model = _forecaster(args, h)
+    if not refit:
+        cuts = cutoff_points(panel.lengths, h, windows, step)
+        if (cuts[:, 0] < 1).any():
+            raise SeriesValidationError(f"{windows} window(s) of h={h} leave no history for some series; use fewer windows or a smaller h")
+        model.fit(panel.head(cuts[:, 0]))
+    cv = cross_validation(model, panel, h, windows, step, refit=refit, level=args.level)
+    for baseline in (Naive(), SeasonalNaive(args.season)):
+        cv[baseline.alias] = cross_validation(baseline, panel, h, windows, step)[baseline.alias].to_numpy()
+    table = evaluate(cv, panel, ["LSTM", "Naive", "SeasonalNaive"], model.season_, level=args.level)
+    return table, cv
 
 
-def _cmd_forecast(args) -> int:
+def _load(args) -> tuple[Panel, int]:
     if args.data is None:
         from .datasets import load_airline_passengers
 
@@ -128,14 +134,34 @@ def _cmd_forecast(args) -> int:
     panel = to_panel(data, id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
                      freq=_freq(args.freq), fill_missing=args.fill_missing)
     print(f"data: {source}: {len(panel.ids)} series, {int(panel.lengths.sum())} points, frequency {panel.freq}")
+    return panel, h
+
+
+def _tune(args, panel: Panel, h: int) -> None:
+    """Replace the model settings in ``args`` by the best found by backtest."""
+    from .tuning import tune
+
+    train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
+    best, table = tune(_forecaster(args, h), train)
+    print("tuning (backtest MASE, 2 windows before the holdout):")
+    print(table.head(5).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    for k, v in best.items():
+        setattr(args, k, v)
+    print(f"chosen: {best}")
+
+
+def _cmd_forecast(args) -> int:
+    panel, h = _load(args)
+    if args.tune:
+        _tune(args, panel, h)
     print(f"holdout: the last {h} points of each series")
-    table, holdout = _holdout_table(panel, h, args)
-    print(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    table, holdout = _backtest_all(panel, h, 1, h, args)
+    print(table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
     if table.loc["LSTM", "MASE"] >= table.loc["Naive", "MASE"]:
         print("warning: the LSTM does not beat the naive forecast (last value) on the holdout; "
               "for series like stock prices that is expected - trust the naive forecast here.")
     model = _forecaster(args, h).fit(panel)
-    forecast = model.predict()
+    forecast = model.predict(level=args.level)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     forecast.to_csv(out / "forecast.csv", index=False)
@@ -148,6 +174,21 @@ def _cmd_forecast(args) -> int:
     first, last = (str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize() else str(t)
                    for t in (forecast["ds"].iloc[0], forecast["ds"].iloc[-1]))
     print(f"forecast: {h} steps per series ({first} .. {last}) written to {out / 'forecast.csv'}, plot {out / 'forecast.png'}")
+    return 0
+
+
+def _cmd_backtest(args) -> int:
+
+    panel, h = _load(args)
+    step = args.step_size or h
+    table, cv = _backtest_all(panel, h, args.windows, step, args, refit=args.refit)
+    print(f"backtest: {args.windows} windows of {h} steps every {step} per series, {'refit at each cutoff' if args.refit else 'trained once before the first cutoff'}")
+    print(table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    cv.to_csv(out / "backtest.csv", index=False)
+    table.to_csv(out / "backtest_metrics.csv")
+    print(f"written: {out / 'backtest.csv'}, {out / 'backtest_metrics.csv'}")
     return 0
 
 
@@ -172,7 +213,7 @@ def _cmd_predict(args) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    command = {"forecast": _cmd_forecast, "fit": _cmd_fit, "predict": _cmd_predict}[args.command]
+    command = {"forecast": _cmd_forecast, "backtest": _cmd_backtest, "fit": _cmd_fit, "predict": _cmd_predict}[args.command]
     try:
         return command(args)
     except (SeriesValidationError, ModelFileError, NotFittedError, FileExistsError, TrainingDivergedError) as e:

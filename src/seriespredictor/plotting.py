@@ -35,10 +35,14 @@ def plot_forecast(
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    models = models or [c for c in forecast.columns if c not in (id_col, time_col) and "-lo-" not in c and "-hi-" not in c]
+    def point_columns(frame: pd.DataFrame) -> list[str]:
+        keys = (id_col, time_col, target_col, "cutoff")
+        return [c for c in frame.columns if c not in keys and "-lo-" not in c and "-hi-" not in c]
+
+    models = models or point_columns(forecast)
     ids = list(pd.unique(history[id_col]))[:max_series]
     fig, axes = plt.subplots(len(ids), 1, figsize=(10, 3.6 * len(ids)), squeeze=False)
-    held = [c for c in holdout.columns if c not in (id_col, time_col, target_col)] if holdout is not None else []
+    held = point_columns(holdout) if holdout is not None else []
     colors = {m: f"C{k}" for k, m in enumerate(dict.fromkeys(models + held))}
     for ax, sid in zip(axes[:, 0], ids):
         hist = history[history[id_col] == sid]

@@ -1,0 +1,65 @@
+"""A small hyperparameter search scored by backtest, over the settings the book names:
+hidden size, window length and training length.
+
+Each candidate is trained on every series up to the first backtest cutoff and scored by mean
+MASE over ``n_windows`` windows after it, so no candidate sees the data it is scored on.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import pandas as pd
+
+from .backtest import cross_validation, cutoff_points, evaluate
+from .data import season_length
+from .errors import SeriesValidationError
+
+
+def default_grid(h: int, season: int) -> dict[str, list]:
+    base = max(2 * season, 2 * h)
+    return {"hidden_dim": [32, 64, 128], "seq_size": sorted({base, max(season, h) + h}), "steps": [500, 1000]}
+
+
+def backtest_score(model, panel, h: int, n_windows: int, season: int) -> float:
+    """Mean MASE of ``model`` trained before the first cutoff, over ``n_windows`` windows."""
+    cuts = cutoff_points(panel.lengths, h, n_windows, h)
+    model.fit(panel.head(cuts[:, 0]))
+    cv = cross_validation(model, panel, h, n_windows)
+    return float(evaluate(cv, panel, [model.alias], season, id_col=model.id_col).loc[model.alias, "MASE"])
+
+
+def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: int = 2) -> tuple[dict, pd.DataFrame]:
+    """Try every combination of ``grid`` on copies of ``forecaster``; return the best settings.
+
+    Args:
+        forecaster: an unfitted ``Forecaster`` whose other settings are kept.
+        data: the series, in any form ``to_panel`` accepts.
+        grid: ``{setting: [values]}``; default :func:`default_grid`.
+        n_windows: backtest windows of ``forecaster.h`` after the training part.
+
+    Returns:
+        ``(best settings, table of every candidate with its backtest MASE)``.
+    """
+    panel = forecaster._read(data)
+    season = forecaster.season or season_length(panel.freq)
+    grid = grid or default_grid(forecaster.h, season)
+    unknown = sorted(set(grid) - set(forecaster.get_params()))
+    if unknown:
+        raise SeriesValidationError(f"cannot tune {unknown}: not Forecaster settings")
+    rows = []
+    for values in itertools.product(*grid.values()):
+        params = dict(zip(grid, values))
+        model = type(forecaster)(**{**forecaster.get_params(), **params, "progress": False})
+        try:
+            score = backtest_score(model, panel, forecaster.h, n_windows, season)
+        except SeriesValidationError as e:  # e.g. a window too long for the shortest series
+            score, params["skipped"] = float("nan"), str(e).split(";")[0]
+        rows.append({**params, "mase": score})
+    table = pd.DataFrame(rows).sort_values("mase", na_position="last").reset_index(drop=True)
+    if table["mase"].isna().all():
+        raise SeriesValidationError(f"no candidate could be scored; the first failed with: {rows[0].get('skipped')}")
+    best = {k: table.loc[0, k] for k in grid}
+    best = {k: v.item() if hasattr(v, "item") else v for k, v in best.items()}
+    return best, table
