@@ -109,3 +109,22 @@ def test_errors_name_the_problem(model):
         cross_validation(SeasonalNaive(), panel(), h=6, n_windows=1, level=[90])
     with pytest.raises(SeriesValidationError, match="fitted with val_size=0"):
         Forecaster(h=6, seq_size=24, steps=1, val_size=0).fit(panel()).predict(level=[90])
+
+
+def test_quantile_head_learns_bounds_that_cover(tmp_path):
+    data = panel(120, ids=[f"s{i}" for i in range(20)], seed=2)
+    m = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=400, seed=0, intervals="quantile", quantile_levels=(80,)).fit(data)
+    assert m.nets_[0].config.output_dim == 6 * 3  # median, lower, upper
+    fc = m.predict(level=[80])
+    assert (fc["LSTM-lo-80"] <= fc["LSTM"]).all() and (fc["LSTM"] <= fc["LSTM-hi-80"]).all()
+    cv = m.cross_validation(panel(132, ids=[f"s{i}" for i in range(20)], seed=2), n_windows=2, level=[80])
+    inside = ((cv.y >= cv["LSTM-lo-80"]) & (cv.y <= cv["LSTM-hi-80"])).mean()
+    assert 0.6 <= inside <= 0.97
+    m.save(tmp_path / "q")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "q").predict(level=[80]), fc)
+    with pytest.raises(SeriesValidationError, match=r"level=\[95\] was not learned: .* quantile_levels=\[80\]"):
+        m.predict(level=[95])
+    with pytest.raises(SeriesValidationError, match="quantile intervals reach h=6"):
+        m.predict(h=12, level=[80])
+    with pytest.raises(SeriesValidationError, match="intervals='quantile' needs head='direct'"):
+        Forecaster(h=6, head="recursive", intervals="quantile").fit(data)

@@ -51,6 +51,11 @@ class Forecaster:
         loss: "mse" (squared error, forecasts the mean) or "mae" (absolute error, forecasts the
             median; closer to sMAPE and MASE), in model space, for training and validation.
         ensemble: networks trained with seeds ``seed, seed + 1, ...``; forecasts are their mean.
+        intervals: how ``predict(level=...)`` builds intervals: "conformal" (the default:
+            split conformal on the validation errors, any level) or "quantile" (a head that
+            learns the median and the bounds of ``quantile_levels`` with the pinball loss;
+            direct head only).
+        quantile_levels: interval levels in percent the quantile head learns.
         steps: training steps (Adam), at most; validation may restore an earlier best.
         batch_size: windows per step.
         lr: Adam learning rate.
@@ -83,6 +88,8 @@ class Forecaster:
         dropout: float = 0.0,
         loss: str = "mse",
         ensemble: int = 1,
+        intervals: str = "conformal",
+        quantile_levels: tuple = (80, 95),
         steps: int = 1000,
         batch_size: int = 32,
         lr: float = 1e-3,
@@ -114,6 +121,8 @@ class Forecaster:
         self.dropout = dropout
         self.loss = loss
         self.ensemble = ensemble
+        self.intervals = intervals
+        self.quantile_levels = quantile_levels
         self.steps = steps
         self.batch_size = batch_size
         self.lr = lr
@@ -135,7 +144,7 @@ class Forecaster:
         self.alias = alias
         self.progress = progress
 
-    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "steps", "batch_size", "lr", "lr_schedule", "log",
+    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "steps", "batch_size", "lr", "lr_schedule", "log",
                "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "fill_missing", "id_col",
                "time_col", "target_col", "seed", "threads", "device", "alias", "progress")
 
@@ -166,6 +175,14 @@ class Forecaster:
             raise SeriesValidationError(f"head={self.head!r} is not one of {HEADS}")
         if self.lr_schedule not in ("constant", "cosine"):
             raise SeriesValidationError(f"lr_schedule={self.lr_schedule!r} is not 'constant' or 'cosine'")
+        if self.intervals not in ("conformal", "quantile"):
+            raise SeriesValidationError(f"intervals={self.intervals!r} is not 'conformal' or 'quantile'")
+        if self.intervals == "quantile":
+            if self.head != "direct":
+                raise SeriesValidationError("intervals='quantile' needs head='direct'")
+            levels = list(self.quantile_levels)
+            if not levels or not all(isinstance(v, (int, float)) and 0 < v < 100 for v in levels):
+                raise SeriesValidationError(f"quantile_levels={self.quantile_levels!r} must be percentages between 0 and 100")
         if self.loss not in LOSSES:
             raise SeriesValidationError(f"loss={self.loss!r} is not one of {LOSSES}")
         if not isinstance(self.patch_size, (int, np.integer)) or self.patch_size < 1:
@@ -199,21 +216,30 @@ class Forecaster:
             return np.where(self.log_[rows][:, None], np.exp(np.minimum(v, 700.0)), v)
 
     # -- the forecast of step 4 ----------------------------------------------------------------
-    def _direct_block(self, net: LSTMNetwork, window: torch.Tensor) -> torch.Tensor:
+    def _quantiles(self) -> list[float]:
+        """Probabilities the head outputs: the median, then each level's lower and upper bound."""
+        if self.intervals != "quantile":
+            return [0.5]
+        return [0.5] + [q for lv in self.quantile_levels for q in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)]
+
+    def _direct_block(self, net: LSTMNetwork, window: torch.Tensor, *, quantiles: bool = False) -> torch.Tensor:
         """The direct head's ``h`` steps from windows ``[B, seq_size]`` in model space.
 
         The window is centred on its mean and fed ``patch_size`` points per LSTM step; with
         ``seasonal_base`` the network forecasts the departure from the window's last season
-        repeated (seasonal naive), else from the window's mean.
+        repeated (seasonal naive), else from the window's mean. Returns ``[B, h]`` (the median
+        when the head has quantiles), or ``[B, Q, h]`` with ``quantiles``.
         """
         level = window.mean(1, keepdim=True)  # [B, 1]
         x = window - level
         B, L = x.shape
-        out = net(x.reshape(B, L // self.patch_size, self.patch_size), last_only=True)[0]  # [B, h]
+        out = net(x.reshape(B, L // self.patch_size, self.patch_size), last_only=True)[0]  # [B, Q * h]
+        out = out.reshape(B, -1, self.h)  # [B, Q, h]
         if self.seasonal_base:
             m = self.season_
-            out = out + x[:, L - m :].repeat(1, -(-self.h // m))[:, : self.h]
-        return out + level
+            out = out + x[:, None, L - m :].repeat(1, 1, -(-self.h // m))[:, :, : self.h]
+        out = out + level[:, :, None]
+        return out if quantiles else out[:, 0]
 
     def _forecast_z(self, net: LSTMNetwork, z: torch.Tensor, h: int) -> torch.Tensor:
         """Forecast ``h`` steps from windows ``z`` ``[S, seq_size]`` in model space."""
@@ -284,7 +310,8 @@ class Forecaster:
         cum = torch.cumsum(counts, 0)
         total = int(cum[-1])
         span = torch.arange(L + h, device=device)
-        error = torch.abs if self.loss == "mae" else torch.square
+        error = torch.abs if self.loss == "mae" or self.intervals == "quantile" else torch.square
+        probs = torch.tensor(self._quantiles(), device=device)[None, :, None]  # [1, Q, 1]
 
         def sample_windows(gen: torch.Generator) -> torch.Tensor:
             k = torch.randint(total, (self.batch_size,), generator=gen).to(device)
@@ -293,6 +320,9 @@ class Forecaster:
             return store[start[:, None] + span]  # [B, L + h], gathered by index arithmetic
 
         def loss_fn(net, w):
+            if self.intervals == "quantile":  # pinball loss over every quantile; the median's is MAE / 2
+                e = w[:, None, L:] - self._direct_block(net, w[:, :L], quantiles=True)  # [B, Q, h]
+                return torch.mean(torch.maximum(probs * e, (probs - 1) * e))
             if self.head == "direct":
                 return torch.mean(error(self._direct_block(net, w[:, :L]) - w[:, L:]))
             u = w - w[:, :L].mean(1, keepdim=True)  # centred on the input part
@@ -313,7 +343,7 @@ class Forecaster:
         for member in range(self.ensemble):  # members differ only in their seed
             seed = None if self.seed is None else self.seed + member
             with seeded(seed) as gen, num_threads(threads):
-                net = LSTMNetwork(LSTMConfig(self.patch_size, self.hidden_dim, h if self.head == "direct" else 1,
+                net = LSTMNetwork(LSTMConfig(self.patch_size, self.hidden_dim, h * len(self._quantiles()) if self.head == "direct" else 1,
                                              self.num_layers, self.dropout)).to(device)
                 result = fit_network(
                     net, lambda step: sample_windows(gen), loss_fn, steps=self.steps, lr=self.lr,
@@ -389,10 +419,35 @@ class Forecaster:
         """
         z = self._forecast_z_all(tail, rows, h)
         out = {self.alias: self._inverse(z, rows)}
+        if level and self.intervals == "quantile":
+            return {**out, **self._quantile_bounds(tail, rows, h, level)}
         for lv in level or []:
             w = self.interval_widths(lv, h)[None, :]
             out[f"{self.alias}-lo-{lv:g}"] = self._inverse(z - w, rows)
             out[f"{self.alias}-hi-{lv:g}"] = self._inverse(z + w, rows)
+        return out
+
+    def _quantile_bounds(self, tail: np.ndarray, rows: np.ndarray, h: int, level) -> dict[str, np.ndarray]:
+        """Interval bounds from the quantile head (``intervals="quantile"``)."""
+        missing = [lv for lv in level if lv not in self.quantile_levels]
+        if missing:
+            raise SeriesValidationError(
+                f"level={missing} was not learned: this model's quantile head has quantile_levels="
+                f"{list(self.quantile_levels)}; refit with those levels or use intervals='conformal'"
+            )
+        if h > self.h:
+            raise SeriesValidationError(f"quantile intervals reach h={self.h} (the trained horizon), not h={h}; use intervals='conformal'")
+        device = next(self.nets_[0].parameters()).device
+        z = torch.as_tensor(self._transform(tail, rows), dtype=torch.float32, device=device)
+        with torch.inference_mode():
+            q = torch.stack([self._direct_block(net, z, quantiles=True) for net in self.nets_]).mean(0)
+        q = q.double().cpu().numpy()[:, :, :h]  # [S, Q, h]
+        out = {}
+        for lv in level:
+            k = 1 + 2 * list(self.quantile_levels).index(lv)
+            lo, hi = np.minimum(q[:, k], q[:, k + 1]), np.maximum(q[:, k], q[:, k + 1])  # never crossed
+            out[f"{self.alias}-lo-{lv:g}"] = self._inverse(np.minimum(lo, q[:, 0]), rows)
+            out[f"{self.alias}-hi-{lv:g}"] = self._inverse(np.maximum(hi, q[:, 0]), rows)
         return out
 
     def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
