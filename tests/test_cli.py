@@ -113,3 +113,42 @@ def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
     assert "tuning (backtest MASE" in out and "chosen: {'hidden_dim'" in out
     fc = pd.read_csv(tmp_path / "o" / "forecast.csv")
     assert list(fc.columns) == ["unique_id", "ds", "LSTM", "LSTM-lo-80", "LSTM-hi-80"]
+
+
+# The reference's bad-input table (../shared/reference/RELIABILITY.md section 2), through the CLI.
+GOOD = "ds,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 29))
+BAD_FILES = {
+    "nan": (GOOD.replace(",5\n", ",\n"), r"1 NaN or infinite value\(s\) in 'y', the first at 2024-01-05"),
+    "inf": (GOOD.replace(",5\n", ",inf\n"), "NaN or infinite"),
+    "text": (GOOD.replace(",5\n", ",abc\n"), r"non-numeric value\(s\), the first 'abc' at row 4"),
+    "gap": (GOOD.replace("2024-01-05,5\n", ""), "irregular or have gaps"),
+    "duplicate": (GOOD + "2024-01-28,3\n", "duplicate timestamps"),
+    "bad date": (GOOD.replace("2024-01-05", "2024-13-45"), "could not parse the time column 'ds'"),
+    "mixed tz": ("ds,y\n" + "".join(f"2024-01-{d:02d}T00:00{'+01:00' if d % 2 else ''},{d}\n" for d in range(1, 29)), "time zone"),
+    "empty": ("", "is empty"),
+    "header only": ("ds,y\n", "has no data rows"),
+    "ragged": (GOOD.replace("2024-01-05,5\n", "2024-01-05,5,5\n"), "Expected 2 fields"),
+    "quote": (GOOD.replace("2024-01-05,5\n", '"2024-01-05,5\n'), "could not read"),
+    "short": ("ds,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", r"1 series are too short for 1 window\(s\) of h=3, e.g. \[\('y', 3\)\]"),
+    "short for the window": ("ds,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 6)), r"shorter than seq_size \+ h = 1 \+ 3 = 4 points"),
+    "missing column": (GOOD.replace("ds,y", "date,sales,extra").replace(",5\n", ",5,1\n"), "missing"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD_FILES))
+def test_every_bad_input_exits_2_naming_the_culprit(tmp_path, capsys, case):
+    content, message = BAD_FILES[case]
+    f = tmp_path / "bad.csv"
+    f.write_text(content)
+    assert main(["forecast", str(f), "--h", "3", "--out", str(tmp_path / "o"), *FAST]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("seriespredictor: error: ") and len(err.splitlines()) == 1
+    assert re.search(message, err), err
+
+
+def test_broken_parquet_through_the_real_command(tmp_path):
+    f = tmp_path / "bad.parquet"
+    f.write_bytes(b"PAR1 not really")
+    r = subprocess.run([sys.executable, "-m", "seriespredictor", "forecast", str(f), "--h", "3"], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "could not read" in r.stderr and "bad.parquet" in r.stderr

@@ -107,6 +107,14 @@ def test_bad_data_is_refused_by_name(make, message):
         to_panel(make())
 
 
+def test_aggregate_duplicates_option():
+    df = pd.concat([long_frame(), long_frame().iloc[[0]].assign(y=3.0)], ignore_index=True)
+    assert to_panel(df, aggregate_duplicates="mean").series(1).tolist() == [2, 2, 3, 4]
+    assert to_panel(df, aggregate_duplicates="sum").series(1).tolist() == [4, 2, 3, 4]
+    with pytest.raises(SeriesValidationError, match="aggregate_duplicates='max' is not one of"):
+        to_panel(df, aggregate_duplicates="max")
+
+
 def test_bad_freq_and_fill_options():
     with pytest.raises(SeriesValidationError, match="freq='fortnight' is not a pandas frequency"):
         to_panel(long_frame(), freq="fortnight")
@@ -133,3 +141,80 @@ def test_broken_parquet_and_missing_file(tmp_path):
         to_panel(tmp_path / "x.parquet")
     with pytest.raises(SeriesValidationError, match="does not exist"):
         to_panel(tmp_path / "nope.csv")
+
+
+# -- properties: every clean input is accepted as is, every dirty one refused -------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+finite = st.floats(-1e9, 1e9, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def clean_frames(draw):
+    n_series = draw(st.integers(1, 4))
+    frames = []
+    for k in range(n_series):
+        n = draw(st.integers(3, 20))
+        start = pd.Timestamp("2020-01-01") + pd.Timedelta(days=draw(st.integers(0, 30)))
+        values = draw(st.lists(finite, min_size=n, max_size=n))
+        frames.append(pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range(start, periods=n, freq="D"), "y": values}))
+    return pd.concat(frames, ignore_index=True)
+
+
+@given(frame=clean_frames(), seed=st.integers(0, 1000))
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_clean_input_is_accepted_unchanged_in_any_row_order(frame, seed):
+    p = to_panel(frame.sample(frac=1.0, random_state=seed))
+    assert p.freq == "D" and p.ids == sorted(frame["unique_id"].unique())
+    for i, sid in enumerate(p.ids):
+        assert p.series(i).tolist() == frame[frame.unique_id == sid]["y"].tolist()
+
+
+DIRT = ["nan", "inf", "duplicate", "gap", "text"]
+
+
+@given(frame=clean_frames(), dirt=st.sampled_from(DIRT), where=st.integers(0, 10_000))
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_every_dirty_input_is_refused(frame, dirt, where):
+    row = where % len(frame)
+    frame = frame.copy()
+    if dirt == "nan":
+        frame.loc[row, "y"] = np.nan
+    elif dirt == "inf":
+        frame.loc[row, "y"] = -np.inf
+    elif dirt == "duplicate":
+        frame = pd.concat([frame, frame.iloc[[row]]], ignore_index=True)
+    elif dirt == "gap":  # drop an inner point of a series
+        sid = frame.loc[row, "unique_id"]
+        inner = frame.index[frame.unique_id == sid][1:-1]
+        frame = frame.drop(index=inner[where % len(inner)])
+    else:
+        frame["y"] = frame["y"].astype(object)
+        frame.loc[row, "y"] = "n/a"
+    with pytest.raises(SeriesValidationError):
+        to_panel(frame, freq="D")
+
+
+@given(content=st.binary(max_size=400))
+@settings(max_examples=150, deadline=None)
+def test_fuzzed_files_raise_only_the_documented_error(tmp_path_factory, content):
+    d = tmp_path_factory.mktemp("fuzz")
+    for name in ("f.csv", "f.parquet"):
+        (d / name).write_bytes(content)
+        try:
+            to_panel(d / name)
+        except SeriesValidationError:
+            pass
+
+
+@given(text=st.text(alphabet="0123456789-:,.\nabeinfNa \"'T", max_size=200))
+@settings(max_examples=150, deadline=None)
+def test_fuzzed_csv_text_raises_only_the_documented_error(tmp_path_factory, text):
+    f = tmp_path_factory.mktemp("fuzz") / "f.csv"
+    f.write_text("ds,y\n" + text)
+    try:
+        p = to_panel(f)
+    except SeriesValidationError:
+        return
+    assert np.isfinite(p.values).all()  # whatever is accepted is clean

@@ -201,3 +201,18 @@ def test_ensemble_averages_its_members_and_round_trips(tmp_path):
     assert len(ens.history_) == 2
     ens.save(tmp_path / "m")
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), ens.predict())
+
+
+def test_same_seed_in_two_processes_gives_identical_forecasts(tmp_path):
+    from conftest import run_python
+
+    panel(60).to_csv(tmp_path / "d.csv", index=False)
+    code = ("import sys; from seriespredictor import Forecaster;"
+            "Forecaster(h=4, seq_size=12, hidden_dim=8, steps=30, seed=int(sys.argv[2])).fit(sys.argv[1])"
+            ".predict().to_csv(sys.argv[3], index=False)")
+    for name, seed in (("a", 4), ("b", 4), ("c", 5)):
+        r = run_python("-c", code, str(tmp_path / "d.csv"), str(seed), str(tmp_path / f"{name}.csv"))
+        assert r.returncode == 0, r.stderr
+    a, b, c = (pd.read_csv(tmp_path / f"{n}.csv") for n in "abc")
+    pd.testing.assert_frame_equal(a, b)
+    assert not np.array_equal(a["LSTM"], c["LSTM"])

@@ -131,3 +131,35 @@ def test_load_model_returns_cpu_tensors(model_dir):
     tensors, config = load_model(model_dir, "SeriesPredictor")
     assert all(t.device.type == "cpu" for t in tensors.values())
     assert config["network"]["hidden_dim"] == 4
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@given(config=st.binary(max_size=300), weights=st.binary(max_size=300))
+@settings(max_examples=100, deadline=None)
+def test_fuzzed_model_files_raise_only_model_file_error(tmp_path_factory, config, weights):
+    d = tmp_path_factory.mktemp("m")
+    (d / CONFIG).write_bytes(config)
+    (d / WEIGHTS).write_bytes(weights)
+    with pytest.raises(ModelFileError):
+        SeriesPredictor.load(d)
+
+
+@given(mutation=st.integers(0, 10_000), byte=st.integers(0, 255))
+@settings(max_examples=100, deadline=None)
+def test_one_flipped_byte_in_a_real_model_is_caught(tmp_path_factory, mutation, byte):
+    d = tmp_path_factory.mktemp("m") / "model"
+    SeriesPredictor(1, 4, 4, steps=2, seed=0).fit(BOOK_X, BOOK_Y).save(d)
+    target = d / (WEIGHTS if mutation % 2 else CONFIG)
+    data = bytearray(target.read_bytes())
+    pos = mutation % len(data)
+    if data[pos] == byte:
+        return
+    data[pos] = byte
+    target.write_bytes(bytes(data))
+    try:
+        SeriesPredictor.load(d).predict(BOOK_TEST_X)
+    except ModelFileError:
+        pass  # a changed config may still be valid JSON with valid settings: then it must load cleanly

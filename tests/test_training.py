@@ -56,3 +56,49 @@ def test_thread_policy():
     assert choose_threads(3, 10, requested=2) == 2
     with pytest.raises(ValueError, match="threads=0 must be a positive integer"):
         choose_threads(3, 10, requested=0)
+
+
+def _run(steps, resume_from=None, every=0, saved=None, stop_at=None):
+    with seeded(3) as gen:
+        net = LSTMNetwork(LSTMConfig(1, 4, dropout=0.0))
+        x = torch.randn(64, 12, 1, generator=gen)
+
+        def sample(step):
+            if stop_at is not None and step == stop_at:
+                raise KeyboardInterrupt  # the process dies here
+            idx = torch.randint(64, (8,), generator=gen)
+            return x[idx], x[idx].squeeze(-1)
+
+        def loss(n, b):
+            return ((n(b[0])[0].squeeze(-1) - b[1]) ** 2).mean()
+
+        def keep(tensors, meta):
+            saved.append(({k: v.clone() for k, v in tensors.items()}, meta))
+
+        res = fit_network(net, sample, loss, steps=steps, lr=0.01, schedule="cosine", generator=gen,
+                          validate=lambda n: float(loss(n, (x, x.squeeze(-1)))), eval_every=5,
+                          resume_from=resume_from, checkpoint=keep if saved is not None else None, checkpoint_every=every)
+    return net, res
+
+
+def test_a_resumed_run_ends_exactly_like_an_uninterrupted_one():
+    full, full_res = _run(40)
+    saved = []
+    with pytest.raises(KeyboardInterrupt):
+        _run(40, every=10, saved=saved, stop_at=27)
+    assert [m["step"] for _, m in saved] == [10, 20]
+    resumed, res = _run(40, resume_from=saved[-1], saved=saved)
+    for a, b in zip(full.state_dict().values(), resumed.state_dict().values()):
+        assert torch.equal(a, b)
+    assert res.steps_run == full_res.steps_run == 40
+    assert res.val_losses == full_res.val_losses and res.best_step == full_res.best_step
+    assert saved[-1][1]["done"] is True
+
+
+def test_resuming_a_finished_run_trains_no_further():
+    saved = []
+    net, _ = _run(20, every=10, saved=saved)
+    again, res = _run(20, resume_from=saved[-1])
+    for a, b in zip(net.state_dict().values(), again.state_dict().values()):
+        assert torch.equal(a, b)
+    assert res.steps_run == 20

@@ -22,6 +22,7 @@ EXAMPLES = """examples:
   seriespredictor forecast sales.csv --h 8 --level 80 95 --tune
   seriespredictor backtest sales.csv --h 8 --windows 4 --level 95
   seriespredictor fit sales.csv --h 8 --out model
+  seriespredictor fit big.parquet --h 24 --out model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
 """
 
@@ -33,6 +34,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--target-col", default="y", help="value column (default: y)")
     g.add_argument("--freq", default=None, help="frequency alias such as h, D, MS or an integer step, when it cannot be inferred")
     g.add_argument("--fill-missing", choices=["ffill", "interpolate", "zero"], help="fill gaps and NaN values instead of refusing them")
+    g.add_argument("--aggregate-duplicates", choices=["mean", "sum", "first", "last"], help="combine rows with the same timestamp instead of refusing them")
 
 
 def _model_args(p: argparse.ArgumentParser) -> None:
@@ -82,6 +84,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("data", help="CSV or Parquet file")
     p.add_argument("--out", required=True, help="model folder to write")
     p.add_argument("--overwrite", action="store_true", help="replace an existing model")
+    p.add_argument("--checkpoint-dir", help="write training checkpoints here (atomically) to be able to --resume")
+    p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints (default: 500)")
+    p.add_argument("--resume", action="store_true", help="continue an interrupted run from --checkpoint-dir")
     _model_args(p)
     _data_args(p)
     p = sub.add_parser("predict", help="forecast with a saved model", epilog=EXAMPLES,
@@ -101,8 +106,9 @@ def _forecaster(args, h: int) -> Forecaster:
         h=h, seq_size=args.seq_size, hidden_dim=args.hidden_dim, num_layers=args.num_layers, head=args.head,
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, season=args.season, seed=args.seed,
         threads=args.threads, device=args.device, progress=True,
-        freq=_freq(args.freq), fill_missing=args.fill_missing,
+        freq=_freq(args.freq), fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates,
         id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
+        checkpoint_dir=getattr(args, "checkpoint_dir", None), checkpoint_every=getattr(args, "checkpoint_every", 500),
     )
 
 
@@ -111,8 +117,12 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
     model = _forecaster(args, h)
     if not refit:
         cuts = cutoff_points(panel.lengths, h, windows, step)
-        if (cuts[:, 0] < 1).any():
-            raise SeriesValidationError(f"{windows} window(s) of h={h} leave no history for some series; use fewer windows or a smaller h")
+        short = [(sid, int(n)) for sid, n, c in zip(panel.ids, panel.lengths, cuts[:, 0]) if c < 1]
+        if short:
+            raise SeriesValidationError(
+                f"{len(short)} series are too short for {windows} window(s) of h={h}, e.g. {short[:3]}; "
+                "use a smaller --h or fewer --windows"
+            )
         model.fit(panel.head(cuts[:, 0]))
     cv = cross_validation(model, panel, h, windows, step, refit=refit, level=args.level)
     for baseline in (Naive(), SeasonalNaive(args.season)):
@@ -132,7 +142,7 @@ def _load(args) -> tuple[Panel, int]:
             raise SeriesValidationError("--h is required with a data file: how many steps ahead to forecast")
         data, h, source = args.data, args.h, args.data
     panel = to_panel(data, id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
-                     freq=_freq(args.freq), fill_missing=args.fill_missing)
+                     freq=_freq(args.freq), fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates)
     print(f"data: {source}: {len(panel.ids)} series, {int(panel.lengths.sum())} points, frequency {panel.freq}")
     return panel, h
 
@@ -195,7 +205,7 @@ def _cmd_backtest(args) -> int:
 def _cmd_fit(args) -> int:
     if args.h is None:
         raise SeriesValidationError("--h is required: how many steps ahead the model forecasts")
-    model = _forecaster(args, args.h).fit(args.data)
+    model = _forecaster(args, args.h).fit(args.data, resume=args.resume)
     model.save(args.out, overwrite=args.overwrite)
     print(f"model saved to {args.out} ({len(model.ids_)} series, h={args.h})")
     return 0

@@ -20,6 +20,7 @@ import pandas as pd
 from .errors import SeriesValidationError
 
 FILL_METHODS = ("ffill", "interpolate", "zero")
+AGGREGATIONS = ("mean", "sum", "first", "last")
 _SEASON = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
 
 
@@ -166,7 +167,7 @@ def _parse_times(col: pd.Series, time_col: str) -> pd.Series:
     if pd.api.types.is_integer_dtype(col) or isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col):
         return col
     if pd.api.types.is_float_dtype(col):
-        if col.notna().all() and (col == col.round()).all():
+        if np.isfinite(col).all() and (col == col.round()).all():
             return col.astype(np.int64)
         raise SeriesValidationError(f"the time column '{time_col}' holds fractional or missing numbers; it needs timestamps or integers")
     values = col.astype(object)
@@ -245,6 +246,7 @@ def to_panel(
     target_col: str = "y",
     freq=None,
     fill_missing: str | None = None,
+    aggregate_duplicates: str | None = None,
 ) -> Panel:
     """Validate ``data`` and return it as a :class:`Panel` (see the module docstring)."""
     if isinstance(data, Panel):
@@ -263,12 +265,16 @@ def to_panel(
     ids = long[id_col].reset_index(drop=True)
     y = _parse_target(long[target_col].reset_index(drop=True), target_col, ids)
     frame = pd.DataFrame({"id": ids, "t": times, "y": y}).sort_values(["id", "t"], kind="stable").reset_index(drop=True)
+    if aggregate_duplicates is not None:
+        if aggregate_duplicates not in AGGREGATIONS:
+            raise SeriesValidationError(f"aggregate_duplicates={aggregate_duplicates!r} is not one of {AGGREGATIONS}")
+        frame = frame.groupby(["id", "t"], sort=True, as_index=False)["y"].agg(aggregate_duplicates)
     dup = frame.duplicated(["id", "t"], keep=False)
     if dup.any():
         first = frame[dup].iloc[0]
         raise SeriesValidationError(
             f"series {first['id']!r} has {int(dup.sum())} rows with duplicate timestamps in '{time_col}', the first at "
-            f"{first['t']}; keep one row per timestamp (aggregate them first)"
+            f"{first['t']}; keep one row per timestamp, or pass aggregate_duplicates='mean', 'sum', 'first' or 'last'"
         )
     uniq, bounds = np.unique(frame["id"].to_numpy(), return_index=True)
     bounds = np.append(bounds, len(frame))

@@ -17,6 +17,8 @@ The pipeline, in order:
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,7 @@ from .data import future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
 from .persistence import load_model, load_state, save_model
+from .windows import window_counts, window_starts
 from .training import choose_threads, fit_network, num_threads, seeded
 
 HEADS = ("recursive", "direct")
@@ -56,6 +59,8 @@ class Forecaster:
             learns the median and the bounds of ``quantile_levels`` with the pinball loss;
             direct head only).
         quantile_levels: interval levels in percent the quantile head learns.
+        checkpoint_dir: where to write training checkpoints (model, optimizer, step, RNG states)
+            every ``checkpoint_every`` steps, atomically; ``fit(..., resume=True)`` continues from them.
         steps: training steps (Adam), at most; validation may restore an earlier best.
         batch_size: windows per step.
         lr: Adam learning rate.
@@ -67,7 +72,8 @@ class Forecaster:
         patience: validation scores without improvement before stopping; None never stops early.
         grad_clip: global gradient-norm clip; None disables it.
         season: seasonal period; None infers it from the frequency (12 for monthly...).
-        freq, fill_missing, id_col, time_col, target_col: how to read the data (see ``to_panel``).
+        freq, fill_missing, aggregate_duplicates, id_col, time_col, target_col: how to read the
+            data (see ``to_panel``).
         seed: makes training repeatable; None draws a fresh seed.
         threads: torch intra-op threads while training; None chooses from the model size.
         device: "cpu" or "cuda".
@@ -90,6 +96,8 @@ class Forecaster:
         ensemble: int = 1,
         intervals: str = "conformal",
         quantile_levels: tuple = (80, 95),
+        checkpoint_dir=None,
+        checkpoint_every: int = 500,
         steps: int = 1000,
         batch_size: int = 32,
         lr: float = 1e-3,
@@ -102,6 +110,7 @@ class Forecaster:
         season: int | None = None,
         freq=None,
         fill_missing: str | None = None,
+        aggregate_duplicates: str | None = None,
         id_col: str = "unique_id",
         time_col: str = "ds",
         target_col: str = "y",
@@ -123,6 +132,8 @@ class Forecaster:
         self.ensemble = ensemble
         self.intervals = intervals
         self.quantile_levels = quantile_levels
+        self.checkpoint_dir = checkpoint_dir
+        self.checkpoint_every = checkpoint_every
         self.steps = steps
         self.batch_size = batch_size
         self.lr = lr
@@ -135,6 +146,7 @@ class Forecaster:
         self.season = season
         self.freq = freq
         self.fill_missing = fill_missing
+        self.aggregate_duplicates = aggregate_duplicates
         self.id_col = id_col
         self.time_col = time_col
         self.target_col = target_col
@@ -144,8 +156,8 @@ class Forecaster:
         self.alias = alias
         self.progress = progress
 
-    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "steps", "batch_size", "lr", "lr_schedule", "log",
-               "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "fill_missing", "id_col",
+    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "checkpoint_dir", "checkpoint_every", "steps", "batch_size", "lr", "lr_schedule", "log",
+               "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "fill_missing", "aggregate_duplicates", "id_col",
                "time_col", "target_col", "seed", "threads", "device", "alias", "progress")
 
     def get_params(self, deep: bool = True) -> dict:
@@ -163,7 +175,7 @@ class Forecaster:
 
     # -- settings ----------------------------------------------------------------------------
     def _check_settings(self) -> None:
-        for name in ("h", "hidden_dim", "num_layers", "ensemble", "steps", "batch_size", "eval_every"):
+        for name in ("h", "hidden_dim", "num_layers", "ensemble", "steps", "batch_size", "eval_every", "checkpoint_every"):
             v = getattr(self, name)
             if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
                 raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
@@ -200,7 +212,7 @@ class Forecaster:
 
     def _read(self, data):
         return to_panel(data, id_col=self.id_col, time_col=self.time_col, target_col=self.target_col,
-                        freq=self.freq, fill_missing=self.fill_missing)
+                        freq=self.freq, fill_missing=self.fill_missing, aggregate_duplicates=self.aggregate_duplicates)
 
     # -- the transform of step 2 ---------------------------------------------------------------
     def _transform(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
@@ -261,9 +273,17 @@ class Forecaster:
         return torch.cat(preds, 1)[:, :h]
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, data) -> "Forecaster":
-        """Train on ``data`` (any form ``to_panel`` accepts). Returns self."""
+    def fit(self, data, *, resume: bool = False) -> "Forecaster":
+        """Train on ``data`` (any form ``to_panel`` accepts). Returns self.
+
+        Args:
+            data: the series.
+            resume: continue from the checkpoints in ``checkpoint_dir`` written by an earlier,
+                interrupted ``fit`` with the same settings and data.
+        """
         self._check_settings()
+        if resume and self.checkpoint_dir is None:
+            raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
         panel = self._read(data)
         h = self.h
         season = self.season or season_length(panel.freq)
@@ -306,7 +326,7 @@ class Forecaster:
         device = torch.device(self.device)
         store = torch.as_tensor(z_all, dtype=torch.float32, device=device)  # all series, one array
         offsets = torch.as_tensor(panel.offsets[:-1], device=device)
-        counts = torch.as_tensor(train_len - (L + h) + 1, device=device)  # windows per series
+        counts = torch.as_tensor(window_counts(train_len, L + h), device=device)  # windows per series
         cum = torch.cumsum(counts, 0)
         total = int(cum[-1])
         span = torch.arange(L + h, device=device)
@@ -315,9 +335,7 @@ class Forecaster:
 
         def sample_windows(gen: torch.Generator) -> torch.Tensor:
             k = torch.randint(total, (self.batch_size,), generator=gen).to(device)
-            series = torch.searchsorted(cum, k, right=True)
-            start = offsets[series] + k - (cum[series] - counts[series])
-            return store[start[:, None] + span]  # [B, L + h], gathered by index arithmetic
+            return store[window_starts(k, offsets, counts, cum)[:, None] + span]  # [B, L + h], one gather
 
         def loss_fn(net, w):
             if self.intervals == "quantile":  # pinball loss over every quantile; the median's is MAE / 2
@@ -340,6 +358,7 @@ class Forecaster:
 
         self.nets_, self.history_ = [], []
         threads = choose_threads(self.batch_size, self.hidden_dim, self.threads)
+        checkpoints = _Checkpoints(self, panel) if self.checkpoint_dir is not None else None
         for member in range(self.ensemble):  # members differ only in their seed
             seed = None if self.seed is None else self.seed + member
             with seeded(seed) as gen, num_threads(threads):
@@ -348,7 +367,10 @@ class Forecaster:
                 result = fit_network(
                     net, lambda step: sample_windows(gen), loss_fn, steps=self.steps, lr=self.lr,
                     grad_clip=self.grad_clip, validate=validate, eval_every=self.eval_every, patience=self.patience,
-                    progress=self.progress, schedule=self.lr_schedule,
+                    progress=self.progress, schedule=self.lr_schedule, generator=gen,
+                    resume_from=checkpoints.load(member) if checkpoints and resume else None,
+                    checkpoint=checkpoints.saver(member) if checkpoints else None,
+                    checkpoint_every=self.checkpoint_every,
                 )
             self.nets_.append(net)
             self.history_.append(result)
@@ -553,3 +575,41 @@ class Forecaster:
         if sum(len(net.state_dict()) for net in self.nets_) != len(tensors):
             raise ModelFileError(f"{str(path)!r}: the weights hold more networks than its settings (ensemble={self.ensemble})")
         return self
+
+
+class _Checkpoints:
+    """Training checkpoints of one ``fit``: ``<checkpoint_dir>/member-<k>``, one per ensemble member.
+
+    Each is a model directory (safetensors + JSON, written atomically) tagged with a fingerprint
+    of the settings and the data, so a resume never continues a different run.
+    """
+
+    # Settings that do not change what is trained.
+    _NEUTRAL = ("progress", "threads", "device", "checkpoint_dir", "checkpoint_every", "alias")
+
+    def __init__(self, model: "Forecaster", panel):
+        params = {k: v for k, v in model.get_params().items() if k not in self._NEUTRAL}
+        digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
+        digest.update(np.ascontiguousarray(panel.values).tobytes())
+        digest.update(np.ascontiguousarray(panel.lengths).tobytes())
+        self.fingerprint = digest.hexdigest()
+        self.root = Path(model.checkpoint_dir)
+
+    def load(self, member: int) -> tuple[dict, dict] | None:
+        path = self.root / f"member-{member}"
+        if not path.exists():
+            return None
+        tensors, config = load_model(path, "Checkpoint")
+        if config.get("fingerprint") != self.fingerprint:
+            raise SeriesValidationError(
+                f"the checkpoint {str(path)!r} was written by a run with other settings or data; "
+                "resume with the same ones, or delete the checkpoint directory to start over"
+            )
+        return tensors, config["loop"]
+
+    def saver(self, member: int):
+        def save(tensors: dict, loop: dict) -> None:
+            save_model(self.root / f"member-{member}", "Checkpoint", tensors,
+                       {"fingerprint": self.fingerprint, "member": member, "loop": loop}, overwrite=True)
+
+        return save

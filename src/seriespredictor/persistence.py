@@ -25,6 +25,23 @@ FORMAT_VERSION = 1
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 
+# Explicit upgrades of older files: MIGRATIONS[v] turns a format-v config (and weights) into
+# format v + 1. Loading applies them in order; a file is never rewritten on disk.
+MIGRATIONS: dict = {}
+
+
+def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Bring an older model's config and weights up to :data:`FORMAT_VERSION`."""
+    while config["format_version"] < FORMAT_VERSION:
+        step = MIGRATIONS.get(config["format_version"])
+        if step is None:
+            raise ModelFileError(
+                f"model format {config['format_version']} is no longer readable by seriespredictor "
+                f"{_library_version()}; load it with an older release and save it again"
+            )
+        config, tensors = step(config, tensors)
+    return config, tensors
+
 
 def _library_version() -> str:
     from . import __version__
@@ -136,6 +153,7 @@ def load_model(path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
         tensors = load_file(weights, device="cpu")
     except (SafetensorError, OSError) as e:
         raise ModelFileError(f"{str(weights)!r} is damaged ({e}); save the model again") from None
+    config, tensors = migrate(config, tensors)
     return tensors, config
 
 

@@ -70,6 +70,49 @@ def num_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def _loop_state(net, opt, decay, gen, step: int, best: float, best_state, bad_evals: int, result: TrainResult,
+                done: bool) -> tuple[dict[str, torch.Tensor], dict]:
+    """Everything needed to continue training exactly: tensors for safetensors, the rest as JSON."""
+    tensors = {f"net.{k}": v for k, v in net.state_dict().items()}
+    if best_state is not None:
+        tensors.update({f"best.{k}": v for k, v in best_state.items()})
+    opt_state = opt.state_dict()
+    for i, per_param in opt_state["state"].items():
+        tensors.update({f"opt.{i}.{k}": torch.as_tensor(v) for k, v in per_param.items()})
+    tensors["rng.torch"] = torch.get_rng_state()
+    if gen is not None:
+        tensors["rng.sampler"] = gen.get_state()
+    meta = {
+        "step": step, "done": done, "best": best if best != float("inf") else None, "bad_evals": bad_evals,
+        "param_groups": opt_state["param_groups"],
+        "schedule": decay.state_dict() if decay is not None else None,
+        "result": {"losses": list(result.losses), "val_losses": list(result.val_losses), "best_step": result.best_step,
+                   "steps_run": result.steps_run, "seconds": result.seconds},
+    }
+    return tensors, meta
+
+
+def _restore_loop_state(tensors, meta, net, opt, decay, gen):
+    net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+    best_state = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")} or None
+    state: dict = {}
+    for k, v in tensors.items():
+        if k.startswith("opt."):
+            _, i, name = k.split(".", 2)
+            state.setdefault(int(i), {})[name] = v
+    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
+    if decay is not None and meta["schedule"] is not None:
+        decay.load_state_dict(meta["schedule"])
+    torch.set_rng_state(tensors["rng.torch"])
+    if gen is not None and "rng.sampler" in tensors:
+        gen.set_state(tensors["rng.sampler"])
+    r = meta["result"]
+    result = TrainResult([tuple(x) for x in r["losses"]], [tuple(x) for x in r["val_losses"]], r["best_step"],
+                         r["steps_run"], r["seconds"])
+    best = meta["best"] if meta["best"] is not None else float("inf")
+    return meta["step"], best, best_state, meta["bad_evals"], result
+
+
 def fit_network(
     net: nn.Module,
     sample: Callable[[int], tuple],
@@ -85,6 +128,10 @@ def fit_network(
     patience: int | None = None,
     progress: bool = False,
     schedule: str = "constant",
+    generator: torch.Generator | None = None,
+    resume_from: tuple[dict, dict] | None = None,
+    checkpoint: Callable[[dict, dict], None] | None = None,
+    checkpoint_every: int = 0,
 ) -> TrainResult:
     """Train ``net`` in place for ``steps`` Adam steps.
 
@@ -92,6 +139,11 @@ def fit_network(
     end; the weights with the lowest one are restored, and training stops after ``patience``
     evaluations without improvement. ``schedule="cosine"`` decays the learning rate to a tenth
     of ``lr`` over ``steps`` along a half cosine.
+
+    With ``checkpoint``, every ``checkpoint_every`` steps and at the end it is called with
+    ``(tensors, meta)``: the weights, the optimizer and schedule, the step, the best weights so
+    far, and the states of torch's RNG and of ``generator`` (the sampler's). Passing such a
+    pair back as ``resume_from`` continues the run where it stopped, bit for bit on a CPU.
     """
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     if schedule not in ("constant", "cosine"):
@@ -100,15 +152,20 @@ def fit_network(
         torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 10) if schedule == "cosine" else None
     )
     result = TrainResult()
-    best, best_state, bad_evals = float("inf"), None, 0
+    best, best_state, bad_evals, first = float("inf"), None, 0, 0
+    if resume_from is not None:
+        first, best, best_state, bad_evals, result = _restore_loop_state(*resume_from, net, opt, decay, generator)
+        if resume_from[1]["done"]:  # finished (or stopped early) before: nothing left to run
+            first = steps
     bar = None
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=steps, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=False)
+        bar = tqdm(total=steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=False)
     net.train()
-    started = time.perf_counter()
-    for step in range(steps):
+    started = time.perf_counter() - result.seconds
+    stopped_early = False
+    for step in range(first, steps):
         loss = loss_fn(net, sample(step))
         value = loss.item()  # one scalar read per step: cheap on CPU, and NaN is caught at once
         if value != value or value in (float("inf"), float("-inf")):
@@ -142,9 +199,15 @@ def fit_network(
                 result.best_step = step + 1
             else:
                 bad_evals += 1
-                if patience is not None and bad_evals >= patience:
-                    break
+                stopped_early = patience is not None and bad_evals >= patience
+        if checkpoint is not None and checkpoint_every and (step + 1) % checkpoint_every == 0 and not last and not stopped_early:
+            result.seconds = time.perf_counter() - started
+            checkpoint(*_loop_state(net, opt, decay, generator, step + 1, best, best_state, bad_evals, result, False))
+        if stopped_early:
+            break
     result.seconds = time.perf_counter() - started
+    if checkpoint is not None and first < steps:
+        checkpoint(*_loop_state(net, opt, decay, generator, result.steps_run, best, best_state, bad_evals, result, True))
     if bar is not None:
         bar.close()
     if best_state is not None:

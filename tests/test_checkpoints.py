@@ -1,0 +1,81 @@
+"""Resumable training: checkpoints survive SIGKILL, even in the middle of being written."""
+
+import signal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from conftest import run_python
+from seriespredictor import Forecaster, SeriesValidationError
+
+STEPS = 60
+ARGS = ["--h", "4", "--seq-size", "12", "--hidden-dim", "8", "--steps", str(STEPS), "--seed", "3"]
+
+
+def write_data(path):
+    t = np.arange(80)
+    pd.DataFrame({"Date": pd.date_range("2020-01-01", periods=80, freq="D"), "Sales": 30 + 5 * np.sin(t / 3) + 0.1 * t}).to_csv(path, index=False)
+    return path
+
+
+# Runs the CLI's fit, killing its own process with SIGKILL inside the Nth checkpoint write:
+# after the new weights file is written, before its config.json and before the rename.
+KILLER = """
+import os, signal, sys
+import seriespredictor.persistence as p
+real, calls = p.save_file, [0]
+def save_then_maybe_die(tensors, path, **kw):
+    real(tensors, path, **kw)
+    if '.member-0.tmp-' in str(path):
+        calls[0] += 1
+        if calls[0] == int(os.environ['KILL_AT']):
+            os.kill(os.getpid(), signal.SIGKILL)
+p.save_file = save_then_maybe_die
+from seriespredictor.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
+
+
+def test_sigkill_during_a_checkpoint_write_then_resume(tmp_path):
+    data = write_data(tmp_path / "sales.csv")
+    model, ckpt = tmp_path / "model", tmp_path / "ckpt"
+    # A model already at the output path must survive the crash.
+    r = run_python("-m", "seriespredictor", "fit", str(data), "--out", str(model), *ARGS[:-2], "--seed", "9")
+    assert r.returncode == 0, r.stderr
+    before = Forecaster.load(model).predict()
+
+    env_code = f"import os; os.environ['KILL_AT'] = '3'\n{KILLER}"
+    r = run_python("-c", env_code, "fit", str(data), "--out", str(model), "--overwrite",
+                   "--checkpoint-dir", str(ckpt), "--checkpoint-every", "10", *ARGS)
+    assert r.returncode == -signal.SIGKILL
+    pd.testing.assert_frame_equal(Forecaster.load(model).predict(), before)  # the previous model still loads
+
+    r = run_python("-m", "seriespredictor", "fit", str(data), "--out", str(model), "--overwrite",
+                   "--checkpoint-dir", str(ckpt), "--checkpoint-every", "10", "--resume", *ARGS)
+    assert r.returncode == 0, r.stderr
+    resumed = Forecaster.load(model)
+
+    uninterrupted = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=STEPS, seed=3).fit(data)
+    pd.testing.assert_frame_equal(resumed.predict(), uninterrupted.predict())  # bit for bit
+    from seriespredictor.persistence import load_model
+
+    _, config = load_model(ckpt / "member-0", "Checkpoint")
+    assert config["loop"]["step"] == STEPS and config["loop"]["done"]
+
+
+def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
+    data = write_data(tmp_path / "sales.csv")
+    Forecaster(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, checkpoint_dir=tmp_path / "ck", checkpoint_every=5).fit(data)
+    with pytest.raises(SeriesValidationError, match="written by a run with other settings or data"):
+        Forecaster(h=4, seq_size=12, hidden_dim=16, steps=20, seed=0, checkpoint_dir=tmp_path / "ck").fit(data, resume=True)
+    with pytest.raises(SeriesValidationError, match="resume=True needs checkpoint_dir="):
+        Forecaster(h=4).fit(data, resume=True)
+
+
+def test_resume_without_checkpoints_starts_from_scratch(tmp_path):
+    data = write_data(tmp_path / "sales.csv")
+    kw = dict(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0)
+    a = Forecaster(checkpoint_dir=tmp_path / "none", **kw).fit(data, resume=True)
+    b = Forecaster(**kw).fit(data)
+    pd.testing.assert_frame_equal(a.predict(), b.predict())
