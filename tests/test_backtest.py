@@ -80,13 +80,21 @@ def test_intervals_are_nested_and_ordered(model):
     assert {"LSTM-lo-95", "LSTM-hi-95"} <= set(cv.columns)
 
 
-def test_conformal_widths_follow_the_residuals(model):
-    r = np.abs(model.residuals_)
+def test_conformal_widths_follow_the_residuals_in_units_of_each_series_spread(model):
+    r = np.abs(model.residuals_) / model.spread_[:, None]
     assert r.shape == (2, 6)
     # fewer than 20 series: pooled; the 95% width is the ceil(13 * .95) = 13th of 12 -> the largest
-    assert model.interval_widths(95, 6) == pytest.approx(np.full(6, r.max()))
+    widths = model.interval_widths(95, 6)
+    np.testing.assert_allclose(widths, model.spread_[:, None] * r.max() * np.ones((2, 6)))
     longer = model.interval_widths(95, 12)
-    assert longer[-1] == pytest.approx(r.max() * np.sqrt(2))
+    np.testing.assert_allclose(longer[:, -1], model.spread_ * r.max() * np.sqrt(2))
+
+
+def test_spread_is_the_mean_seasonal_change_in_model_space(model):
+    data = panel()
+    a = data[data.unique_id == "a"]["y"].to_numpy()[:-6]  # the training part
+    z = (np.log(a) - model.shift_[0]) / model.scale_[0]
+    assert model.spread_[0] == pytest.approx(np.mean(np.abs(z[24:] - z[:-24])))
 
 
 def test_intervals_cover_on_many_series():

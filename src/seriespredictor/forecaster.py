@@ -374,6 +374,13 @@ class Forecaster:
                 )
             self.nets_.append(net)
             self.history_.append(result)
+        # Each series' typical seasonal change in model space: conformal errors are measured in
+        # units of it, so calm series get narrow intervals and volatile ones wide.
+        m = season if int(train_len.min()) > season else 1
+        spread = np.array([np.mean(np.abs(z_all[o + m : o + n] - z_all[o : o + n - m])) if n > m else 0.0
+                           for o, n in zip(panel.offsets[:-1], train_len)])
+        positive = spread[spread > 0]
+        self.spread_ = np.maximum(spread, 0.1 * np.median(positive) if len(positive) else 1.0)
         if val:  # conformal calibration: the ensemble's errors on the held-out points
             with torch.inference_mode():
                 fc = torch.stack([self._forecast_z(net, val_in, val) for net in self.nets_]).mean(0)
@@ -403,14 +410,15 @@ class Forecaster:
         return out.double().cpu().numpy()
 
     def interval_widths(self, level: float, h: int) -> np.ndarray:
-        """Conformal half-widths ``[h]`` in model space for a ``level``% interval.
+        """Conformal half-widths ``[S, h]`` in model space for a ``level``% interval.
 
-        Split conformal on the validation residuals: for each horizon step, the
-        ``ceil((n + 1) * level / 100)``-th smallest absolute error over the ``n`` series. With
-        fewer than 20 series the errors of all steps are pooled. Past the validated horizon the
-        last width grows with the square root of the step.
+        Normalised split conformal on the validation residuals: each series' errors are divided
+        by its typical seasonal change (``spread_``); for each horizon step the
+        ``ceil((n + 1) * level / 100)``-th smallest of those over the ``n`` series, times each
+        series' spread, is its half-width. With fewer than 20 series the errors of all steps are
+        pooled. Past the validated horizon the last width grows with the square root of the step.
         """
-        r = np.abs(self.residuals_)
+        r = np.abs(self.residuals_) / self.spread_[:, None]
         if r.shape[1] == 0:
             raise SeriesValidationError(
                 "intervals need validation residuals, but this model was fitted with val_size=0; "
@@ -431,7 +439,7 @@ class Forecaster:
             widths = np.full(val, conformal(r.ravel()))
         if h > val:
             widths = np.r_[widths, widths[-1] * np.sqrt(np.arange(val + 1, h + 1) / val)]
-        return widths[:h]
+        return self.spread_[:, None] * widths[None, :h]
 
     def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
         """Forecasts from raw windows ``tail`` ``[S, seq_size]`` of (fitted) series ``rows``.
@@ -444,7 +452,7 @@ class Forecaster:
         if level and self.intervals == "quantile":
             return {**out, **self._quantile_bounds(tail, rows, h, level)}
         for lv in level or []:
-            w = self.interval_widths(lv, h)[None, :]
+            w = self.interval_widths(lv, h)[rows]
             out[f"{self.alias}-lo-{lv:g}"] = self._inverse(z - w, rows)
             out[f"{self.alias}-hi-{lv:g}"] = self._inverse(z + w, rows)
         return out
@@ -529,6 +537,7 @@ class Forecaster:
         tensors = {f"net.{m}.{k}": v for m, net in enumerate(self.nets_) for k, v in net.state_dict().items()}
         tensors["tail"] = torch.as_tensor(self.tail_, dtype=torch.float64)
         tensors["residuals"] = torch.as_tensor(self.residuals_, dtype=torch.float64)
+        tensors["spread"] = torch.as_tensor(self.spread_, dtype=torch.float64)
         freq = self.freq_ if isinstance(self.freq_, str) else int(self.freq_)
         config = {
             "params": self.get_params(),
@@ -564,6 +573,7 @@ class Forecaster:
             self.last_times_ = [t if isinstance(t, int) else pd.Timestamp(t) for t in schema["last_times"]]
             self.tail_ = tensors.pop("tail").numpy()
             self.residuals_ = tensors.pop("residuals").numpy()
+            self.spread_ = tensors.pop("spread").numpy()
         except (KeyError, TypeError, ValueError) as e:
             raise ModelFileError(f"{str(path)!r} has settings this version cannot read ({e!r}); save the model again") from None
         self.nets_ = []
