@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from . import distributed
 from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
 from .data import Panel, to_panel
@@ -87,6 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-dir", help="write training checkpoints here (atomically) to be able to --resume")
     p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints (default: 500)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from --checkpoint-dir")
+    p.add_argument("--timeout", type=float, default=300, help="seconds a torchrun process waits for the others (default: 300)")
     _model_args(p)
     _data_args(p)
     p = sub.add_parser("predict", help="forecast with a saved model", epilog=EXAMPLES,
@@ -203,11 +205,22 @@ def _cmd_backtest(args) -> int:
 
 
 def _cmd_fit(args) -> int:
+    """Train and save; under ``torchrun`` every process trains its share and rank 0 saves."""
     if args.h is None:
         raise SeriesValidationError("--h is required: how many steps ahead the model forecasts")
-    model = _forecaster(args, args.h).fit(args.data, resume=args.resume)
-    model.save(args.out, overwrite=args.overwrite)
-    print(f"model saved to {args.out} ({len(model.ids_)} series, h={args.h})")
+    distributed.init_from_env(timeout_s=args.timeout)
+    try:
+        model = _forecaster(args, args.h)
+        model.progress = distributed.is_main()
+        model.fit(args.data, resume=args.resume)
+        if distributed.is_main():
+            model.save(args.out, overwrite=args.overwrite)
+            rank, world = distributed.rank_and_world()
+            print(f"model saved to {args.out} ({len(model.ids_)} series, h={args.h}"
+                  + (f", trained by {world} processes" if world > 1 else "") + ")")
+        distributed.barrier()
+    finally:
+        distributed.shutdown()
     return 0
 
 

@@ -29,7 +29,8 @@ from .data import future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
 from .persistence import load_model, load_state, save_model
-from .windows import window_counts, window_starts
+from . import distributed
+from .windows import EpochSampler, window_counts, window_starts
 from .training import choose_threads, fit_network, num_threads, seeded
 
 HEADS = ("recursive", "direct")
@@ -284,7 +285,7 @@ class Forecaster:
         self._check_settings()
         if resume and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
-        panel = self._read(data)
+        panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
         h = self.h
         season = self.season or season_length(panel.freq)
         shortest = int(panel.lengths.min())
@@ -333,8 +334,10 @@ class Forecaster:
         error = torch.abs if self.loss == "mae" or self.intervals == "quantile" else torch.square
         probs = torch.tensor(self._quantiles(), device=device)[None, :, None]  # [1, Q, 1]
 
-        def sample_windows(gen: torch.Generator) -> torch.Tensor:
-            k = torch.randint(total, (self.batch_size,), generator=gen).to(device)
+        rank, world = distributed.rank_and_world()
+
+        def sample_windows(sampler: EpochSampler, step: int) -> torch.Tensor:
+            k = sampler.batch(step).to(device)
             return store[window_starts(k, offsets, counts, cum)[:, None] + span]  # [B, L + h], one gather
 
         def loss_fn(net, w):
@@ -357,15 +360,17 @@ class Forecaster:
                 return torch.mean(error(self._forecast_z(net, val_in, val) - val_out)).item()
 
         self.nets_, self.history_ = [], []
-        threads = choose_threads(self.batch_size, self.hidden_dim, self.threads)
+        threads = choose_threads(self.batch_size // world, self.hidden_dim, self.threads, processes=distributed.local_processes())
         checkpoints = _Checkpoints(self, panel) if self.checkpoint_dir is not None else None
         for member in range(self.ensemble):  # members differ only in their seed
             seed = None if self.seed is None else self.seed + member
             with seeded(seed) as gen, num_threads(threads):
                 net = LSTMNetwork(LSTMConfig(self.patch_size, self.hidden_dim, h * len(self._quantiles()) if self.head == "direct" else 1,
                                              self.num_layers, self.dropout)).to(device)
+                sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
+                sampler = EpochSampler(total, self.batch_size, sampler_seed, rank=rank, world=world)
                 result = fit_network(
-                    net, lambda step: sample_windows(gen), loss_fn, steps=self.steps, lr=self.lr,
+                    distributed.wrap(net), lambda step: sample_windows(sampler, step), loss_fn, steps=self.steps, lr=self.lr,
                     grad_clip=self.grad_clip, validate=validate, eval_every=self.eval_every, patience=self.patience,
                     progress=self.progress, schedule=self.lr_schedule, generator=gen,
                     resume_from=checkpoints.load(member) if checkpoints and resume else None,
@@ -619,7 +624,9 @@ class _Checkpoints:
 
     def saver(self, member: int):
         def save(tensors: dict, loop: dict) -> None:
-            save_model(self.root / f"member-{member}", "Checkpoint", tensors,
-                       {"fingerprint": self.fingerprint, "member": member, "loop": loop}, overwrite=True)
+            if distributed.is_main():  # one writer; the others wait until the file is complete
+                save_model(self.root / f"member-{member}", "Checkpoint", tensors,
+                           {"fingerprint": self.fingerprint, "member": member, "loop": loop}, overwrite=True)
+            distributed.barrier()
 
         return save

@@ -31,7 +31,7 @@ class TrainResult:
     seconds: float = 0.0  # wall time of the loop, validation included
 
 
-def choose_threads(batch: int, hidden_dim: int, requested: int | None = None) -> int:
+def choose_threads(batch: int, hidden_dim: int, requested: int | None = None, *, processes: int = 1) -> int:
     """Intra-op threads for training.
 
     A second thread only pays when each LSTM step's matrix work is large; on small models it
@@ -43,6 +43,7 @@ def choose_threads(batch: int, hidden_dim: int, requested: int | None = None) ->
             raise ValueError(f"threads={requested} must be a positive integer or None (automatic)")
         return requested
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cores = max(1, cores // processes)  # processes training side by side share the cores
     work = batch * hidden_dim * hidden_dim  # multiply-adds per step of the recurrent matmul / 4
     return 1 if work < 256 * 64 * 64 else max(1, min(cores, 4))
 
@@ -145,6 +146,7 @@ def fit_network(
     far, and the states of torch's RNG and of ``generator`` (the sampler's). Passing such a
     pair back as ``resume_from`` continues the run where it stopped, bit for bit on a CPU.
     """
+    module = getattr(net, "module", net)  # under DDP: forward/backward through the wrapper, state from the module
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule={schedule!r} is not 'constant' or 'cosine'")
@@ -154,7 +156,7 @@ def fit_network(
     result = TrainResult()
     best, best_state, bad_evals, first = float("inf"), None, 0, 0
     if resume_from is not None:
-        first, best, best_state, bad_evals, result = _restore_loop_state(*resume_from, net, opt, decay, generator)
+        first, best, best_state, bad_evals, result = _restore_loop_state(*resume_from, module, opt, decay, generator)
         if resume_from[1]["done"]:  # finished (or stopped early) before: nothing left to run
             first = steps
     bar = None
@@ -191,26 +193,26 @@ def fit_network(
         if validate is not None and ((step + 1) % eval_every == 0 or last):
             net.eval()
             with torch.no_grad():
-                v = float(validate(net))
+                v = float(validate(module))
             net.train()
             result.val_losses.append((step + 1, v))
             if v < best:
-                best, best_state, bad_evals = v, copy.deepcopy(net.state_dict()), 0
+                best, best_state, bad_evals = v, copy.deepcopy(module.state_dict()), 0
                 result.best_step = step + 1
             else:
                 bad_evals += 1
                 stopped_early = patience is not None and bad_evals >= patience
         if checkpoint is not None and checkpoint_every and (step + 1) % checkpoint_every == 0 and not last and not stopped_early:
             result.seconds = time.perf_counter() - started
-            checkpoint(*_loop_state(net, opt, decay, generator, step + 1, best, best_state, bad_evals, result, False))
+            checkpoint(*_loop_state(module, opt, decay, generator, step + 1, best, best_state, bad_evals, result, False))
         if stopped_early:
             break
     result.seconds = time.perf_counter() - started
     if checkpoint is not None and first < steps:
-        checkpoint(*_loop_state(net, opt, decay, generator, result.steps_run, best, best_state, bad_evals, result, True))
+        checkpoint(*_loop_state(module, opt, decay, generator, result.steps_run, best, best_state, bad_evals, result, True))
     if bar is not None:
         bar.close()
     if best_state is not None:
-        net.load_state_dict(best_state)
-    net.eval()
+        module.load_state_dict(best_state)
+    module.eval()
     return result

@@ -7,6 +7,8 @@ Memory is one count per series, whatever the number of windows.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 
@@ -26,3 +28,41 @@ def window_starts(k: torch.Tensor, offsets: torch.Tensor, counts: torch.Tensor, 
     """
     series = torch.searchsorted(cum, k, right=True)  # the series holding window k
     return offsets[series] + k - (cum[series] - counts[series])
+
+
+class EpochSampler:
+    """Batches of window numbers: each epoch a fresh permutation of all windows, sharded by rank.
+
+    The permutation is the bijection ``i -> (a * i + b) mod total`` with ``a`` coprime to
+    ``total`` and drawn, with ``b``, from ``(seed, epoch)`` alone: no permutation array is ever
+    held, so memory stays constant however many windows there are. ``a`` is drawn from the
+    middle half of ``[0, total)``, so one batch takes windows from all over the panel. The epoch
+    is set at every epoch, as ``DistributedSampler.set_epoch``.
+
+    Rank ``r`` of ``world`` takes positions ``r, r + world, ...``: the ranks' parts of one step
+    are together exactly the single-process batch, so averaged gradients match a one-process
+    run with the same global batch.
+    """
+
+    def __init__(self, total: int, batch_size: int, seed: int, *, rank: int = 0, world: int = 1):
+        if batch_size % world:
+            raise ValueError(f"batch_size={batch_size} must be a multiple of the number of processes ({world})")
+        self.total, self.batch_size, self.seed, self.rank, self.world = total, batch_size, seed, rank, world
+        self.per_rank = batch_size // world
+        self.batches_per_epoch = max(1, total // batch_size)
+        self._epoch, self._a, self._b = None, 1, 0
+
+    def set_epoch(self, epoch: int) -> None:
+        rng = np.random.default_rng([self.seed, epoch])
+        a = int(rng.integers(self.total // 4, 3 * self.total // 4 + 1)) | 1 if self.total > 4 else 1
+        while math.gcd(a, self.total) != 1:
+            a += 2 if self.total % 2 == 0 else 1
+        self._epoch, self._a, self._b = epoch, a, int(rng.integers(0, self.total))
+
+    def batch(self, step: int) -> torch.Tensor:
+        """Window numbers of this rank's part of global step ``step``."""
+        epoch, k = divmod(step, self.batches_per_epoch)
+        if epoch != self._epoch:
+            self.set_epoch(epoch)
+        i = k * self.batch_size + self.rank + self.world * torch.arange(self.per_rank)
+        return (self._a * (i % self.total) + self._b) % self.total
