@@ -214,6 +214,9 @@ def _cmd_fit(args) -> int:
         model.progress = distributed.is_main()
         model.fit(args.data, resume=args.resume)
         if distributed.is_main():
+            for member, r in enumerate(model.history_):
+                if r.resumed_from is not None:
+                    print(f"resumed ensemble member {member} from its checkpoint at step {r.resumed_from}")
             model.save(args.out, overwrite=args.overwrite)
             rank, world = distributed.rank_and_world()
             print(f"model saved to {args.out} ({len(model.ids_)} series, h={args.h}"

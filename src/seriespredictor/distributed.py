@@ -35,7 +35,18 @@ def init_from_env(timeout_s: float = 300.0) -> bool:
     if not launched_by_torchrun() or dist.is_initialized():
         return dist.is_initialized()
     backend = "nccl" if torch.cuda.is_available() and os.environ.get("SERIESPREDICTOR_DEVICE", "cpu").startswith("cuda") else "gloo"
-    dist.init_process_group(backend=backend, timeout=timedelta(seconds=timeout_s))
+    if backend == "gloo" and os.environ.get("LOCAL_WORLD_SIZE") == os.environ["WORLD_SIZE"]:
+        os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")  # one machine: talk over loopback
+    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    timeout = timedelta(seconds=timeout_s)
+    # torchrun keeps one key-value store across restarts; keys of our own per attempt keep a
+    # restarted worker from reading the addresses of the workers that died.
+    hosted_by_agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "False") == "True"
+    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world,
+                          is_master=rank == 0 and not hosted_by_agent, timeout=timeout)
+    attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
+    store = dist.PrefixStore(f"seriespredictor/attempt-{attempt}", store)
+    dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world, timeout=timeout)
     return True
 
 

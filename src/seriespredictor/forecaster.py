@@ -551,6 +551,11 @@ class Forecaster:
                 "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
                 "log": self.log_.tolist(), "shift": self.shift_.tolist(), "scale": self.scale_.tolist(),
             },
+            "training": [
+                {"steps_run": r.steps_run, "best_step": r.best_step, "seconds": round(r.seconds, 3),
+                 "losses": r.losses, "val_losses": r.val_losses}
+                for r in getattr(self, "history_", [])
+            ],
             "schema": {
                 "freq": freq,
                 "ids": [int(i) if isinstance(i, (int, np.integer)) else str(i) for i in self.ids_],

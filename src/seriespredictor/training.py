@@ -29,6 +29,7 @@ class TrainResult:
     best_step: int | None = None
     steps_run: int = 0
     seconds: float = 0.0  # wall time of the loop, validation included
+    resumed_from: int | None = None  # the checkpoint step this run continued from
 
 
 def choose_threads(batch: int, hidden_dim: int, requested: int | None = None, *, processes: int = 1) -> int:
@@ -157,6 +158,7 @@ def fit_network(
     best, best_state, bad_evals, first = float("inf"), None, 0, 0
     if resume_from is not None:
         first, best, best_state, bad_evals, result = _restore_loop_state(*resume_from, module, opt, decay, generator)
+        result.resumed_from = first
         if resume_from[1]["done"]:  # finished (or stopped early) before: nothing left to run
             first = steps
     bar = None

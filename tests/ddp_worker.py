@@ -1,0 +1,51 @@
+"""Run by torchrun in tests/test_distributed.py: the real CLI, plus two test hooks.
+
+- DDP_PARAMS_OUT=path: after fit, every rank gathers every rank's parameters and rank 0 writes
+  whether they are identical.
+- DDP_KILL_AT=step: on the first attempt only, rank 1 kills itself with SIGKILL at that step.
+"""
+
+import json
+import os
+import signal
+import sys
+
+import torch
+import torch.distributed as dist
+
+import seriespredictor.forecaster as forecaster_module
+from seriespredictor import distributed
+from seriespredictor.cli import main
+
+kill_at = os.environ.get("DDP_KILL_AT")
+if kill_at and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0" and os.environ["RANK"] == "1":
+    real_fit_network = forecaster_module.fit_network
+
+    def fit_network_that_dies(net, sample, *args, **kwargs):
+        def sample_or_die(step):
+            if step == int(kill_at):
+                os.kill(os.getpid(), signal.SIGKILL)
+            return sample(step)
+
+        return real_fit_network(net, sample_or_die, *args, **kwargs)
+
+    forecaster_module.fit_network = fit_network_that_dies
+
+params_out = os.environ.get("DDP_PARAMS_OUT")
+if params_out:
+    real_shutdown = distributed.shutdown
+    real_fit = forecaster_module.Forecaster.fit
+
+    def fit_and_remember(self, *args, **kwargs):
+        fitted = real_fit(self, *args, **kwargs)
+        flat = torch.cat([p.detach().flatten() for p in fitted.nets_[0].parameters()])
+        gathered = [torch.empty_like(flat) for _ in range(dist.get_world_size())]
+        dist.all_gather(gathered, flat)
+        if dist.get_rank() == 0:
+            with open(params_out, "w") as f:
+                json.dump({"world": dist.get_world_size(), "identical": all(torch.equal(gathered[0], g) for g in gathered)}, f)
+        return fitted
+
+    forecaster_module.Forecaster.fit = fit_and_remember
+
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,85 @@
+"""torchrun on CPU: two gloo processes train one model (real subprocesses, few steps)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from seriespredictor import Forecaster, SeriesValidationError
+from seriespredictor.persistence import load_model
+from seriespredictor.windows import EpochSampler
+
+WORKER = str(Path(__file__).with_name("ddp_worker.py"))
+FIT = ["--h", "6", "--seq-size", "24", "--hidden-dim", "16", "--steps", "60", "--batch-size", "32", "--seed", "0"]
+
+
+def write_panel(path, n_series=6, n=150):
+    t = np.arange(n)
+    pd.concat([
+        pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range("2024-01-01", periods=n, freq="h"),
+                      "y": 50 + 5 * k + 8 * np.sin(2 * np.pi * t / 24 + k) + 0.05 * t})
+        for k in range(n_series)
+    ]).to_csv(path, index=False)
+    return path
+
+
+def torchrun(*args, env=None, timeout=240):
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+
+
+def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    r = torchrun(WORKER, "fit", str(data), "--out", str(tmp_path / "ddp"), *FIT,
+                 env={"DDP_PARAMS_OUT": str(tmp_path / "params.json")})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.count("model saved to") == 1 and "trained by 2 processes" in r.stdout  # rank 0 alone saves
+    assert json.loads((tmp_path / "params.json").read_text()) == {"world": 2, "identical": True}
+
+    single = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=60, batch_size=32, seed=0).fit(data)
+    _, config = load_model(tmp_path / "ddp", "Forecaster")
+    ddp_val = config["training"][0]["val_losses"]
+    one_val = single.history_[0].val_losses
+    assert [s for s, _ in ddp_val] == [s for s, _ in one_val]  # the same number of global samples
+    assert abs(ddp_val[-1][1] - one_val[-1][1]) <= 0.05 * one_val[-1][1]
+    ddp = Forecaster.load(tmp_path / "ddp").predict()["LSTM"].to_numpy()
+    np.testing.assert_allclose(ddp, single.predict()["LSTM"].to_numpy(), rtol=0.01)
+
+
+def test_a_killed_rank_resumes_from_the_last_checkpoint(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    ckpt = tmp_path / "ckpt"
+    r = torchrun("--max-restarts=1", WORKER, "fit", str(data), "--out", str(tmp_path / "m"), *FIT,
+                 "--checkpoint-dir", str(ckpt), "--checkpoint-every", "20", "--resume", env={"DDP_KILL_AT": "45"})
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert "exitcode: -9" in r.stderr  # rank 1 died; torchrun restarted both workers
+    assert "resumed ensemble member 0 from its checkpoint at step 40" in r.stdout
+    _, config = load_model(ckpt / "member-0", "Checkpoint")
+    assert config["loop"]["step"] == 60 and config["loop"]["done"]
+    assert Forecaster.load(tmp_path / "m").predict().shape == (36, 3)
+
+
+def test_a_data_error_stops_every_rank_with_the_same_message(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("ds,y\n2024-01-01,1\n2024-01-01,2\n")
+    r = torchrun(WORKER, "fit", str(bad), "--out", str(tmp_path / "m"), "--h", "1", timeout=120)
+    assert r.returncode != 0
+    assert r.stderr.count("seriespredictor: error: series 'y' has 2 rows with duplicate timestamps") == 2
+    assert "[rank0]: Traceback" not in r.stderr and "src/seriespredictor" not in r.stderr  # no traceback of ours
+
+
+def test_sampler_shards_are_the_single_process_batch():
+    one = EpochSampler(1000, 64, seed=3)
+    ranks = [EpochSampler(1000, 64, seed=3, rank=r, world=4) for r in range(4)]
+    for step in (0, 7, 15, 16, 40):  # 15 batches per epoch: steps 15+ are a new epoch
+        together = sorted(int(k) for r in ranks for k in r.batch(step))
+        assert together == sorted(one.batch(step).tolist())
+    epoch = sorted(int(k) for s in range(15) for k in one.batch(s))
+    assert len(set(epoch)) == 15 * 64  # no window twice within an epoch
+    with pytest.raises(ValueError, match="batch_size=10 must be a multiple of the number of processes \\(4\\)"):
+        EpochSampler(100, 10, seed=0, world=4)
