@@ -95,7 +95,9 @@ def _parser() -> argparse.ArgumentParser:
                        formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("model", help="model folder written by 'fit'")
     p.add_argument("--h", type=int, help="horizon (default: the one the model was trained for)")
-    p.add_argument("--out", help="CSV file to write (default: standard output)")
+    p.add_argument("--out", help="CSV or Parquet file to write, chunk by chunk (default: CSV to standard output)")
+    p.add_argument("--chunk-size", type=int, default=10_000, help="series forecast per chunk with --out (default: 10000)")
+    p.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
     return parser
 
 
@@ -228,12 +230,12 @@ def _cmd_fit(args) -> int:
 
 
 def _cmd_predict(args) -> int:
-    forecast = Forecaster.load(args.model).predict(args.h)
+    model = Forecaster.load(args.model)
     if args.out:
-        forecast.to_csv(args.out, index=False)
+        model.predict_to(args.out, args.h, level=args.level, chunk_size=args.chunk_size)
         print(f"forecast written to {args.out}")
     else:
-        forecast.to_csv(sys.stdout, index=False)
+        model.predict(args.h, level=args.level).to_csv(sys.stdout, index=False)
     return 0
 
 

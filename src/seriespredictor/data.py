@@ -251,6 +251,11 @@ def to_panel(
     """Validate ``data`` and return it as a :class:`Panel` (see the module docstring)."""
     if isinstance(data, Panel):
         return data
+    if isinstance(data, (str, Path)) and fill_missing is None and aggregate_duplicates is None:
+        from .parquet import is_parquet, read_parquet_panel
+
+        if Path(data).exists() and is_parquet(data):  # streamed: memory for the values alone
+            return read_parquet_panel(data, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq)
     if fill_missing is not None and fill_missing not in FILL_METHODS:
         raise SeriesValidationError(f"fill_missing={fill_missing!r} is not one of {FILL_METHODS} (or None to refuse gaps and NaN)")
     long = _to_long(data, id_col, time_col, target_col)

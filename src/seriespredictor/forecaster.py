@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -309,23 +310,29 @@ class Forecaster:
                 "use a smaller seq_size or h, set val_size=0, or drop those series"
             )
         train_len = panel.lengths - val
-        train = panel.head(train_len)
+        S = len(panel.ids)
+
+        def training_part(i: int) -> np.ndarray:  # a view, never a copy
+            return panel.series(i)[: train_len[i]]
+
         # Step 2: per-series statistics of the training part only.
-        positive = np.array([bool(np.all(train.series(i) > 0)) for i in range(len(panel.ids))])
+        positive = np.array([bool(np.all(training_part(i) > 0)) for i in range(S)])
         if self.log is True and not positive.all():
             bad = panel.ids[int(np.argmin(positive))]
             raise SeriesValidationError(f"log=True needs positive values, but series {bad!r} has values <= 0; use log='auto' or False")
-        log = positive if self.log == "auto" else np.full(len(panel.ids), bool(self.log))
-        shift, scale = np.empty(len(panel.ids)), np.empty(len(panel.ids))
-        for i in range(len(panel.ids)):
-            v = np.log(train.series(i)) if log[i] else train.series(i)
+        log = positive if self.log == "auto" else np.full(S, bool(self.log))
+        shift, scale = np.empty(S), np.empty(S)
+        for i in range(S):
+            v = np.log(training_part(i)) if log[i] else training_part(i)
             shift[i], scale[i] = v.mean(), v.std()
             if scale[i] <= 1e-12 * max(1.0, abs(shift[i])):
                 scale[i] = 1.0
         self.log_, self.shift_, self.scale_, self.season_, self.seq_size_, self.val_size_ = log, shift, scale, season, L, val
-        z_all = np.concatenate([self._transform(panel.series(i)[None, :], np.array([i]))[0] for i in range(len(panel.ids))])
+        z_all = np.empty(len(panel.values), dtype=np.float32)  # the model-space store, filled in place
+        for i, o in enumerate(panel.offsets[:-1]):
+            z_all[o : o + panel.lengths[i]] = self._transform(panel.series(i)[None, :], np.array([i]))[0]
         device = torch.device(self.device)
-        store = torch.as_tensor(z_all, dtype=torch.float32, device=device)  # all series, one array
+        store = torch.as_tensor(z_all, device=device)  # all series, one array (shared with z_all on the CPU)
         offsets = torch.as_tensor(panel.offsets[:-1], device=device)
         counts = torch.as_tensor(window_counts(train_len, L + h), device=device)  # windows per series
         cum = torch.cumsum(counts, 0)
@@ -395,7 +402,7 @@ class Forecaster:
         self.ids_ = list(panel.ids)
         self.freq_ = panel.freq
         self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
-        self.tail_ = np.stack([panel.series(i)[-L:] for i in range(len(panel.ids))])  # [S, L] raw
+        self.tail_ = np.stack([panel.series(i)[-L:] for i in range(S)])  # [S, L] raw
         return self
 
     # -- predicting ----------------------------------------------------------------------------
@@ -514,22 +521,64 @@ class Forecaster:
 
         Args:
             h: horizon.
-            level: interval levels in percent, e.g. ``[80, 95]``: conformal intervals calibrated
-                on the validation residuals (see :meth:`interval_widths`).
+            level: interval levels in percent, e.g. ``[80, 95]`` (see :meth:`interval_widths`,
+                or the quantile head with ``intervals="quantile"``).
 
         Returns:
             A long frame ``unique_id, ds, <alias>`` (plus ``<alias>-lo-<l>``, ``<alias>-hi-<l>``);
             ``ds`` continues each series at its frequency.
         """
+        return self._predict_rows(np.arange(len(self._fitted_ids())), self._horizon(h), level)
+
+    def predict_to(self, path, h: int | None = None, *, level=None, chunk_size: int = 10_000) -> Path:
+        """Forecast every series ``chunk_size`` series at a time, appending each chunk to
+        ``path`` (CSV, or Parquet by its suffix) as soon as it is done: memory stays bounded
+        by the chunk, whatever the number of series."""
+        h = self._horizon(h)
+        if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
+            raise SeriesValidationError(f"chunk_size={chunk_size!r} must be a positive integer")
+        path = Path(path)
+        tmp = path.with_name(f".{path.name}.tmp")
+        parquet = path.suffix.lower() in (".parquet", ".pq")
+        writer = None
+        try:
+            for start in range(0, len(self._fitted_ids()), chunk_size):
+                rows = np.arange(start, min(start + chunk_size, len(self.ids_)))
+                frame = self._predict_rows(rows, h, level)
+                if parquet:
+                    import pyarrow as pa
+                    import pyarrow.parquet as pq
+
+                    table = pa.Table.from_pandas(frame, preserve_index=False)
+                    writer = writer or pq.ParquetWriter(tmp, table.schema)
+                    writer.write_table(table)
+                else:
+                    frame.to_csv(tmp, mode="a" if start else "w", header=not start, index=False)
+            if writer is not None:
+                writer.close()
+            os.replace(tmp, path)  # the forecast file appears only when complete
+        except BaseException:
+            if writer is not None:
+                writer.close()
+            tmp.unlink(missing_ok=True)
+            raise
+        return path
+
+    def _fitted_ids(self) -> list:
         self._check_fitted()
+        return self.ids_
+
+    def _horizon(self, h) -> int:
         h = self.h if h is None else h
         if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
             raise SeriesValidationError(f"h={h!r} must be a positive integer")
-        rows = np.arange(len(self.ids_))
-        columns = self.forecast_array(self.tail_, rows, h, level)
+        return int(h)
+
+    def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:
+        columns = self.forecast_array(self.tail_[rows], rows, h, level)
         out = pd.DataFrame({
-            self.id_col: np.repeat(np.asarray(self.ids_, dtype=object), h),
-            self.time_col: np.concatenate([np.asarray(future_times(t, self.freq_, h)) for t in self.last_times_]),
+            self.id_col: np.repeat(np.asarray([self.ids_[r] for r in rows], dtype=object), h),
+            self.time_col: np.concatenate([np.asarray(future_times(self.last_times_[r], self.freq_, h)) for r in rows]),
         })
         for name, values in columns.items():
             out[name] = values.ravel()

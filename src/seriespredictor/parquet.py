@@ -1,0 +1,239 @@
+"""Parquet datasets larger than memory: read in record batches straight into the series store.
+
+A Parquet file or a folder of them is scanned ``batch_rows`` rows at a time with pyarrow; the
+values go into one preallocated float64 array and nothing else of the rows is kept, so the
+memory is 8 bytes per point plus one batch. The rows of each series must be together and in
+time order (as they are when written series by series); the same checks as for in-memory
+data apply: missing columns, non-numeric or non-finite values, duplicate timestamps, gaps,
+irregular steps, series split across the dataset.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .data import Panel
+from .errors import SeriesValidationError
+
+
+def is_parquet(path) -> bool:
+    path = Path(path)
+    if path.is_dir():
+        return any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir())
+    return path.suffix.lower() in (".parquet", ".pq")
+
+
+def _dataset(path):
+    try:
+        import pyarrow.dataset as ds
+    except ImportError:
+        raise SeriesValidationError(f"reading {str(path)!r} needs pyarrow: pip install 'seriespredictor[parquet]'") from None
+    try:
+        return ds.dataset(str(path), format="parquet")
+    except Exception as e:  # pyarrow raises several types for damaged files
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SeriesValidationError(f"could not read {str(path)!r}: {msg}. Check that it is a Parquet file or a folder of them") from None
+
+
+class _Series:
+    """The series being read: its id, first and last time, and length so far."""
+
+    def __init__(self, sid, first):
+        self.id, self.first, self.last, self.n = sid, first, None, 0
+
+
+def read_parquet_panel(path, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
+                       freq=None, batch_rows: int = 1_000_000) -> Panel:
+    """Read a Parquet file or folder into a :class:`Panel`, ``batch_rows`` rows at a time."""
+    dataset = _dataset(path)
+    names = dataset.schema.names
+    missing = [c for c in (id_col, time_col, target_col) if c not in names]
+    if missing:
+        raise SeriesValidationError(
+            f"{str(path)!r} has columns {names[:8]} but is missing {missing}; "
+            "name yours with id_col=, time_col=, target_col= (CLI: --id-col, --time-col, --target-col)"
+        )
+    try:
+        total = dataset.count_rows()
+        batches = dataset.to_batches(columns=[id_col, time_col, target_col], batch_size=batch_rows)
+        values = np.empty(total, dtype=np.float64)
+        reader = _Reader(values, time_col, target_col, freq)
+        for batch in batches:
+            reader.add(batch, id_col)
+    except SeriesValidationError:
+        raise
+    except Exception as e:
+        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise SeriesValidationError(f"could not read {str(path)!r}: {msg}") from None
+    if reader.pos == 0:
+        raise SeriesValidationError(f"{str(path)!r} has no data rows")
+    return reader.panel()
+
+
+class _Reader:
+    def __init__(self, values: np.ndarray, time_col: str, target_col: str, freq):
+        self.values, self.time_col, self.target_col, self.freq = values, time_col, target_col, freq
+        self.pos, self.done, self.seen, self.current = 0, [], set(), None
+        self.integer_time, self.tz, self.step = None, None, None  # step: int (or ns) for fixed steps
+        self.step_known = False
+
+    # -- one record batch --------------------------------------------------------------------
+    def add(self, batch, id_col: str) -> None:
+        n = batch.num_rows
+        if n == 0:
+            return
+        ids = batch.column(0).to_numpy(zero_copy_only=False)
+        times = self._times(batch.column(1))
+        y = self._values(batch.column(2), ids)
+        self.values[self.pos : self.pos + n] = y
+        cuts = np.flatnonzero(ids[1:] != ids[:-1]) + 1
+        for r0, r1 in zip(np.r_[0, cuts], np.r_[cuts, n]):
+            self._run(ids[r0], times[r0:r1])
+        self.pos += n
+
+    def _times(self, column) -> np.ndarray:
+        import pyarrow as pa
+
+        t = column.type
+        if pa.types.is_integer(t):
+            kind = True
+            out = column.to_numpy(zero_copy_only=False).astype(np.int64)
+        elif pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+            kind = False
+            if pa.types.is_timestamp(t) and t.tz is not None:
+                self.tz = t.tz
+            try:
+                parsed = pd.to_datetime(column.to_pandas(), format="ISO8601", utc=self.tz is not None)
+            except (ValueError, TypeError) as e:
+                raise SeriesValidationError(f"could not parse the time column '{self.time_col}' ({str(e).splitlines()[0]})") from None
+            if parsed.isna().any():
+                raise SeriesValidationError(f"the time column '{self.time_col}' has missing values")
+            out = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
+        else:
+            raise SeriesValidationError(f"the time column '{self.time_col}' has type {t}; it needs timestamps or integers")
+        if self.integer_time is None:
+            self.integer_time = kind
+        return out
+
+    def _values(self, column, ids) -> np.ndarray:
+        import pyarrow as pa
+
+        if not (pa.types.is_integer(column.type) or pa.types.is_floating(column.type)):
+            raise SeriesValidationError(f"the target column '{self.target_col}' has type {column.type}; it needs numbers")
+        y = column.to_numpy(zero_copy_only=False).astype(np.float64)
+        bad = ~np.isfinite(y)
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise SeriesValidationError(
+                f"series {ids[k]!r} has NaN or infinite values in '{self.target_col}'; remove them, or read the "
+                "data in memory with fill_missing= to fill them"
+            )
+        return y
+
+    # -- one run of rows of one series ---------------------------------------------------------
+    def _run(self, sid, t: np.ndarray) -> None:
+        cur = self.current
+        if cur is not None and cur.id == sid:  # the series goes on from the previous batch
+            t_all = np.r_[cur.last, t]
+        else:
+            if cur is not None:
+                self._close()
+            if sid in self.seen:
+                raise SeriesValidationError(
+                    f"the rows of series {sid!r} are not together: it appears again after other series; "
+                    "sort the data by id and time to read it in a stream"
+                )
+            self.seen.add(sid)
+            cur = self.current = _Series(sid, t[0])
+            t_all = t
+        self._check_steps(sid, t_all, first_run=cur.n == 0)
+        cur.last, cur.n = t[-1], cur.n + len(t)
+
+    def _check_steps(self, sid, t: np.ndarray, first_run: bool) -> None:
+        if len(t) < 2:
+            return
+        d = np.diff(t)
+        if (d <= 0).any():
+            k = int(np.flatnonzero(d <= 0)[0])
+            what = "duplicate timestamps" if d[k] == 0 else "timestamps out of order"
+            raise SeriesValidationError(f"series {sid!r} has {what} at {self._show(t[k + 1])}; sort the data and keep one row per timestamp")
+        if self.freq is None:
+            self._infer(sid, t)
+        elif not self.step_known:
+            self._set_step()
+        if self.step is not None:
+            if (d != self.step).any():
+                k = int(np.flatnonzero(d != self.step)[0])
+                raise SeriesValidationError(
+                    f"series {sid!r} has a step of {self._show_step(d[k])} after {self._show(t[k])} where the data's "
+                    f"frequency is {self._freq_name()}: gaps or irregular times; fill them (read the data in memory "
+                    "with fill_missing=) or pass the right freq="
+                )
+        else:  # calendar frequencies (months, weeks...): compare with the calendar
+            start = pd.Timestamp(t[0])
+            expected = pd.date_range(start, periods=len(t), freq=self.freq).asi8
+            if not np.array_equal(expected, t):
+                k = int(np.flatnonzero(expected != t)[0])
+                raise SeriesValidationError(f"series {sid!r} is off the frequency {self.freq!r} at {self._show(t[k])}: gaps or irregular times")
+
+    def _infer(self, sid, t: np.ndarray) -> None:
+        if self.integer_time:
+            self.freq = self.step = int(np.diff(t).min())
+            self.step_known = True
+            return
+        if len(t) < 3:
+            return
+        index = pd.DatetimeIndex(t[:3].astype("datetime64[ns]"))  # the first three: later gaps are reported as gaps
+        import warnings
+
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            f = pd.infer_freq(index)
+        if f is None:
+            raise SeriesValidationError(f"cannot infer the frequency of series {sid!r}: its time steps are irregular; pass freq=")
+        self.freq = f if isinstance(f, str) else f.freqstr
+        self._set_step()
+
+    def _set_step(self) -> None:
+        self.step_known = True
+        if self.integer_time:
+            if not isinstance(self.freq, (int, np.integer)):
+                raise SeriesValidationError(f"the time column '{self.time_col}' holds integers but freq={self.freq!r}; pass an integer freq")
+            self.step = int(self.freq)
+            return
+        try:
+            offset = pd.tseries.frequencies.to_offset(self.freq)
+        except ValueError:
+            raise SeriesValidationError(f"freq={self.freq!r} is not a pandas frequency alias (e.g. 'h', 'D', 'MS')") from None
+        self.step = int(offset.nanos) if isinstance(offset, pd.offsets.Tick) else None
+
+    def _close(self) -> None:
+        cur = self.current
+        start = int(cur.first) if self.integer_time else self._timestamp(cur.first)
+        self.done.append((cur.id, start, cur.n))
+
+    # -- the result --------------------------------------------------------------------------
+    def panel(self) -> Panel:
+        self._close()
+        if self.freq is None:
+            raise SeriesValidationError("cannot infer the frequency: every series has fewer than 3 points; pass freq=")
+        ids = [d[0].item() if hasattr(d[0], "item") else d[0] for d in self.done]
+        lengths = np.array([d[2] for d in self.done], dtype=np.int64)
+        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        return Panel(ids, self.values[: self.pos], offsets, [d[1] for d in self.done], self.freq)
+
+    def _timestamp(self, ns: int) -> pd.Timestamp:
+        ts = pd.Timestamp(int(ns))
+        return ts.tz_localize("UTC").tz_convert(self.tz) if self.tz else ts
+
+    def _show(self, v) -> str:
+        return str(int(v)) if self.integer_time else str(self._timestamp(v))
+
+    def _show_step(self, d) -> str:
+        return str(int(d)) if self.integer_time else str(pd.Timedelta(int(d)))
+
+    def _freq_name(self) -> str:
+        return repr(self.freq)

@@ -1,0 +1,83 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from seriespredictor import Forecaster, SeriesValidationError
+from seriespredictor.data import to_panel
+from seriespredictor.parquet import read_parquet_panel
+
+
+def frame(n_series=5, n=30, freq="h", integer=False, start="2024-01-01"):
+    rng = np.random.default_rng(0)
+    parts = []
+    for k in range(n_series):
+        ds = np.arange(n) * 2 + 10 if integer else pd.date_range(start, periods=n, freq=freq)
+        parts.append(pd.DataFrame({"unique_id": f"s{k}", "ds": ds, "y": rng.normal(100, 5, n)}))
+    return pd.concat(parts, ignore_index=True)
+
+
+def same(a, b):
+    assert list(a.ids) == list(b.ids)
+    np.testing.assert_array_equal(a.values, b.values)
+    np.testing.assert_array_equal(a.offsets, b.offsets)
+    assert a.freq == b.freq and list(a.starts) == list(b.starts)
+
+
+@pytest.mark.parametrize("kwargs", [dict(freq="h"), dict(freq="MS"), dict(integer=True), dict(freq="D")])
+def test_streaming_equals_reading_in_memory_across_batches_and_files(tmp_path, kwargs):
+    df = frame(**kwargs)
+    folder = tmp_path / "dataset"
+    folder.mkdir()
+    df.iloc[:70].to_parquet(folder / "part-0.parquet")  # a series split across two files
+    df.iloc[70:].to_parquet(folder / "part-1.parquet")
+    streamed = read_parquet_panel(folder, batch_rows=7)  # and across many small batches
+    same(streamed, to_panel(df))
+
+
+def test_timezones_survive_streaming(tmp_path):
+    df = frame(freq="h")
+    df["ds"] = df["ds"].dt.tz_localize("Europe/Berlin")
+    df.to_parquet(tmp_path / "tz.parquet")
+    p = read_parquet_panel(tmp_path / "tz.parquet")
+    assert str(p.last_time(0).tz) == "Europe/Berlin" and p.last_time(0) == df["ds"].iloc[29]
+
+
+def test_a_forecaster_fits_from_a_parquet_folder(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    frame(n=80).to_parquet(folder / "a.parquet")
+    fc = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=10, seed=0).fit(folder).predict()
+    assert len(fc) == 20
+
+
+def _write(tmp_path, df):
+    df.to_parquet(tmp_path / "x.parquet")
+    return tmp_path / "x.parquet"
+
+
+@pytest.mark.parametrize("change,message", [
+    (lambda d: pd.concat([d.iloc[:10], d.iloc[40:], d.iloc[10:40]]), r"rows of series 's0' are not together"),
+    (lambda d: d.drop(index=5), r"series 's0' has a step of 0 days 02:00:00 after 2024-01-01 04:00:00"),
+    (lambda d: pd.concat([d.iloc[:6], d.iloc[5:]]), r"series 's0' has duplicate timestamps at 2024-01-01 05:00:00"),
+    (lambda d: d.assign(y=np.where(d.index == 33, np.nan, d.y)), r"series 's1' has NaN or infinite values in 'y'"),
+    (lambda d: d.drop(columns="y"), r"is missing \['y'\]"),
+    (lambda d: d.assign(y="x"), r"the target column 'y' has type (large_)?string"),
+])
+def test_bad_streamed_data_is_refused_by_name(tmp_path, change, message):
+    with pytest.raises(SeriesValidationError, match=message):
+        read_parquet_panel(_write(tmp_path, change(frame())), batch_rows=8)
+
+
+def test_fill_options_read_in_memory_instead(tmp_path):
+    path = _write(tmp_path, frame().drop(index=5))
+    p = to_panel(path, freq="h", fill_missing="interpolate")
+    assert p.lengths.tolist() == [30] * 5
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_predict_in_chunks_equals_predict(tmp_path, suffix):
+    model = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=10, seed=0).fit(frame(n_series=7, n=60))
+    out = model.predict_to(tmp_path / f"f{suffix}", chunk_size=3, level=[80])
+    got = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out, parse_dates=["ds"])
+    pd.testing.assert_frame_equal(got, model.predict(level=[80]), check_dtype=False)
+    assert not list(tmp_path.glob(".*tmp"))
