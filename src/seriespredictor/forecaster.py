@@ -35,6 +35,7 @@ from .windows import EpochSampler, window_counts, window_starts
 from .training import choose_threads, fit_network, num_threads, seeded
 
 HEADS = ("recursive", "direct")
+MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
 LOSSES = ("mse", "mae")
 
 
@@ -55,7 +56,7 @@ class Forecaster:
         dropout: dropout between stacked LSTM layers.
         loss: "mse" (squared error, forecasts the mean) or "mae" (absolute error, forecasts the
             median; closer to sMAPE and MASE), in model space, for training and validation.
-        ensemble: networks trained with seeds ``seed, seed + 1, ...``; forecasts are their mean.
+        ensemble: networks trained with seeds ``seed, seed + 10007, ...``; forecasts are their mean.
         intervals: how ``predict(level=...)`` builds intervals: "conformal" (the default:
             split conformal on the validation errors, any level) or "quantile" (a head that
             learns the median and the bounds of ``quantile_levels`` with the pinball loss;
@@ -370,7 +371,7 @@ class Forecaster:
         threads = choose_threads(self.batch_size // world, self.hidden_dim, self.threads, processes=distributed.local_processes())
         checkpoints = _Checkpoints(self, panel) if self.checkpoint_dir is not None else None
         for member in range(self.ensemble):  # members differ only in their seed
-            seed = None if self.seed is None else self.seed + member
+            seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
             with seeded(seed) as gen, num_threads(threads):
                 net = LSTMNetwork(LSTMConfig(self.patch_size, self.hidden_dim, h * len(self._quantiles()) if self.head == "direct" else 1,
                                              self.num_layers, self.dropout)).to(device)
