@@ -17,8 +17,6 @@ The pipeline, in order:
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 from pathlib import Path
 
@@ -26,13 +24,15 @@ import numpy as np
 import pandas as pd
 import torch
 
+from . import distributed
+from .checkpoints import Checkpoints
 from .data import future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
+from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
 from .persistence import load_model, load_state, save_model
-from . import distributed
-from .windows import EpochSampler, window_counts, window_starts
 from .training import choose_threads, fit_network, num_threads, seeded
+from .windows import EpochSampler, window_counts, window_starts
 
 HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
@@ -369,7 +369,7 @@ class Forecaster:
 
         self.nets_, self.history_ = [], []
         threads = choose_threads(self.batch_size // world, self.hidden_dim, self.threads, processes=distributed.local_processes())
-        checkpoints = _Checkpoints(self, panel) if self.checkpoint_dir is not None else None
+        checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None
         for member in range(self.ensemble):  # members differ only in their seed
             seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
             with seeded(seed) as gen, num_threads(threads):
@@ -423,36 +423,13 @@ class Forecaster:
         return out.double().cpu().numpy()
 
     def interval_widths(self, level: float, h: int) -> np.ndarray:
-        """Conformal half-widths ``[S, h]`` in model space for a ``level``% interval.
-
-        Normalised split conformal on the validation residuals: each series' errors are divided
-        by its typical seasonal change (``spread_``); for each horizon step the
-        ``ceil((n + 1) * level / 100)``-th smallest of those over the ``n`` series, times each
-        series' spread, is its half-width. With fewer than 20 series the errors of all steps are
-        pooled. Past the validated horizon the last width grows with the square root of the step.
-        """
-        r = np.abs(self.residuals_) / self.spread_[:, None]
-        if r.shape[1] == 0:
+        """Conformal half-widths ``[S, h]`` in model space (see :func:`intervals.conformal_widths`)."""
+        if self.residuals_.shape[1] == 0:
             raise SeriesValidationError(
                 "intervals need validation residuals, but this model was fitted with val_size=0; "
                 "refit with val_size='auto' or a positive val_size"
             )
-        if not 0 < level < 100:
-            raise SeriesValidationError(f"level={level!r} must be a percentage between 0 and 100")
-
-        def conformal(errors: np.ndarray) -> float:
-            n = len(errors)
-            k = min(n, int(np.ceil((n + 1) * level / 100)))
-            return float(np.sort(errors)[k - 1])
-
-        val = r.shape[1]
-        if r.shape[0] >= 20:
-            widths = np.array([conformal(r[:, k]) for k in range(val)])
-        else:
-            widths = np.full(val, conformal(r.ravel()))
-        if h > val:
-            widths = np.r_[widths, widths[-1] * np.sqrt(np.arange(val + 1, h + 1) / val)]
-        return self.spread_[:, None] * widths[None, :h]
+        return conformal_widths(self.residuals_, self.spread_, level, h)
 
     def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
         """Forecasts from raw windows ``tail`` ``[S, seq_size]`` of (fitted) series ``rows``.
@@ -646,42 +623,3 @@ class Forecaster:
             raise ModelFileError(f"{str(path)!r}: the weights hold more networks than its settings (ensemble={self.ensemble})")
         return self
 
-
-class _Checkpoints:
-    """Training checkpoints of one ``fit``: ``<checkpoint_dir>/member-<k>``, one per ensemble member.
-
-    Each is a model directory (safetensors + JSON, written atomically) tagged with a fingerprint
-    of the settings and the data, so a resume never continues a different run.
-    """
-
-    # Settings that do not change what is trained.
-    _NEUTRAL = ("progress", "threads", "device", "checkpoint_dir", "checkpoint_every", "alias")
-
-    def __init__(self, model: "Forecaster", panel):
-        params = {k: v for k, v in model.get_params().items() if k not in self._NEUTRAL}
-        digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
-        digest.update(np.ascontiguousarray(panel.values).tobytes())
-        digest.update(np.ascontiguousarray(panel.lengths).tobytes())
-        self.fingerprint = digest.hexdigest()
-        self.root = Path(model.checkpoint_dir)
-
-    def load(self, member: int) -> tuple[dict, dict] | None:
-        path = self.root / f"member-{member}"
-        if not path.exists():
-            return None
-        tensors, config = load_model(path, "Checkpoint")
-        if config.get("fingerprint") != self.fingerprint:
-            raise SeriesValidationError(
-                f"the checkpoint {str(path)!r} was written by a run with other settings or data; "
-                "resume with the same ones, or delete the checkpoint directory to start over"
-            )
-        return tensors, config["loop"]
-
-    def saver(self, member: int):
-        def save(tensors: dict, loop: dict) -> None:
-            if distributed.is_main():  # one writer; the others wait until the file is complete
-                save_model(self.root / f"member-{member}", "Checkpoint", tensors,
-                           {"fingerprint": self.fingerprint, "member": member, "loop": loop}, overwrite=True)
-            distributed.barrier()
-
-        return save
