@@ -216,3 +216,23 @@ def test_same_seed_in_two_processes_gives_identical_forecasts(tmp_path):
     a, b, c = (pd.read_csv(tmp_path / f"{n}.csv") for n in "abc")
     pd.testing.assert_frame_equal(a, b)
     assert not np.array_equal(a["LSTM"], c["LSTM"])
+
+
+def test_bf16_autocast_trains_and_forecasts():
+    fc = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, precision="bf16").fit(panel(60)).predict()
+    assert np.isfinite(fc["LSTM"]).all()
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without a GPU")
+def test_cuda_without_a_gpu_is_refused_clearly():
+    with pytest.raises(SeriesValidationError, match="device='cuda' but no CUDA GPU is available here"):
+        Forecaster(h=4, device="cuda").fit(panel(60))
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_model_trained_on_the_gpu_loads_and_predicts_on_the_cpu(tmp_path):
+    gpu = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, device="cuda").fit(panel(60))
+    gpu.save(tmp_path / "m")
+    cpu = Forecaster.load(tmp_path / "m")
+    assert next(cpu.nets_[0].parameters()).device.type == "cpu"
+    np.testing.assert_allclose(cpu.predict()["LSTM"], gpu.predict()["LSTM"], rtol=1e-4)

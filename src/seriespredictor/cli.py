@@ -52,6 +52,7 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
     g.add_argument("--threads", type=int, help="torch threads for training (default: chosen from the model size)")
     g.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    g.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 trains under bfloat16 autocast (GPUs)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -109,7 +110,7 @@ def _forecaster(args, h: int) -> Forecaster:
     return Forecaster(
         h=h, seq_size=args.seq_size, hidden_dim=args.hidden_dim, num_layers=args.num_layers, head=args.head,
         steps=args.steps, batch_size=args.batch_size, lr=args.lr, season=args.season, seed=args.seed,
-        threads=args.threads, device=args.device, progress=True,
+        threads=args.threads, device=args.device, precision=args.precision, progress=True,
         freq=_freq(args.freq), fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates,
         id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
         checkpoint_dir=getattr(args, "checkpoint_dir", None), checkpoint_every=getattr(args, "checkpoint_every", 500),

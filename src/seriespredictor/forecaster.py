@@ -79,7 +79,8 @@ class Forecaster:
             data (see ``to_panel``).
         seed: makes training repeatable; None draws a fresh seed.
         threads: torch intra-op threads while training; None chooses from the model size.
-        device: "cpu" or "cuda".
+        device: "cpu" or "cuda" (the data are moved to the device once, before training).
+        precision: "fp32", or "bf16" to train under bfloat16 autocast (for GPUs; weights stay fp32).
         alias: the name of the forecast column.
         progress: show a progress bar on a terminal.
     """
@@ -120,6 +121,7 @@ class Forecaster:
         seed: int | None = None,
         threads: int | None = None,
         device: str = "cpu",
+        precision: str = "fp32",
         alias: str = "LSTM",
         progress: bool = False,
     ):
@@ -156,12 +158,13 @@ class Forecaster:
         self.seed = seed
         self.threads = threads
         self.device = device
+        self.precision = precision
         self.alias = alias
         self.progress = progress
 
     _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "checkpoint_dir", "checkpoint_every", "steps", "batch_size", "lr", "lr_schedule", "log",
                "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "fill_missing", "aggregate_duplicates", "id_col",
-               "time_col", "target_col", "seed", "threads", "device", "alias", "progress")
+               "time_col", "target_col", "seed", "threads", "device", "precision", "alias", "progress")
 
     def get_params(self, deep: bool = True) -> dict:
         return {k: getattr(self, k) for k in self._PARAMS}
@@ -188,6 +191,10 @@ class Forecaster:
                 raise SeriesValidationError(f"{name}={v!r} must be a positive integer or None")
         if self.head not in HEADS:
             raise SeriesValidationError(f"head={self.head!r} is not one of {HEADS}")
+        if self.precision not in ("fp32", "bf16"):
+            raise SeriesValidationError(f"precision={self.precision!r} is not 'fp32' or 'bf16'")
+        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
+            raise SeriesValidationError(f"device={self.device!r} but no CUDA GPU is available here; use device='cpu'")
         if self.lr_schedule not in ("constant", "cosine"):
             raise SeriesValidationError(f"lr_schedule={self.lr_schedule!r} is not 'constant' or 'cosine'")
         if self.intervals not in ("conformal", "quantile"):
@@ -349,6 +356,10 @@ class Forecaster:
             return store[window_starts(k, offsets, counts, cum)[:, None] + span]  # [B, L + h], one gather
 
         def loss_fn(net, w):
+            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+                return compute_loss(net, w).float()
+
+        def compute_loss(net, w):
             if self.intervals == "quantile":  # pinball loss over every quantile; the median's is MAE / 2
                 e = w[:, None, L:] - self._direct_block(net, w[:, :L], quantiles=True)  # [B, Q, h]
                 return torch.mean(torch.maximum(probs * e, (probs - 1) * e))
