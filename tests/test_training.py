@@ -102,3 +102,17 @@ def test_resuming_a_finished_run_trains_no_further():
     for a, b in zip(net.state_dict().values(), again.state_dict().values()):
         assert torch.equal(a, b)
     assert res.steps_run == 20
+
+
+def test_clipping_matches_torch():
+    from seriespredictor.training import _clip_grad_norm
+
+    a, b = LSTMNetwork(LSTMConfig(2, 8)), LSTMNetwork(LSTMConfig(2, 8))
+    b.load_state_dict(a.state_dict())
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        pa.grad = torch.randn_like(pa) * 10
+        pb.grad = pa.grad.clone()
+    _clip_grad_norm(list(a.parameters()), 1.0)
+    torch.nn.utils.clip_grad_norm_(b.parameters(), 1.0)
+    for pa, pb in zip(a.parameters(), b.parameters()):
+        torch.testing.assert_close(pa.grad, pb.grad)

@@ -244,23 +244,28 @@ class Forecaster:
             return [0.5]
         return [0.5] + [q for lv in self.quantile_levels for q in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)]
 
-    def _direct_block(self, net: LSTMNetwork, window: torch.Tensor, *, quantiles: bool = False) -> torch.Tensor:
-        """The direct head's ``h`` steps from windows ``[B, seq_size]`` in model space.
+    def _direct_parts(self, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The direct head's input ``[B, seq_size / patch_size, patch_size]`` from windows
+        ``[B, seq_size]``, and what its output is added to, ``[B, 1, h]``.
 
         The window is centred on its mean and fed ``patch_size`` points per LSTM step; with
         ``seasonal_base`` the network forecasts the departure from the window's last season
-        repeated (seasonal naive), else from the window's mean. Returns ``[B, h]`` (the median
-        when the head has quantiles), or ``[B, Q, h]`` with ``quantiles``.
+        repeated (seasonal naive), else from the window's mean.
         """
         level = window.mean(1, keepdim=True)  # [B, 1]
         x = window - level
         B, L = x.shape
-        out = net(x.reshape(B, L // self.patch_size, self.patch_size), last_only=True)[0]  # [B, Q * h]
-        out = out.reshape(B, -1, self.h)  # [B, Q, h]
+        offset = level[:, :, None].expand(B, 1, self.h)  # [B, 1, h]
         if self.seasonal_base:
             m = self.season_
-            out = out + x[:, None, L - m :].repeat(1, 1, -(-self.h // m))[:, :, : self.h]
-        out = out + level[:, :, None]
+            offset = offset + x[:, None, L - m :].repeat(1, 1, -(-self.h // m))[:, :, : self.h]
+        return x.reshape(B, L // self.patch_size, self.patch_size), offset
+
+    def _direct_block(self, net: LSTMNetwork, window: torch.Tensor, *, quantiles: bool = False) -> torch.Tensor:
+        """The direct head's ``h`` steps in model space: ``[B, h]`` (the median when the head
+        has quantiles), or ``[B, Q, h]`` with ``quantiles``."""
+        x, offset = self._direct_parts(window)
+        out = net(x, last_only=True)[0].reshape(len(x), -1, self.h) + offset  # [B, Q, h]
         return out if quantiles else out[:, 0]
 
     def _forecast_z(self, net: LSTMNetwork, z: torch.Tensor, h: int) -> torch.Tensor:
@@ -344,6 +349,7 @@ class Forecaster:
         offsets = torch.as_tensor(panel.offsets[:-1], device=device)
         counts = torch.as_tensor(window_counts(train_len, L + h), device=device)  # windows per series
         cum = torch.cumsum(counts, 0)
+        first = offsets - cum + counts  # store position of window k is first[series] + k
         total = int(cum[-1])
         span = torch.arange(L + h, device=device)
         error = torch.abs if self.loss == "mae" or self.intervals == "quantile" else torch.square
@@ -352,19 +358,24 @@ class Forecaster:
         rank, world = distributed.rank_and_world()
 
         def sample_windows(sampler: EpochSampler, step: int) -> torch.Tensor:
-            k = sampler.batch(step).to(device)
-            return store[window_starts(k, offsets, counts, cum)[:, None] + span]  # [B, L + h], one gather
+            k = sampler.batch(step).to(device, non_blocking=True)
+            return store[window_starts(k, first, cum)[:, None] + span]  # [B, L + h], one gather
 
         def loss_fn(net, w):
-            with torch.autocast(device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
+            if self.precision == "fp32":
+                return compute_loss(net, w)
+            with torch.autocast(device.type, dtype=torch.bfloat16):
                 return compute_loss(net, w).float()
 
         def compute_loss(net, w):
-            if self.intervals == "quantile":  # pinball loss over every quantile; the median's is MAE / 2
-                e = w[:, None, L:] - self._direct_block(net, w[:, :L], quantiles=True)  # [B, Q, h]
-                return torch.mean(torch.maximum(probs * e, (probs - 1) * e))
-            if self.head == "direct":
-                return torch.mean(error(self._direct_block(net, w[:, :L]) - w[:, L:]))
+            if self.head == "direct":  # the offset goes to the target's side: no autograd work for it
+                x, offset = self._direct_parts(w[:, :L])
+                target = w[:, None, L:] - offset  # [B, 1, h]
+                out = net(x, last_only=True)[0]  # [B, Q * h]
+                if self.intervals == "quantile":  # pinball loss over every quantile; the median's is MAE / 2
+                    e = target - out.reshape(len(out), -1, h)  # [B, Q, h]
+                    return torch.mean(torch.maximum(probs * e, (probs - 1) * e))
+                return torch.mean(error(out - target[:, 0]))
             u = w - w[:, :L].mean(1, keepdim=True)  # centred on the input part
             out = net(u[:, :-1].unsqueeze(-1))[0].squeeze(-1)  # [B, L + h - 1], one step ahead
             return torch.mean(error(out - u[:, 1:]))

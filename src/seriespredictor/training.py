@@ -72,6 +72,17 @@ def num_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
+    """Scale the gradients so their global L2 norm is at most ``max_norm``.
+
+    ``torch.nn.utils.clip_grad_norm_`` does the same with checks and grouping that take half
+    its time on small models; every parameter here lives on one device with one dtype.
+    """
+    grads = [p.grad for p in params if p.grad is not None]
+    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
+    torch._foreach_mul_(grads, torch.clamp(max_norm / (total + 1e-6), max=1.0))
+
+
 def _loop_state(net, opt, decay, gen, step: int, best: float, best_state, bad_evals: int, result: TrainResult,
                 done: bool) -> tuple[dict[str, torch.Tensor], dict]:
     """Everything needed to continue training exactly: tensors for safetensors, the rest as JSON."""
@@ -148,7 +159,9 @@ def fit_network(
     pair back as ``resume_from`` continues the run where it stopped, bit for bit on a CPU.
     """
     module = getattr(net, "module", net)  # under DDP: forward/backward through the wrapper, state from the module
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
+    # The fused kernel updates all parameters in one call instead of a dozen small ops each.
+    params = [p for p in net.parameters() if p.requires_grad]
+    opt = torch.optim.Adam(params, lr=lr, fused=True)
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule={schedule!r} is not 'constant' or 'cosine'")
     decay = (
@@ -180,7 +193,7 @@ def fit_network(
         opt.zero_grad(set_to_none=True)
         loss.backward()
         if grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(net.parameters(), grad_clip)
+            _clip_grad_norm(params, grad_clip)
         opt.step()
         if decay is not None:
             decay.step()

@@ -18,16 +18,26 @@ def window_counts(lengths: np.ndarray, span: int) -> np.ndarray:
     return np.maximum(np.asarray(lengths, dtype=np.int64) - span + 1, 0)
 
 
-def window_starts(k: torch.Tensor, offsets: torch.Tensor, counts: torch.Tensor, cum: torch.Tensor) -> torch.Tensor:
+def window_starts(k: torch.Tensor, first: torch.Tensor, cum: torch.Tensor) -> torch.Tensor:
     """Store positions where windows number ``k`` begin.
 
     Args:
         k: window numbers, each in ``[0, cum[-1])``.
-        offsets: position of each series' first point in the store.
-        counts: windows per series; ``cum`` is their cumulative sum.
+        first: ``offsets - cum + counts`` per series: the position of a series' first point
+            less the number of windows before it.
+        cum: cumulative windows per series.
     """
-    series = torch.searchsorted(cum, k, right=True)  # the series holding window k
-    return offsets[series] + k - (cum[series] - counts[series])
+    return first[torch.searchsorted(cum, k, right=True)] + k  # searchsorted: the series holding window k
+
+
+def _mix(*values: int) -> int:
+    """A 64-bit hash of integers (splitmix64 steps): the same numbers on every rank and run."""
+    x = 0x9E3779B97F4A7C15
+    for v in values:
+        x = (x ^ (v & 0xFFFFFFFFFFFFFFFF)) * 0xBF58476D1CE4E5B9 & 0xFFFFFFFFFFFFFFFF
+        x = (x ^ (x >> 27)) * 0x94D049BB133111EB & 0xFFFFFFFFFFFFFFFF
+        x ^= x >> 31
+    return x
 
 
 class EpochSampler:
@@ -50,19 +60,22 @@ class EpochSampler:
         self.total, self.batch_size, self.seed, self.rank, self.world = total, batch_size, seed, rank, world
         self.per_rank = batch_size // world
         self.batches_per_epoch = max(1, total // batch_size)
+        self._lanes = rank + world * torch.arange(self.per_rank)  # this rank's positions in a batch
         self._epoch, self._a, self._b = None, 1, 0
 
     def set_epoch(self, epoch: int) -> None:
-        rng = np.random.default_rng([self.seed, epoch])
-        a = int(rng.integers(self.total // 4, 3 * self.total // 4 + 1)) | 1 if self.total > 4 else 1
+        r1, r2 = _mix(self.seed, epoch, 1), _mix(self.seed, epoch, 2)
+        a = (self.total // 4 + r1 % (self.total // 2 + 1)) | 1 if self.total > 4 else 1
         while math.gcd(a, self.total) != 1:
             a += 2 if self.total % 2 == 0 else 1
-        self._epoch, self._a, self._b = epoch, a, int(rng.integers(0, self.total))
+        self._epoch, self._a, self._b = epoch, a, r2 % self.total
 
     def batch(self, step: int) -> torch.Tensor:
         """Window numbers of this rank's part of global step ``step``."""
         epoch, k = divmod(step, self.batches_per_epoch)
         if epoch != self._epoch:
             self.set_epoch(epoch)
-        i = k * self.batch_size + self.rank + self.world * torch.arange(self.per_rank)
-        return (self._a * (i % self.total) + self._b) % self.total
+        i = self._lanes + k * self.batch_size
+        if self.total < self.batch_size:  # fewer windows than a batch: they repeat
+            i = i % self.total
+        return (i * self._a + self._b) % self.total
