@@ -300,6 +300,7 @@ class Forecaster:
         if resume and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
+        own_panel = panel is not data  # read here: its raw values can go once the model has its own copy
         h = self.h
         season = self.season or season_length(panel.freq)
         shortest = int(panel.lengths.min())
@@ -345,6 +346,9 @@ class Forecaster:
         for i, o in enumerate(panel.offsets[:-1]):
             z_all[o : o + panel.lengths[i]] = self._transform(panel.series(i)[None, :], np.array([i]))[0]
         device = torch.device(self.device)
+        self.tail_ = np.stack([panel.series(i)[-L:] for i in range(S)])  # [S, L] raw, for predict
+        if own_panel:
+            panel.values = np.empty(0)  # training needs only the model-space store from here on
         store = torch.as_tensor(z_all, device=device)  # all series, one array (shared with z_all on the CPU)
         offsets = torch.as_tensor(panel.offsets[:-1], device=device)
         counts = torch.as_tensor(window_counts(train_len, L + h), device=device)  # windows per series
@@ -425,7 +429,6 @@ class Forecaster:
         self.ids_ = list(panel.ids)
         self.freq_ = panel.freq
         self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
-        self.tail_ = np.stack([panel.series(i)[-L:] for i in range(S)])  # [S, L] raw
         return self
 
     # -- predicting ----------------------------------------------------------------------------
