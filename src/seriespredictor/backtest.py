@@ -15,7 +15,7 @@ import reprlib
 import numpy as np
 import pandas as pd
 
-from .data import Panel, future_times
+from .data import Panel
 from .errors import SeriesValidationError
 
 
@@ -43,20 +43,21 @@ def _check(panel: Panel, h: int, n_windows: int, step_size: int, min_history: in
 
 def _frame(panel: Panel, cuts: np.ndarray, h: int, columns: dict[str, np.ndarray],
            id_col: str, time_col: str) -> pd.DataFrame:
-    """The long result frame; ``columns`` hold arrays ``[S, W, h]``."""
+    """The long result frame; ``columns`` hold arrays ``[S, W, h]``.
+
+    Every forecast step lies inside its series, so timestamps and actuals are gathered from
+    the series' own by index arithmetic.
+    """
     S, W = cuts.shape
-    ids, ds, cutoff, y = [], [], [], []
-    for i in range(S):
-        times = panel.times(i)
-        values = panel.series(i)
-        for w in range(W):
-            c = int(cuts[i, w])
-            ids.append(np.repeat(np.asarray([panel.ids[i]], dtype=object), h))
-            ds.append(np.asarray(future_times(times[c - 1], panel.freq, h)))
-            cutoff.append(np.repeat(np.asarray([times[c - 1]]), h))
-            y.append(values[c : c + h])
-    out = pd.DataFrame({id_col: np.concatenate(ids), time_col: np.concatenate(ds), "cutoff": np.concatenate(cutoff),
-                        "y": np.concatenate(y)})
+    starts = panel.offsets[:-1, None] + cuts  # [S, W]: position of each window's first step
+    pos = (starts[:, :, None] + np.arange(h)).reshape(-1)
+    times = np.concatenate([np.asarray(panel.times(i)) for i in range(S)])
+    out = pd.DataFrame({
+        id_col: np.repeat(np.asarray(panel.ids, dtype=object), W * h),
+        time_col: times[pos],
+        "cutoff": np.repeat(times[(starts - 1).reshape(-1)], h),
+        "y": panel.values[pos],
+    })
     for name, values in columns.items():
         out[name] = values.reshape(-1)
     return out
