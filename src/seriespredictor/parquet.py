@@ -17,6 +17,7 @@ import pandas as pd
 
 from .data import Panel
 from .errors import SeriesValidationError
+from .training import set_mmap_threshold
 
 
 def is_parquet(path) -> bool:
@@ -24,22 +25,6 @@ def is_parquet(path) -> bool:
     if path.is_dir():
         return any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir())
     return path.suffix.lower() in (".parquet", ".pq")
-
-
-def _mmap_threshold(size: int) -> None:
-    """Set glibc's mmap threshold (no-op elsewhere).
-
-    glibc raises that threshold each time a large buffer is freed; after that, every batch's
-    arrays come from the heap, which fragments and keeps growing while a big dataset is read -
-    measured: 1.5 GB of RSS to read 800 MB of values, against 0.8 GB with a fixed threshold of
-    256 KiB. Afterwards a high threshold keeps training's many mid-sized tensors off mmap.
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(-3, size)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
 
 
 def _dataset(path):
@@ -83,12 +68,12 @@ def read_parquet_panel(path, *, id_col: str = "unique_id", time_col: str = "ds",
                                      batch_readahead=0, fragment_readahead=0, memory_pool=pool)
         values = np.empty(total, dtype=np.float64)
         reader = _Reader(values, time_col, target_col, freq)
-        _mmap_threshold(256 * 1024)
+        set_mmap_threshold(256 * 1024)
         try:
             for batch in batches:
                 reader.add(batch, id_col)
         finally:
-            _mmap_threshold(32 * 1024 * 1024)
+            set_mmap_threshold(32 * 1024 * 1024)  # glibc's ceiling: training tensors stay on the heap
     except SeriesValidationError:
         raise
     except Exception as e:

@@ -72,6 +72,23 @@ def num_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+def set_mmap_threshold(size: int) -> None:
+    """Have glibc serve every buffer of ``size`` bytes or more from mmap (a no-op elsewhere).
+
+    By default glibc raises that threshold each time a large buffer is freed, after which such
+    buffers come from the heap, which fragments and holds on to freed memory: reading 100M
+    points from Parquet took 1.5 GB of RSS instead of the 0.8 GB of the values. A low threshold
+    is for reading only: while training it halved the speed on M4-sized batches (every
+    mid-sized tensor became a fresh mapping).
+    """
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").mallopt(-3, size)  # M_MMAP_THRESHOLD
+    except (OSError, AttributeError):
+        pass
+
+
 def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
     """Scale the gradients so their global L2 norm is at most ``max_norm``.
 
