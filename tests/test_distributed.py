@@ -28,9 +28,19 @@ def write_panel(path, n_series=6, n=150):
     return path
 
 
+TEARDOWN_ABORT = "terminate called without an active exception"
+
+
 def torchrun(*args, env=None, timeout=240):
     cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", *args]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})
+    run = lambda: subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env={**os.environ, **(env or {})})  # noqa: E731
+    result = run()
+    # Once in about 25 launches on a loaded 2-core machine a worker aborted with this C++
+    # message from torch's own threads (not our code); the launch is repeated once for that
+    # signature only, and every assertion applies to the repeated run.
+    if result.returncode != 0 and TEARDOWN_ABORT in result.stderr:
+        result = run()
+    return result
 
 
 def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
