@@ -61,7 +61,8 @@ def explain(r) -> str:
 def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
     data = write_panel(tmp_path / "d.csv")
     r = torchrun(WORKER, "fit", str(data), "--out", str(tmp_path / "ddp"), *FIT,
-                 env={"DDP_PARAMS_OUT": str(tmp_path / "params.json")}, retry=True)
+                 env={"DDP_PARAMS_OUT": str(tmp_path / "params.json")},
+                 retry=True, before_retry=lambda: shutil.rmtree(tmp_path / "ddp", ignore_errors=True))
     assert r.returncode == 0, explain(r)
     assert r.stdout.count("model saved to") == 1 and "trained by 2 processes" in r.stdout  # rank 0 alone saves
     assert json.loads((tmp_path / "params.json").read_text()) == {"world": 2, "identical": True}
@@ -81,7 +82,7 @@ def test_a_killed_rank_resumes_from_the_last_checkpoint(tmp_path):
     ckpt = tmp_path / "ckpt"
     r = torchrun("--max-restarts=1", WORKER, "fit", str(data), "--out", str(tmp_path / "m"), *FIT,
                  "--checkpoint-dir", str(ckpt), "--checkpoint-every", "20", "--resume", env={"DDP_KILL_AT": "45"},
-                 retry=True, before_retry=lambda: shutil.rmtree(ckpt, ignore_errors=True))
+                 retry=True, before_retry=lambda: [shutil.rmtree(p, ignore_errors=True) for p in (ckpt, tmp_path / "m")])
     assert r.returncode == 0, explain(r)
     assert "exitcode: -9" in r.stderr  # rank 1 died; torchrun restarted both workers
     assert "resumed ensemble member 0 from its checkpoint at step 40" in r.stdout
