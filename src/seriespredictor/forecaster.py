@@ -30,6 +30,7 @@ from .data import future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
+from .params import Params
 from .persistence import load_model, load_state, save_model
 from .training import choose_threads, fit_network, num_threads, seeded
 from .windows import EpochSampler, window_counts, window_starts
@@ -39,7 +40,7 @@ MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: 
 LOSSES = ("mse", "mae")
 
 
-class Forecaster:
+class Forecaster(Params):
     """A global LSTM forecaster for one or many series.
 
     Args:
@@ -165,16 +166,6 @@ class Forecaster:
     _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "checkpoint_dir", "checkpoint_every", "steps", "batch_size", "lr", "lr_schedule", "log",
                "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "fill_missing", "aggregate_duplicates", "id_col",
                "time_col", "target_col", "seed", "threads", "device", "precision", "alias", "progress")
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in self._PARAMS}
-
-    def set_params(self, **params) -> "Forecaster":
-        for k, v in params.items():
-            if k not in self._PARAMS:
-                raise ValueError(f"invalid parameter {k!r} for Forecaster; valid parameters are {self._PARAMS}")
-            setattr(self, k, v)
-        return self
 
     def __repr__(self) -> str:
         return f"Forecaster(h={self.h}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim}, head={self.head!r})"

@@ -14,6 +14,7 @@ import torch
 
 from .errors import NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
+from .params import Params
 from .persistence import load_model, load_state, save_model
 from .scaling import Scaler
 from .training import TrainResult, choose_threads, fit_network, num_threads, seeded
@@ -47,7 +48,7 @@ def _as_array(name: str, value, ndim: int, shape_hint: str) -> np.ndarray:
     return arr
 
 
-class SeriesPredictor:
+class SeriesPredictor(Params):
     """An LSTM that maps each step of a window to one predicted value.
 
     Args:
@@ -95,19 +96,9 @@ class SeriesPredictor:
         self.log_every = log_every
         self.verbose = verbose
 
-    # -- scikit-learn style parameters, without the dependency ---------------------------
+    # -- the constructor arguments, for get_params and set_params (params.Params) ---------
     _PARAMS = ("input_dim", "seq_size", "hidden_dim", "steps", "lr", "batch_size", "scaler",
                "grad_clip", "seed", "threads", "log_every", "verbose")
-
-    def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in self._PARAMS}
-
-    def set_params(self, **params) -> "SeriesPredictor":
-        for k, v in params.items():
-            if k not in self._PARAMS:
-                raise ValueError(f"invalid parameter {k!r} for SeriesPredictor; valid parameters are {self._PARAMS}")
-            setattr(self, k, v)
-        return self
 
     def __repr__(self) -> str:
         return f"SeriesPredictor(input_dim={self.input_dim}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim})"
