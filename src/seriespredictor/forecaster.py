@@ -409,8 +409,8 @@ class Forecaster(Params):
         m = season if int(train_len.min()) > season else 1
         spread = np.array([np.mean(np.abs(z_all[o + m : o + n] - z_all[o : o + n - m])) if n > m else 0.0
                            for o, n in zip(panel.offsets[:-1], train_len)])
-        positive = spread[spread > 0]
-        self.spread_ = np.maximum(spread, 0.1 * np.median(positive) if len(positive) else 1.0)
+        moving = spread[spread > 0]
+        self.spread_ = np.maximum(spread, 0.1 * np.median(moving) if len(moving) else 1.0)
         if val:  # conformal calibration: the ensemble's errors on the held-out points
             with torch.inference_mode():
                 fc = torch.stack([self._forecast_z(net, val_in, val) for net in self.nets_]).mean(0)

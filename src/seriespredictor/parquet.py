@@ -125,10 +125,10 @@ class _Reader:
         bad = same & (d != self.step)
         if bad.any():
             k = int(np.flatnonzero(bad)[0])
-            self._check_steps(ids[lo + k], t[k : k + 2], first_run=False)  # raises with the message
+            self._check_steps(ids[lo + k], t[k : k + 2])  # raises with the message
         run_ids = ids[starts]
         if cur is not None and cur.id == run_ids[0]:  # the series goes on from the last batch
-            self._check_steps(cur.id, np.array([cur.last, times[starts[0]]]), first_run=False)
+            self._check_steps(cur.id, np.array([cur.last, times[starts[0]]]))
             cur.n += int(ends[0] - starts[0])
             cur.last = times[ends[0] - 1]
             starts, ends, run_ids = starts[1:], ends[1:], run_ids[1:]
@@ -206,10 +206,10 @@ class _Reader:
             self.seen.add(sid)
             cur = self.current = _Series(sid, t[0])
             t_all = t
-        self._check_steps(sid, t_all, first_run=cur.n == 0)
+        self._check_steps(sid, t_all)
         cur.last, cur.n = t[-1], cur.n + len(t)
 
-    def _check_steps(self, sid, t: np.ndarray, first_run: bool) -> None:
+    def _check_steps(self, sid, t: np.ndarray) -> None:
         if len(t) < 2:
             return
         d = np.diff(t)
@@ -226,7 +226,7 @@ class _Reader:
                 k = int(np.flatnonzero(d != self.step)[0])
                 raise SeriesValidationError(
                     f"series {sid!r} has a step of {self._show_step(d[k])} after {self._show(t[k])} where the data's "
-                    f"frequency is {self._freq_name()}: gaps or irregular times; fill them (read the data in memory "
+                    f"frequency is {self.freq!r}: gaps or irregular times; fill them (read the data in memory "
                     "with fill_missing=) or pass the right freq="
                 )
         else:  # calendar frequencies (months, weeks...): compare with the calendar
@@ -291,6 +291,3 @@ class _Reader:
 
     def _show_step(self, d) -> str:
         return str(int(d)) if self.integer_time else str(pd.Timedelta(int(d)))
-
-    def _freq_name(self) -> str:
-        return repr(self.freq)
