@@ -198,7 +198,7 @@ def test_every_dirty_input_is_refused(frame, dirt, where):
 
 
 @given(content=st.binary(max_size=400))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_fuzzed_files_raise_only_the_documented_error(tmp_path_factory, content):
     d = tmp_path_factory.mktemp("fuzz")
     for name in ("f.csv", "f.parquet"):
@@ -210,7 +210,7 @@ def test_fuzzed_files_raise_only_the_documented_error(tmp_path_factory, content)
 
 
 @given(text=st.text(alphabet="0123456789-:,.\nabeinfNa \"'T", max_size=200))
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 def test_fuzzed_csv_text_raises_only_the_documented_error(tmp_path_factory, text):
     f = tmp_path_factory.mktemp("fuzz") / "f.csv"
     f.write_text("ds,y\n" + text)
