@@ -7,8 +7,10 @@ measured process only loads its values and fits) and prints one JSON line: windo
 ``Forecaster.fit`` training loop (sampling, gathering, centring, loss, clipping, Adam: all of
 it, with validation off) and of the bare step (forward + backward + torch's default Adam of the
 same module on random tensors of the same shapes, same threads), measured alternately in the
-same process, medians of ``--repeats``; their ratio; the bare step with the fused Adam kernel
-that our loop uses, for reference; the peak RSS after loading the data and the first fit
+same process, medians of ``--repeats``; their ratio; for reference, the bare step with the
+fused Adam kernel that our loop uses, and that again split into the forward/backward passes
+per step that our loop chose (``passes_per_step``; see ``training.choose_micro_batch``), with
+our ratio to it (``ratio_same_passes``: what our loop costs beyond those kernels); the peak RSS after loading the data and the first fit
 (``fit_peak_rss_mb``), the peak of the whole process, and the RSS right after ``import torch``.
 """
 
@@ -85,7 +87,8 @@ def case_setup(case: str):
 
 
 def bare_windows_per_s(net, batch: int, seq_steps: int, input_dim: int, h: int, steps: int, device,
-                       fused: bool = False) -> float:
+                       fused: bool = False, passes: int = 1) -> float:
+    """The bare step; with ``passes`` > 1, forward and backward over that many equal parts of the batch."""
     import torch
 
     x = torch.randn(batch, seq_steps, input_dim, device=device)
@@ -93,10 +96,11 @@ def bare_windows_per_s(net, batch: int, seq_steps: int, input_dim: int, h: int, 
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, fused=fused or None)
 
     def step():
-        out = net(x, last_only=True)[0]
-        loss = torch.mean((out - y) ** 2)
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        for xs, ys in zip(x.chunk(passes), y.chunk(passes)):
+            out = net(xs, last_only=True)[0]
+            loss = torch.mean((out - ys) ** 2) / passes
+            loss.backward()
         opt.step()
 
     for _ in range(5):
@@ -121,7 +125,7 @@ def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> 
 
     data, kw, steps = case_setup(case)
     device = torch.device(device_name)
-    ours, bare, bare_fused = [], [], []
+    ours, bare, bare_fused, bare_passes = [], [], [], []
     fit_peak = None
     for rep in range(repeats):
         model = Forecaster(steps=steps, val_size=0, seed=rep, device=device_name, threads=threads, **kw).fit(data)
@@ -130,17 +134,22 @@ def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> 
         ours.append(steps * kw["batch_size"] / model.history_[0].seconds)
         cfg = model.nets_[0].config
         n_threads = choose_threads(kw["batch_size"], kw["hidden_dim"], threads)
+        passes = model._micro_batches(kw["batch_size"], model.seq_size_ // model.patch_size, device)
         with num_threads(n_threads):
             net = LSTMNetwork(LSTMConfig(**cfg.to_dict())).to(device)
             shape = (kw["batch_size"], model.seq_size_ // model.patch_size, cfg.input_dim, cfg.output_dim, steps, device)
             bare.append(bare_windows_per_s(net, *shape))
             bare_fused.append(bare_windows_per_s(net, *shape, fused=True))
+            bare_passes.append(bare_windows_per_s(net, *shape, fused=True, passes=passes))
     o, b = statistics.median(ours), statistics.median(bare)
     return {
         "case": case, "device": device_name, "threads": n_threads, "batch_size": kw["batch_size"],
         "ours_windows_per_s": round(o, 1), "bare_windows_per_s": round(b, 1), "ratio": round(o / b, 3),
         "ours_runs": [round(v) for v in ours], "bare_runs": [round(v) for v in bare],
         "bare_fused_adam_windows_per_s": round(statistics.median(bare_fused), 1),
+        "passes_per_step": passes,
+        "bare_same_passes_windows_per_s": round(statistics.median(bare_passes), 1),
+        "ratio_same_passes": round(o / statistics.median(bare_passes), 3),
         "fit_peak_rss_mb": round(fit_peak, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "import_torch_rss_mb": round(import_rss, 1),

@@ -60,7 +60,7 @@ def explain(r) -> str:
 
 def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
     data = write_panel(tmp_path / "d.csv")
-    r = torchrun(WORKER, "fit", str(data), "--out", str(tmp_path / "ddp"), *FIT,
+    r = torchrun(WORKER, "fit", str(data), "--out", str(tmp_path / "ddp"), *FIT, "--micro-batch-size", "8",  # 2 passes a step
                  env={"DDP_PARAMS_OUT": str(tmp_path / "params.json")},
                  retry=True, before_retry=lambda: shutil.rmtree(tmp_path / "ddp", ignore_errors=True))
     assert r.returncode == 0, explain(r)
@@ -104,9 +104,9 @@ def test_sampler_shards_are_the_single_process_batch():
     one = EpochSampler(1000, 64, seed=3)
     ranks = [EpochSampler(1000, 64, seed=3, rank=r, world=4) for r in range(4)]
     for step in (0, 7, 15, 16, 40):  # 15 batches per epoch: steps 15+ are a new epoch
-        together = sorted(int(k) for r in ranks for k in r.batch(step))
-        assert together == sorted(one.batch(step).tolist())
-    epoch = sorted(int(k) for s in range(15) for k in one.batch(s))
+        together = sorted(int(k) for r in ranks for k in r.batches(step)[0])
+        assert together == sorted(one.batches(step)[0].tolist())
+    epoch = sorted(int(k) for s in range(15) for k in one.batches(s)[0])
     assert len(set(epoch)) == 15 * 64  # no window twice within an epoch
     with pytest.raises(ValueError, match="batch_size=10 must be a multiple of the number of processes \\(4\\)"):
         EpochSampler(100, 10, seed=0, world=4)

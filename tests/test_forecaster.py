@@ -127,6 +127,8 @@ def test_too_short_series_are_named():
     (dict(h=3, seq_size=-2), "seq_size=-2 must be a positive integer or None"),
     (dict(h=3, log="maybe"), "log='maybe' must be"),
     (dict(h=3, val_size=-1), "val_size=-1 must be"),
+    (dict(h=3, micro_batch_size=0), "micro_batch_size=0 must be a positive integer or None"),
+    (dict(h=3, micro_batch_size=7), r"micro_batch_size=7 must divide the windows each process takes per step \(32\)"),
 ])
 def test_bad_settings(kwargs, message):
     with pytest.raises(SeriesValidationError, match=message):
@@ -236,3 +238,9 @@ def test_a_model_trained_on_the_gpu_loads_and_predicts_on_the_cpu(tmp_path):
     cpu = Forecaster.load(tmp_path / "m")
     assert next(cpu.nets_[0].parameters()).device.type == "cpu"
     np.testing.assert_allclose(cpu.predict()["LSTM"], gpu.predict()["LSTM"], rtol=1e-4)
+
+
+def test_micro_batches_train_like_the_whole_batch():
+    whole = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=60, seed=0).fit(panel())
+    parts = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=60, seed=0, micro_batch_size=8).fit(panel())
+    np.testing.assert_allclose(parts.predict()["LSTM"], whole.predict()["LSTM"], rtol=1e-4)

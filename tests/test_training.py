@@ -3,7 +3,7 @@ import torch
 
 from seriespredictor.errors import TrainingDivergedError
 from seriespredictor.model import LSTMConfig, LSTMNetwork
-from seriespredictor.training import choose_threads, fit_network, seeded
+from seriespredictor.training import cache_bytes, choose_micro_batch, choose_threads, fit_network, seeded
 
 
 def _setup(seed=0):
@@ -112,7 +112,39 @@ def test_clipping_matches_torch():
     for pa, pb in zip(a.parameters(), b.parameters()):
         pa.grad = torch.randn_like(pa) * 10
         pb.grad = pa.grad.clone()
-    _clip_grad_norm(list(a.parameters()), 1.0)
-    torch.nn.utils.clip_grad_norm_(b.parameters(), 1.0)
-    for pa, pb in zip(a.parameters(), b.parameters()):
-        torch.testing.assert_close(pa.grad, pb.grad)
+    for max_norm in (1.0, 1e6):  # clipped, and left alone
+        _clip_grad_norm(list(a.parameters()), max_norm)
+        torch.nn.utils.clip_grad_norm_(b.parameters(), max_norm)
+        for pa, pb in zip(a.parameters(), b.parameters()):
+            torch.testing.assert_close(pa.grad, pb.grad)
+
+
+def test_micro_batches_take_the_same_step():
+    data = torch.randn(32, 13, generator=torch.Generator().manual_seed(0))
+    sizes = []
+
+    def loss(n, b):
+        sizes.append(len(b))
+        return ((n(b[:, :12, None], last_only=True)[0][:, 0] - b[:, 12]) ** 2).mean()
+
+    runs = []
+    for parts in (1, 4):
+        with seeded(0):
+            net = LSTMNetwork(LSTMConfig(1, 8))
+        runs.append((net, fit_network(net, lambda step: data, loss, steps=20, lr=0.01, micro_batches=parts)))
+    assert sizes == [32] * 20 + [8] * 80  # four passes of 8 windows a step
+    (whole, whole_res), (parts, parts_res) = runs
+    for a, b in zip(whole.parameters(), parts.parameters()):  # the same steps, up to rounding
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-5)
+    assert [s for s, _ in parts_res.losses] == [s for s, _ in whole_res.losses] == [0, 19]
+    assert [v for _, v in parts_res.losses] == pytest.approx([v for _, v in whole_res.losses], rel=1e-4)
+
+
+def test_micro_batch_policy():
+    mib = 2**20
+    assert choose_micro_batch(256, 96, 64, cache=32 * mib) == 64  # 99 MB of buffers in one pass: four of 25 MB
+    assert choose_micro_batch(256, 96, 64, 2, cache=32 * mib) == 32  # two layers keep twice as much
+    assert choose_micro_batch(256, 7, 128, cache=32 * mib) == 256  # M4 Hourly's 14 MB fit: one pass
+    assert choose_micro_batch(100, 96, 256, cache=32 * mib) == 25  # halved only while it divides the batch
+    assert choose_micro_batch(256, 5000, 512, cache=32 * mib) == 8  # never below 8 windows
+    assert cache_bytes() >= 2**16

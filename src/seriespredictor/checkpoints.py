@@ -20,8 +20,8 @@ class Checkpoints:
     of the settings and the data, so a resume never continues a different run.
     """
 
-    # Settings that do not change what is trained.
-    _NEUTRAL = ("progress", "threads", "device", "checkpoint_dir", "checkpoint_every", "alias")
+    # Settings that do not change what is trained (micro_batch_size: only its rounding).
+    _NEUTRAL = ("progress", "threads", "micro_batch_size", "device", "checkpoint_dir", "checkpoint_every", "alias")
 
     def __init__(self, model, panel):
         params = {k: v for k, v in model.get_params().items() if k not in self._NEUTRAL}

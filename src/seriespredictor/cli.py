@@ -47,6 +47,8 @@ def _model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--head", choices=HEADS, default="direct", help="direct multi-output or recursive forecasting")
     g.add_argument("--steps", type=int, default=1000, help="training steps (default: 1000)")
     g.add_argument("--batch-size", type=int, default=32, help="windows per step (default: 32)")
+    g.add_argument("--micro-batch-size", type=int,
+                   help="windows per forward/backward pass within a step (default: what fits the CPU cache)")
     g.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 0.001)")
     g.add_argument("--season", type=int, help="seasonal period (default: from the frequency)")
     g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
@@ -109,7 +111,7 @@ def _freq(value):
 def _forecaster(args, h: int) -> Forecaster:
     return Forecaster(
         h=h, seq_size=args.seq_size, hidden_dim=args.hidden_dim, num_layers=args.num_layers, head=args.head,
-        steps=args.steps, batch_size=args.batch_size, lr=args.lr, season=args.season, seed=args.seed,
+        steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size, lr=args.lr, season=args.season, seed=args.seed,
         threads=args.threads, device=args.device, precision=args.precision, progress=True,
         freq=_freq(args.freq), fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates,
         id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,

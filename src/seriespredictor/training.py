@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import glob
+import math
 import os
 import sys
 import time
@@ -47,6 +49,41 @@ def choose_threads(batch: int, hidden_dim: int, requested: int | None = None, *,
     cores = max(1, cores // processes)  # processes training side by side share the cores
     work = batch * hidden_dim * hidden_dim  # multiply-adds per step of the recurrent matmul / 4
     return 1 if work < 256 * 64 * 64 else max(1, min(cores, 4))
+
+
+# Bytes that torch's CPU LSTM keeps from forward for backward, per window, time step, hidden
+# unit and layer (fp32, oneDNN kernel; measured with torch.profiler on torch 2.13).
+LSTM_BUFFER_BYTES = 66
+
+
+def cache_bytes() -> int:
+    """The CPU's largest cache (L3 on most machines), from Linux sysfs; 32 MiB where unknown."""
+    sizes = []
+    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+        try:
+            text = open(path).read().strip()
+        except OSError:
+            continue
+        unit = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
+        digits = text[:-1] if unit != 1 else text
+        if digits.isdigit():
+            sizes.append(int(digits) * unit)
+    return max(sizes, default=32 * 2**20)
+
+
+def choose_micro_batch(batch: int, steps: int, hidden_dim: int, num_layers: int = 1, *, cache: int | None = None) -> int:
+    """Windows per forward/backward pass on a CPU: the largest ``batch / 2**k`` (but at
+    least 8) whose LSTM buffers fit in 80% of the CPU's largest cache.
+
+    The backward pass reads back everything the forward pass kept; when that spills from the
+    cache to main memory, a step of several smaller passes, whose gradients add up to the
+    same, ran 1.4 to 2 times faster, in less memory (benchmarks/README.md).
+    """
+    budget = 0.8 * (cache or cache_bytes())
+    size = batch
+    while size % 2 == 0 and size // 2 >= 8 and LSTM_BUFFER_BYTES * size * steps * hidden_dim * num_layers > budget:
+        size //= 2
+    return size
 
 
 @contextlib.contextmanager
@@ -96,11 +133,13 @@ def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
     its time on small models; every parameter here lives on one device with one dtype.
     """
     grads = [p.grad for p in params if p.grad is not None]
-    total = torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))
-    torch._foreach_mul_(grads, torch.clamp(max_norm / (total + 1e-6), max=1.0))
+    # One scalar read, like the loss's: tensor arithmetic on the scale instead is five tiny ops.
+    scale = max_norm / (float(torch.linalg.vector_norm(torch.stack(torch._foreach_norm(grads)))) + 1e-6)
+    if not scale >= 1.0:  # a NaN norm scales by NaN, as torch does, and the loss guard stops the run
+        torch._foreach_mul_(grads, scale)
 
 
-def _loop_state(net, opt, decay, gen, step: int, best: float, best_state, bad_evals: int, result: TrainResult,
+def _loop_state(net, opt, gen, step: int, best: float, best_state, bad_evals: int, result: TrainResult,
                 done: bool) -> tuple[dict[str, torch.Tensor], dict]:
     """Everything needed to continue training exactly: tensors for safetensors, the rest as JSON."""
     tensors = {f"net.{k}": v for k, v in net.state_dict().items()}
@@ -115,14 +154,13 @@ def _loop_state(net, opt, decay, gen, step: int, best: float, best_state, bad_ev
     meta = {
         "step": step, "done": done, "best": best if best != float("inf") else None, "bad_evals": bad_evals,
         "param_groups": opt_state["param_groups"],
-        "schedule": decay.state_dict() if decay is not None else None,
         "result": {"losses": list(result.losses), "val_losses": list(result.val_losses), "best_step": result.best_step,
                    "steps_run": result.steps_run, "seconds": result.seconds},
     }
     return tensors, meta
 
 
-def _restore_loop_state(tensors, meta, net, opt, decay, gen):
+def _restore_loop_state(tensors, meta, net, opt, gen):
     net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
     best_state = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")} or None
     state: dict = {}
@@ -131,8 +169,6 @@ def _restore_loop_state(tensors, meta, net, opt, decay, gen):
             _, i, name = k.split(".", 2)
             state.setdefault(int(i), {})[name] = v
     opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    if decay is not None and meta["schedule"] is not None:
-        decay.load_state_dict(meta["schedule"])
     torch.set_rng_state(tensors["rng.torch"])
     if gen is not None and "rng.sampler" in tensors:
         gen.set_state(tensors["rng.sampler"])
@@ -162,8 +198,13 @@ def fit_network(
     resume_from: tuple[dict, dict] | None = None,
     checkpoint: Callable[[dict, dict], None] | None = None,
     checkpoint_every: int = 0,
+    micro_batches: int = 1,
 ) -> TrainResult:
     """Train ``net`` in place for ``steps`` Adam steps.
+
+    With ``micro_batches`` > 1, each batch (one tensor) is split along its first dimension
+    into that many equal parts, each taken forward and backward in turn before the one
+    update: the same step, in less memory (see :func:`choose_micro_batch`).
 
     With ``validate``, the validation loss is computed every ``eval_every`` steps and at the
     end; the weights with the lowest one are restored, and training stops after ``patience``
@@ -171,7 +212,7 @@ def fit_network(
     of ``lr`` over ``steps`` along a half cosine.
 
     With ``checkpoint``, every ``checkpoint_every`` steps and at the end it is called with
-    ``(tensors, meta)``: the weights, the optimizer and schedule, the step, the best weights so
+    ``(tensors, meta)``: the weights, the optimizer, the step, the best weights so
     far, and the states of torch's RNG and of ``generator`` (the sampler's). Passing such a
     pair back as ``resume_from`` continues the run where it stopped, bit for bit on a CPU.
     """
@@ -181,13 +222,10 @@ def fit_network(
     opt = torch.optim.Adam(params, lr=lr, fused=True)
     if schedule not in ("constant", "cosine"):
         raise ValueError(f"schedule={schedule!r} is not 'constant' or 'cosine'")
-    decay = (
-        torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=steps, eta_min=lr / 10) if schedule == "cosine" else None
-    )
     result = TrainResult()
     best, best_state, bad_evals, first = float("inf"), None, 0, 0
     if resume_from is not None:
-        first, best, best_state, bad_evals, result = _restore_loop_state(*resume_from, module, opt, decay, generator)
+        first, best, best_state, bad_evals, result = _restore_loop_state(*resume_from, module, opt, generator)
         result.resumed_from = first
         if resume_from[1]["done"]:  # finished (or stopped early) before: nothing left to run
             first = steps
@@ -200,20 +238,28 @@ def fit_network(
     started = time.perf_counter() - result.seconds
     stopped_early = False
     for step in range(first, steps):
-        loss = loss_fn(net, sample(step))
-        value = loss.item()  # one scalar read per step: cheap on CPU, and NaN is caught at once
-        if value != value or value in (float("inf"), float("-inf")):
-            raise TrainingDivergedError(
-                f"training loss became {value} at step {step}: the learning rate (lr={lr}) may be "
-                "too high or the data may hold extreme values; lower lr or check the data"
-            )
+        if schedule == "cosine":  # a function of the step alone, so a resumed run continues it exactly
+            opt.param_groups[0]["lr"] = lr * (0.55 + 0.45 * math.cos(math.pi * step / steps))
         opt.zero_grad(set_to_none=True)
-        loss.backward()
+        batch = sample(step)
+        parts = batch.chunk(micro_batches) if micro_batches > 1 else (batch,)
+        value = 0.0
+        for i, part in enumerate(parts):
+            # Under DDP the gradients are averaged across processes once, after the last part.
+            with net.no_sync() if i < len(parts) - 1 and hasattr(net, "no_sync") else contextlib.nullcontext():
+                loss = loss_fn(net, part)
+                if len(parts) > 1:
+                    loss = loss / len(parts)  # the parts' gradients add up to the whole batch's
+                value += loss.item()  # a scalar read: cheap on CPU, and NaN is caught before any update
+                if not math.isfinite(value):
+                    raise TrainingDivergedError(
+                        f"training loss became {value} at step {step}: the learning rate (lr={lr}) may be "
+                        "too high or the data may hold extreme values; lower lr or check the data"
+                    )
+                loss.backward()
         if grad_clip is not None:
             _clip_grad_norm(params, grad_clip)
         opt.step()
-        if decay is not None:
-            decay.step()
         last = step == steps - 1
         if step % log_every == 0 or last:
             result.losses.append((step, value))
@@ -236,12 +282,12 @@ def fit_network(
                 stopped_early = patience is not None and bad_evals >= patience
         if checkpoint is not None and checkpoint_every and (step + 1) % checkpoint_every == 0 and not last and not stopped_early:
             result.seconds = time.perf_counter() - started
-            checkpoint(*_loop_state(module, opt, decay, generator, step + 1, best, best_state, bad_evals, result, False))
+            checkpoint(*_loop_state(module, opt, generator, step + 1, best, best_state, bad_evals, result, False))
         if stopped_early:
             break
     result.seconds = time.perf_counter() - started
     if checkpoint is not None and first < steps:
-        checkpoint(*_loop_state(module, opt, decay, generator, result.steps_run, best, best_state, bad_evals, result, True))
+        checkpoint(*_loop_state(module, opt, generator, result.steps_run, best, best_state, bad_evals, result, True))
     if bar is not None:
         bar.close()
     if best_state is not None:

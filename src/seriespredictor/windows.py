@@ -1,7 +1,8 @@
 """Training windows as index arithmetic over the contiguous series store.
 
 No window is ever materialised: window number ``k`` (0 <= k < total) of the panel maps to a
-start position in the store, and a batch is one gather ``store[starts[:, None] + arange(span)]``.
+start position in the store, and a batch is those rows of ``store.unfold(0, span, 1)`` (a view
+of every window), copied by one ``index_select``.
 Memory is one count per series, whatever the number of windows.
 """
 
@@ -70,12 +71,34 @@ class EpochSampler:
             a += 2 if self.total % 2 == 0 else 1
         self._epoch, self._a, self._b = epoch, a, r2 % self.total
 
-    def batch(self, step: int) -> torch.Tensor:
-        """Window numbers of this rank's part of global step ``step``."""
+    def batches(self, step: int, n: int = 1) -> torch.Tensor:
+        """Window numbers of this rank's part of global steps ``step, step + 1, ...``:
+        ``[m, batch_size / world]``, where ``m <= n`` stops at the end of ``step``'s epoch."""
         epoch, k = divmod(step, self.batches_per_epoch)
         if epoch != self._epoch:
             self.set_epoch(epoch)
-        i = self._lanes + k * self.batch_size
+        n = min(n, self.batches_per_epoch - k)
+        i = self._lanes + self.batch_size * torch.arange(k, k + n)[:, None]
         if self.total < self.batch_size:  # fewer windows than a batch: they repeat
             i = i % self.total
         return (i * self._a + self._b) % self.total
+
+
+class WindowBatches:
+    """``batches(step)``: the store positions where step ``step``'s windows begin.
+
+    Turning window numbers into positions is a few tiny tensor ops, each costing more in
+    dispatch than in work; they run for ``block`` steps at once, which leaves one row per step.
+    The result depends on ``step`` alone, so a resumed run draws the same batches.
+    """
+
+    def __init__(self, sampler: EpochSampler, first: torch.Tensor, cum: torch.Tensor, block: int = 64):
+        self.sampler, self.first, self.cum, self.block = sampler, first, cum, block
+        self._step0, self._rows = 0, first[:0]
+
+    def __call__(self, step: int) -> torch.Tensor:
+        j = step - self._step0
+        if not 0 <= j < len(self._rows):
+            k = self.sampler.batches(step, self.block).to(self.first.device, non_blocking=True)
+            self._step0, self._rows, j = step, window_starts(k, self.first, self.cum), 0
+        return self._rows[j]
