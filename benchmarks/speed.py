@@ -1,6 +1,7 @@
 """Training speed against the bare PyTorch step, and memory against ``import torch``.
 
     python benchmarks/speed.py [--case airline panel m4_hourly] [--device cuda] [--repeats 3]
+    python benchmarks/speed.py --passes-grid
 
 Each case runs in its own process (the generated panel is written to a file first, so the
 measured process only loads its values and fits) and prints one JSON line: windows per second of our
@@ -12,6 +13,8 @@ fused Adam kernel that our loop uses, and that again split into the forward/back
 per step that our loop chose (``passes_per_step``; see ``training.choose_micro_batch``), with
 our ratio to it (``ratio_same_passes``: what our loop costs beyond those kernels); the peak RSS after loading the data and the first fit
 (``fit_peak_rss_mb``), the peak of the whole process, and the RSS right after ``import torch``.
+
+``--passes-grid`` measures what ``training.choose_micro_batch`` is based on.
 """
 
 from __future__ import annotations
@@ -156,14 +159,43 @@ def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> 
     }
 
 
+def passes_grid(threads: int | None) -> None:
+    """Bare windows/s of one batch of 256 split into passes of 256, 128, ..., 8 windows, for
+    several LSTM shapes, beside the pass size ``choose_micro_batch`` picks: one JSON line each."""
+    import torch
+
+    from seriespredictor.model import LSTMConfig, LSTMNetwork
+    from seriespredictor.training import LSTM_BUFFER_BYTES, cache_bytes, choose_micro_batch, choose_threads
+
+    torch.set_num_threads(choose_threads(256, 64, threads))
+    for steps_, input_dim, hidden in [(24, 1, 64), (48, 1, 64), (96, 1, 32), (96, 1, 64), (96, 1, 128),
+                                      (168, 1, 64), (168, 1, 128), (7, 24, 128)]:
+        net = LSTMNetwork(LSTMConfig(input_dim, hidden, 24))
+        rates = {size: round(bare_windows_per_s(net, 256, steps_, input_dim, 24, 10, torch.device("cpu"),
+                                                fused=True, passes=256 // size))
+                 for size in (256, 128, 64, 32, 16, 8)}
+        print(json.dumps({
+            "lstm_steps": steps_, "input_dim": input_dim, "hidden_dim": hidden, "threads": torch.get_num_threads(),
+            "windows_per_s_by_pass_size": rates, "fastest": max(rates, key=rates.get),
+            "chosen": choose_micro_batch(256, steps_, hidden),
+            "buffers_mb_whole_batch": round(LSTM_BUFFER_BYTES * 256 * steps_ * hidden / 2**20, 1),
+            "cache_mb": cache_bytes() / 2**20,
+        }), flush=True)
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--case", nargs="+", default=["airline", "panel", "m4_hourly"])
     p.add_argument("--device", default="cpu")
     p.add_argument("--repeats", type=int, default=3)
     p.add_argument("--threads", type=int, default=None, help="override the automatic thread choice")
+    p.add_argument("--passes-grid", action="store_true",
+                   help="instead: the bare step split into passes of each size, for several LSTM shapes")
     p.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args()
+    if args.passes_grid:
+        passes_grid(args.threads)
+        return
     if args.child:
         print(json.dumps(run_case(args.case[0], args.device, args.repeats, args.threads)), flush=True)
         return
