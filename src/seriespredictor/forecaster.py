@@ -69,7 +69,7 @@ class Forecaster(Params):
         batch_size: windows per step.
         micro_batch_size: windows per forward and backward pass; a step's passes add up to the
             gradient of its whole batch. None: on a CPU, the largest share of the batch whose
-            LSTM buffers fit in the CPU's cache (1.4-2x faster where the batch's do not, and
+            LSTM buffers fit in the CPU's cache (1.5-2.6x faster where the batch's do not, and
             less memory); on a GPU, the whole batch.
         lr: Adam learning rate.
         lr_schedule: "constant" or "cosine" (decay to lr / 10 over ``steps``).

@@ -77,7 +77,7 @@ def choose_micro_batch(batch: int, steps: int, hidden_dim: int, num_layers: int 
 
     The backward pass reads back everything the forward pass kept; when that spills from the
     cache to main memory, a step of several smaller passes, whose gradients add up to the
-    same, ran 1.4 to 2 times faster, in less memory (benchmarks/README.md).
+    same, ran 1.5 to 2.6 times faster, in less memory (benchmarks/README.md).
     """
     budget = 0.8 * (cache or cache_bytes())
     size = batch
