@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -219,3 +221,17 @@ def test_fuzzed_csv_text_raises_only_the_documented_error(tmp_path_factory, text
     except SeriesValidationError:
         return
     assert np.isfinite(p.values).all()  # whatever is accepted is clean
+
+
+def test_numbers_in_an_object_time_column_are_integers_or_refused():
+    def parse(values):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # pandas warns that it will read such numbers as epochs
+            return to_panel(pd.DataFrame({"ds": pd.Series(values, dtype=object), "y": [1.0, 2.0, 3.0]}))
+
+    assert parse([1, 2, 3]).starts == [1]
+    assert parse([1.0, 2.0, 3.0]).starts == [1]
+    with pytest.raises(SeriesValidationError, match=r"the time column 'ds' mixes numbers \(e.g. 1\) with other values"):
+        parse([1, "2024-01-02", "2024-01-03"])
+    with pytest.raises(SeriesValidationError, match="the time column 'ds' holds integers beyond 64 bits"):
+        parse([2**70, 2**70 + 1, 2**70 + 2])

@@ -171,6 +171,20 @@ def _parse_times(col: pd.Series, time_col: str) -> pd.Series:
             return col.astype(np.int64)
         raise SeriesValidationError(f"the time column '{time_col}' holds fractional or missing numbers; it needs timestamps or integers")
     values = col.astype(object)
+    # pandas parses numbers among dates as epochs in its next major version: decide here instead.
+    numbers = [v for v in values if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))]
+    if numbers and len(numbers) < len(values):
+        raise SeriesValidationError(
+            f"the time column '{time_col}' mixes numbers (e.g. {numbers[0]!r}) with other values; "
+            "use timestamps or integers throughout"
+        )
+    if numbers:
+        as_numbers = pd.to_numeric(col)
+        if as_numbers.dtype == object:
+            raise SeriesValidationError(
+                f"the time column '{time_col}' holds integers beyond 64 bits (e.g. {max(numbers)!r}); use smaller integers"
+            )
+        return _parse_times(as_numbers, time_col)
     kinds = {type(v) for v in values}
     if kinds <= {pd.Timestamp} or any(isinstance(v, pd.Timestamp) for v in values):
         tz = {v.tzinfo is not None for v in values if isinstance(v, pd.Timestamp)}
