@@ -57,23 +57,26 @@ LSTM_BUFFER_BYTES = 66
 
 
 def cache_bytes() -> int:
-    """The CPU's largest cache (L3 on most machines), from Linux sysfs; 32 MiB where unknown."""
+    """The CPU's last-level cache (level 3 or above), from Linux sysfs; 32 MiB where none is
+    listed. Without this floor, a machine that lists only its per-core caches would be given
+    passes of a few windows, which are slower than the whole batch."""
     sizes = []
-    for path in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*/size"):
+    for folder in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
         try:
-            text = open(path).read().strip()
-        except OSError:
+            level = int(open(f"{folder}/level").read())
+            text = open(f"{folder}/size").read().strip()  # e.g. "32768K"
+        except (OSError, ValueError):
             continue
         unit = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
         digits = text[:-1] if unit != 1 else text
-        if digits.isdigit():
+        if level >= 3 and digits.isdigit():
             sizes.append(int(digits) * unit)
     return max(sizes, default=32 * 2**20)
 
 
 def choose_micro_batch(batch: int, steps: int, hidden_dim: int, num_layers: int = 1, *, cache: int | None = None) -> int:
     """Windows per forward/backward pass on a CPU: the largest ``batch / 2**k`` (but at
-    least 8) whose LSTM buffers fit in 80% of the CPU's largest cache.
+    least 8) whose LSTM buffers fit in 80% of the CPU's last-level cache.
 
     The backward pass reads back everything the forward pass kept; when that spills from the
     cache to main memory, a step of several smaller passes, whose gradients add up to the
