@@ -148,3 +148,17 @@ def test_micro_batch_policy():
     assert choose_micro_batch(100, 96, 256, cache=32 * mib) == 25  # halved only while it divides the batch
     assert choose_micro_batch(256, 5000, 512, cache=32 * mib) == 8  # never below 8 windows
     assert cache_bytes() >= 2**16
+
+
+def test_cache_size_is_the_level_3_cache_or_32_mib(tmp_path):
+    def cpu(*caches):
+        root = tmp_path / str(len(list(tmp_path.iterdir())))
+        for i, (level, size) in enumerate(caches):
+            (root / f"index{i}").mkdir(parents=True)
+            (root / f"index{i}" / "level").write_text(f"{level}\n")
+            (root / f"index{i}" / "size").write_text(f"{size}\n")
+        return str(root)
+
+    assert cache_bytes(cpu((1, "48K"), (2, "1024K"), (3, "8192K"))) == 8 * 2**20
+    assert cache_bytes(cpu((1, "48K"), (2, "2M"))) == 32 * 2**20  # no shared cache listed: not the per-core one
+    assert cache_bytes(cpu((3, "garbled"))) == 32 * 2**20

@@ -56,12 +56,12 @@ def choose_threads(batch: int, hidden_dim: int, requested: int | None = None, *,
 LSTM_BUFFER_BYTES = 66
 
 
-def cache_bytes() -> int:
+def cache_bytes(root: str = "/sys/devices/system/cpu/cpu0/cache") -> int:
     """The CPU's last-level cache (level 3 or above), from Linux sysfs; 32 MiB where none is
     listed. Without this floor, a machine that lists only its per-core caches would be given
     passes of a few windows, which are slower than the whole batch."""
     sizes = []
-    for folder in glob.glob("/sys/devices/system/cpu/cpu0/cache/index*"):
+    for folder in glob.glob(f"{root}/index*"):
         try:
             level = int(open(f"{folder}/level").read())
             text = open(f"{folder}/size").read().strip()  # e.g. "32768K"
