@@ -98,12 +98,14 @@ def bare_windows_per_s(net, batch: int, seq_steps: int, input_dim: int, h: int, 
     y = torch.randn(batch, h, device=device)
     opt = torch.optim.Adam(net.parameters(), lr=1e-3, fused=fused or None)
 
+    parts = list(zip(x.chunk(passes), y.chunk(passes)))  # views, made once
+
     def step():
         opt.zero_grad(set_to_none=True)
-        for xs, ys in zip(x.chunk(passes), y.chunk(passes)):
+        for xs, ys in parts:
             out = net(xs, last_only=True)[0]
-            loss = torch.mean((out - ys) ** 2) / passes
-            loss.backward()
+            loss = torch.mean((out - ys) ** 2)
+            (loss / passes if passes > 1 else loss).backward()
         opt.step()
 
     for _ in range(5):

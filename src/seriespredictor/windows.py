@@ -94,7 +94,7 @@ class WindowBatches:
 
     def __init__(self, sampler: EpochSampler, first: torch.Tensor, cum: torch.Tensor, block: int = 64):
         self.sampler, self.first, self.cum, self.block = sampler, first, cum, block
-        self._step0, self._rows = 0, first[:0]
+        self._step0, self._rows = 0, first[:0]  # no block yet
 
     def __call__(self, step: int) -> torch.Tensor:
         j = step - self._step0
