@@ -386,8 +386,9 @@ class Forecaster(Params):
                 return torch.mean(error(self._forecast_z(net, val_in, val) - val_out)).item()
 
         self.nets_, self.history_ = [], []
-        threads = choose_threads(self.batch_size // world, self.hidden_dim, self.threads, processes=distributed.local_processes())
-        micro_batches = self._micro_batches(self.batch_size // world, L // p if self.head == "direct" else L + h - 1, device)
+        per_process = self.batch_size // world  # windows each process takes per step
+        threads = choose_threads(per_process, self.hidden_dim, self.threads, processes=distributed.local_processes())
+        micro_batches = self._micro_batches(per_process, L // p if self.head == "direct" else L + h - 1, device)
         checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None
         for member in range(self.ensemble):  # members differ only in their seed
             seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
