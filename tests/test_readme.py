@@ -1,0 +1,85 @@
+"""Every shell command and Python block of the README runs as written: its examples cannot rot.
+
+The commands run in one temporary folder, in the README's order, with the data files they name
+made here first. Only the commands listed in ``NOT_RUN`` are left out, each for a stated reason,
+and each entry must still match a command of the README.
+"""
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+# Commands run elsewhere or not runnable on one machine: (pattern, reason).
+NOT_RUN = [
+    (r"python3 -m pytest", "it is this test suite; .ci/run runs it"),
+    (r"--nnodes=2", "needs a second machine"),
+    (r"download\.pytorch\.org", "PyTorch's package index is not reachable from CI machines"),
+    (r"^python3 -m pip install \.$", "installs the package again over the one under test"),
+]
+# Set-up commands: the environment already has them, so only what follows '&&' runs.
+SETUP = re.compile(r"^python3 -m pip install [^&]*&&\s*")
+
+
+def _blocks(lang: str) -> list[str]:
+    return re.findall(rf"^```{lang}\n(.*?)^```", README.read_text(), flags=re.S | re.M)
+
+
+def _commands() -> list[str]:
+    commands = []
+    for block in _blocks("bash"):
+        for line in re.sub(r"\\\n\s*", " ", block).splitlines():
+            line = line.split(" #")[0].strip()
+            if line and not line.startswith("#"):
+                commands.append(line)
+    return commands
+
+
+def _runnable(command: str) -> bool:
+    return not any(re.search(pattern, command) for pattern, _ in NOT_RUN)
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    """A folder holding every data file the README's commands name."""
+    d = tmp_path_factory.mktemp("readme")
+    t = np.arange(150)
+    frame = pd.concat([
+        pd.DataFrame({"unique_id": sid, "ds": pd.date_range("2024-01-01", periods=len(t), freq="D"),
+                      "y": 50 + 5 * k + 3 * np.sin(2 * np.pi * t / 7) + 0.1 * t})
+        for k, sid in enumerate(["store_1", "store_2", "store_3", "store_4"])
+    ])
+    frame.to_csv(d / "sales.csv", index=False)
+    frame.to_parquet(d / "panel.parquet", index=False)
+    frame.to_parquet(d / "big.parquet", index=False)
+    return d
+
+
+def test_every_not_run_entry_matches_a_readme_command():
+    for pattern, reason in NOT_RUN:
+        assert any(re.search(pattern, c) for c in _commands()), f"stale NOT_RUN entry {pattern!r} ({reason})"
+
+
+def test_the_readme_has_examples_to_run():
+    assert len([c for c in _commands() if _runnable(c)]) >= 3
+    assert len(_blocks("python")) >= 2
+
+
+@pytest.mark.parametrize("command", [c for c in _commands() if _runnable(c)])
+def test_shell_command(command, workdir):
+    r = subprocess.run(SETUP.sub("", command), shell=True, cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"{command}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
+    assert "Traceback" not in r.stderr, r.stderr
+
+
+@pytest.mark.parametrize("index", range(len(_blocks("python"))))
+def test_python_block(index, workdir):
+    code = _blocks("python")[index]
+    r = subprocess.run([sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"{code}\n{r.stderr[-3000:]}"
