@@ -94,13 +94,15 @@ def obs_freq(stamps: list) -> str:
     timestamp is a weekday at midnight, else the most common step ("obs:h", "obs:7D", "obs:5").
     Holidays are not known: a forecast may land on one.
     """
-    steps = np.concatenate([np.diff(np.asarray(s.asi8 if isinstance(s, pd.DatetimeIndex) else s)) for s in stamps])
+    steps = np.concatenate([np.diff(np.asarray(s.as_unit("ns").asi8 if isinstance(s, pd.DatetimeIndex) else s)) for s in stamps])
     if not isinstance(stamps[0], pd.DatetimeIndex):
         return f"{OBS}:{int(_most_common(steps, 1))}"
     every = stamps[0].append(list(stamps[1:])) if len(stamps) > 1 else stamps[0]
-    if len(every) and (every.dayofweek < 5).all() and (every == every.normalize()).all():
+    if len(every) and (every.day_of_week < 5).all() and (every == every.normalize()).all():
         return f"{OBS}:B"
     step = pd.Timedelta(int(_most_common(steps, pd.Timedelta("1D").value)))
+    if step % pd.Timedelta("1D") == pd.Timedelta(0):  # pandas writes a day as "24h"
+        return f"{OBS}:{'' if step.days == 1 else step.days}D"
     return f"{OBS}:{pd.tseries.frequencies.to_offset(step).freqstr}"
 
 
@@ -556,7 +558,7 @@ def _obs_panel(frame: pd.DataFrame, uniq: np.ndarray, bounds: np.ndarray, freq: 
     values, stamps, filled = [], [], 0
     for i, sid in enumerate(uniq):
         t = frame["t"].iloc[bounds[i] : bounds[i + 1]]
-        stamps.append(pd.Index(t.to_numpy()) if pd.api.types.is_integer_dtype(t) else pd.DatetimeIndex(t))
+        stamps.append(pd.Index(t).rename(None))
         v, n_filled = _finite(frame["y"].to_numpy()[bounds[i] : bounds[i + 1]], sid, fill_missing, target_col, stamps[-1])
         values.append(v)
         filled += n_filled

@@ -35,7 +35,13 @@ def _dataset(path):
     if not Path(path).is_dir():
         check_file(Path(path))
     try:
+        if not Path(path).is_dir():  # pyarrow's dataset refuses duplicate names without naming them
+            import pyarrow.parquet as pq
+
+            refuse_duplicate_columns(pq.read_schema(str(path)).names, path)
         return ds.dataset(str(path), format="parquet")
+    except SeriesValidationError:
+        raise
     except Exception as e:  # pyarrow raises several types for damaged files
         raise SeriesValidationError(f"could not read {str(path)!r}: {first_sentence(e)}; check that it is a Parquet file or a folder of them") from None
 
