@@ -330,3 +330,17 @@ def test_filled_counts_the_points_any_fill_added():
     df.loc[5, "y"] = np.nan  # and one NaN in 'a'
     assert to_panel(df, fill_missing="interpolate").filled == 2
     assert to_panel(long_frame()).filled == 0
+
+
+def test_a_forecaster_on_trading_days_predicts_saves_loads_and_backtests(tmp_path):
+    from seriespredictor import Forecaster
+
+    days = trading_days(60)
+    df = pd.DataFrame({"unique_id": "AAPL", "ds": days, "y": 100 + np.sin(np.arange(len(days)))})
+    model = Forecaster(h=3, seq_size=8, hidden_dim=8, steps=5, freq="obs", seed=0).fit(df)
+    forecast = model.predict()
+    assert list(forecast["ds"]) == list(pd.bdate_range(days[-1], periods=4)[1:]) and model.freq_ == "obs:B"
+    model.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), forecast)
+    cv = model.cross_validation(df, n_windows=2)
+    assert set(cv["ds"]) <= set(days) and set(cv["cutoff"]) <= set(days)  # real trading days, holidays skipped
