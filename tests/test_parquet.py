@@ -122,3 +122,10 @@ def test_streamed_duplicate_column_names_are_refused(tmp_path):
     pq.write_table(table, tmp_path / "dup.parquet")
     with pytest.raises(SeriesValidationError, match=r"dup.parquet' has the column 'y' more than once"):
         read_parquet_panel(tmp_path / "dup.parquet")
+
+
+def test_streamed_missing_ids_are_named(tmp_path):
+    df = frame(n_series=2, n=5, integer=True)
+    df.loc[3, "unique_id"] = None
+    with pytest.raises(SeriesValidationError, match="the id column 'unique_id' has missing values"):
+        read_parquet_panel(_write(tmp_path, df))

@@ -5,6 +5,11 @@ one-column frame indexed by time, a two-column frame or file (time, value) with 
 1-D array, or a CSV/Parquet path. Everything is checked here, once, and refused with a
 ``SeriesValidationError`` naming the column or series, the value and the fix. What comes out is
 a :class:`Panel`: every series' values in one contiguous float64 array plus offsets.
+
+Ids in files are labels, read as written (``007`` stays ``007``); frames keep their dtype. Times
+are ISO 8601 unless ``time_format=`` says otherwise. ``freq="obs"`` indexes each series by its
+observations (trading days): the Panel keeps the real timestamps and its freq becomes
+``"obs:<step>"``, the step that continues the series into the future (``"obs:B"`` for weekdays).
 """
 
 from __future__ import annotations

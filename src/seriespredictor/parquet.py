@@ -110,6 +110,8 @@ class _Reader:
         n = batch.num_rows
         if n == 0:
             return
+        if batch.column(0).null_count:
+            raise SeriesValidationError(f"the id column '{id_col}' has missing values; give every row a series id")
         ids = batch.column(0).to_numpy(zero_copy_only=False)
         times = self._times(batch.column(1))
         y = self._values(batch.column(2), ids)
@@ -254,7 +256,7 @@ class _Reader:
                 raise SeriesValidationError(
                     f"series {sid!r} has a step of {self._show_step(d[k])} after {self._show(t[k])} where the data's "
                     f"frequency is {self.freq!r}: gaps or irregular times; fill them (read the data in memory "
-                    "with fill_missing=) or pass the right freq="
+                    "with fill_missing=), pass the right freq=, or freq='obs' to step from row to row (trading days)"
                 )
         else:  # calendar frequencies (months, weeks...): compare with the calendar
             start = pd.Timestamp(t[0])
