@@ -267,7 +267,7 @@ def test_a_named_column_that_is_not_there_is_refused(tmp_path, option):
     f = tmp_path / "air.csv"
     f.write_text("Date,Passengers\n1949-01,112\n1949-02,118\n1949-03,132\n")
     name = next(iter(option.values()))
-    with pytest.raises(SeriesValidationError, match=rf"has no column '{name}' \(its columns: \['Date', 'Passengers'\]\)"):
+    with pytest.raises(SeriesValidationError, match=rf"has columns \['Date', 'Passengers'\] but is missing \['{name}'\]"):
         to_panel(f, **option)
     assert to_panel(f, time_col="Date").ids == ["Passengers"]
     assert to_panel(f, target_col="Passengers").series(0).tolist() == [112, 118, 132]

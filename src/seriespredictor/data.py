@@ -181,7 +181,7 @@ def _csv_dialect(path: Path) -> tuple[str, str]:
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         encoding = "utf-16"
     elif b"\x00" in head:
-        raise SeriesValidationError(f"data file {str(path)!r} is binary, not CSV text; pass a CSV (UTF-8) or Parquet file")
+        raise SeriesValidationError(f"data file {str(path)!r} is binary (or UTF-16 without a byte-order mark), not CSV text; pass a CSV (UTF-8) or Parquet file")
     else:
         encoding = "utf-8-sig"
     try:
@@ -261,8 +261,9 @@ def _to_long(data, id_col: str, time_col: str, target_col: str, named: tuple) ->
         absent = [c for c in named if c not in cols]
         if absent:
             raise SeriesValidationError(
-                f"{'the data' if source is None else repr(str(source))} has no column {absent[0]!r} "
-                f"(its columns: {_short(cols)}); name an existing column or leave the option out"
+                f"{'the data' if source is None else repr(str(source))} has columns {_short(cols)} but is missing "
+                f"{absent}; name existing columns with id_col=, time_col=, target_col= (CLI: --id-col, --time-col, "
+                "--target-col), or leave them out for a two-column (time, value) file"
             )
         if target_col in cols and time_col in cols:
             if id_col not in cols:

@@ -24,7 +24,10 @@ from .training import set_mmap_threshold
 def is_parquet(path) -> bool:
     path = Path(path)
     if path.is_dir():
-        return any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir())
+        try:
+            return any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir())
+        except OSError:  # an unreadable folder is refused by name when it is opened
+            return False
     return path.suffix.lower() in (".parquet", ".pq")
 
 
