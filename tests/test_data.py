@@ -344,3 +344,17 @@ def test_a_forecaster_on_trading_days_predicts_saves_loads_and_backtests(tmp_pat
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), forecast)
     cv = model.cross_validation(df, n_windows=2)
     assert set(cv["ds"]) <= set(days) and set(cv["cutoff"]) <= set(days)  # real trading days, holidays skipped
+
+
+def test_obs_freq_keeps_a_regular_calendar_and_irregular_steps_point_to_it(tmp_path):
+    months = pd.date_range("1949-01-01", periods=12, freq="MS")
+    p = to_panel(pd.DataFrame({"ds": months, "y": np.arange(12.0)}), freq="obs")
+    assert p.freq == "obs:MS" and season_length(p.freq) == 12
+    days = trading_days()
+    with pytest.raises(SeriesValidationError, match="irregular or have gaps .*or freq='obs' to step from row to row"):
+        to_panel(pd.DataFrame({"ds": days, "y": 1.0}))
+
+
+def test_compressed_csv_is_read(tmp_path):
+    long_frame().to_csv(tmp_path / "d.csv.gz", index=False)
+    assert to_panel(tmp_path / "d.csv.gz").lengths.tolist() == [3, 4]

@@ -95,20 +95,34 @@ def is_obs(freq) -> bool:
 def obs_freq(stamps: list) -> str:
     """The ``"obs:<step>"`` freq of series indexed by observations, from their timestamps.
 
-    The step continues the series into the future: business days ("obs:B") when every observed
-    timestamp is a weekday at midnight, else the most common step ("obs:h", "obs:7D", "obs:5").
-    Holidays are not known: a forecast may land on one.
+    The step continues the series into the future: the frequency of the longest series when it
+    has one ("obs:MS"), else business days ("obs:B") when every observed timestamp is a weekday at
+    midnight, else the most common step ("obs:h", "obs:7D", "obs:5"). Holidays are not known: a
+    forecast may land on one.
     """
-    steps = np.concatenate([np.diff(np.asarray(s.as_unit("ns").asi8 if isinstance(s, pd.DatetimeIndex) else s)) for s in stamps])
+    steps = np.concatenate([np.diff(np.asarray(s)).astype("timedelta64[ns]" if isinstance(s, pd.DatetimeIndex) else np.int64)
+                            for s in stamps]).view(np.int64)
     if not isinstance(stamps[0], pd.DatetimeIndex):
         return f"{OBS}:{int(_most_common(steps, 1))}"
+    regular = _regular_freq(max(stamps, key=len))
+    if regular is not None:
+        return f"{OBS}:{regular}"
     every = stamps[0].append(list(stamps[1:])) if len(stamps) > 1 else stamps[0]
-    if len(every) and (every.day_of_week < 5).all() and (every == every.normalize()).all():
+    if (every.day_of_week < 5).all() and (every == every.normalize()).all():
         return f"{OBS}:B"
     step = pd.Timedelta(int(_most_common(steps, pd.Timedelta("1D").value)))
     if step % pd.Timedelta("1D") == pd.Timedelta(0):  # pandas writes a day as "24h"
         return f"{OBS}:{'' if step.days == 1 else step.days}D"
     return f"{OBS}:{pd.tseries.frequencies.to_offset(step).freqstr}"
+
+
+def _regular_freq(index: pd.DatetimeIndex) -> str | None:
+    if len(index) < 3:
+        return None
+    with warnings.catch_warnings():  # pandas 3 warns that it will return an offset
+        warnings.simplefilter("ignore")
+        f = pd.infer_freq(index)
+    return f if f is None or isinstance(f, str) else f.freqstr
 
 
 def _most_common(steps: np.ndarray, default: int) -> int:
@@ -174,8 +188,13 @@ def check_file(path: Path, what: str = "data file") -> None:
         raise SeriesValidationError(f"cannot open {what} {str(path)!r}: permission denied; make it readable")
 
 
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+
+
 def _csv_dialect(path: Path) -> tuple[str, str]:
     """The encoding (from a byte-order mark, else UTF-8) and the delimiter (from the header line)."""
+    if path.suffix.lower() in _COMPRESSED:  # pandas decompresses it: UTF-8 with commas
+        return "utf-8", ","
     with open(path, "rb") as f:
         head = f.read(64 * 1024)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -434,7 +453,8 @@ def _infer_freq(times: pd.Series, ids: np.ndarray, bounds: np.ndarray, time_col:
     observed = pd.Series(chunk[1:] - chunk[:-1]).astype(str).value_counts().index[:4].tolist()
     raise SeriesValidationError(
         f"cannot infer one frequency for series {sid!r}: its time steps are irregular or have gaps "
-        f"(observed steps {observed}); pass freq= (e.g. freq='D') and, if values are missing, fill_missing='interpolate'"
+        f"(observed steps {observed}); pass freq= (e.g. freq='D') and, if values are missing, fill_missing='interpolate', "
+        f"or freq='{OBS}' to step from row to row (trading days)"
     )
 
 

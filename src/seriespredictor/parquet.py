@@ -282,7 +282,7 @@ class _Reader:
             warnings.simplefilter("ignore")
             f = pd.infer_freq(index)
         if f is None:
-            raise SeriesValidationError(f"cannot infer the frequency of series {sid!r}: its time steps are irregular; pass freq=")
+            raise SeriesValidationError(f"cannot infer the frequency of series {sid!r}: its time steps are irregular; pass freq=, or freq='obs' to step from row to row (trading days)")
         self.freq = f if isinstance(f, str) else f.freqstr
         self._set_step()
 
