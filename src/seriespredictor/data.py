@@ -233,15 +233,35 @@ def read_file(path, id_col: str | None = None) -> pd.DataFrame:
             encoding, sep = _csv_dialect(path)
             header = pd.read_csv(path, header=None, nrows=1, dtype=str, sep=sep, encoding=encoding).iloc[0].tolist()
             refuse_duplicate_columns([c for c in header if isinstance(c, str)], path)
-            frame = pd.read_csv(path, sep=sep, encoding=encoding, dtype={id_col: str} if id_col in header else None)
+            with warnings.catch_warnings():  # pandas warns, and drops fields, when a row is longer than the header
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, **_ids_as_written(header, id_col))
     except SeriesValidationError:
         raise
+    except pd.errors.ParserWarning:
+        raise SeriesValidationError(
+            f"data file {str(path)!r} has rows with more fields than its header ({len(header)} columns); "
+            "check the delimiter and the quoting of values that contain it"
+        ) from None
     except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError, ValueError, OSError, IndexError) as e:
         raise SeriesValidationError(f"could not read {str(path)!r}: {first_sentence(e)}; check that it is a well-formed CSV or Parquet file") from None
     refuse_duplicate_columns(list(frame.columns), path)
     if len(frame) == 0:
         raise SeriesValidationError(f"data file {str(path)!r} has no data rows (columns: {_short(frame.columns)})")
     return frame
+
+
+# pandas' default missing-value strings (read_csv docs): kept for every column but the ids
+_NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+               "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def _ids_as_written(header: list, id_col: str | None) -> dict:
+    """read_csv options that keep ids as strings, "NA" (Namibia) included; only empty ids are missing."""
+    if id_col not in header:
+        return {}
+    na = {c: _NA_STRINGS for c in header if isinstance(c, str) and c != id_col}
+    return {"dtype": {id_col: str}, "keep_default_na": False, "na_values": {**na, id_col: [""]}}
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -394,6 +414,8 @@ def _parse_times(col: pd.Series, time_col: str, time_format: str | None = None, 
         tz = {v.tzinfo is not None for v in values if isinstance(v, pd.Timestamp)}
         if len(tz) > 1:
             raise SeriesValidationError(f"the time column '{time_col}' mixes time-zone-aware and naive timestamps; make them all one kind")
+    if isinstance(col.dtype, pd.StringDtype):
+        col = col.str.strip()  # " 2024-01-01 " as written by hand or by fixed-width tools
     try:
         parsed = pd.to_datetime(col, format="ISO8601")
     except (ValueError, TypeError) as e:

@@ -67,6 +67,11 @@ def test_ten_thousand_columns_and_very_long_lines(tmp_path):
     assert p.ids == [long_id] and p.lengths.tolist() == [8]
 
 
+def test_rows_longer_than_the_header_are_refused(tmp_path):
+    refused(csv(tmp_path, "ds,y\n2024-01-01,1,5,6\n2024-01-02,2\n2024-01-03,3\n"),
+            r"has rows with more fields than its header \(2 columns\); check the delimiter")
+
+
 # -- encodings and delimiters --------------------------------------------------------------------
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-8-sig"])
@@ -137,12 +142,19 @@ def test_duplicated_timestamps_are_named(tmp_path):
 def test_ids_with_leading_zeros_missing_and_mixed_types(tmp_path):
     text = "unique_id,ds,y\n" + "".join(f"{sid},{d},{i}\n" for sid in ("007", "7", "7.0") for i, d in enumerate(DAYS))
     assert to_panel(csv(tmp_path, text)).ids == ["007", "7", "7.0"]
+    na = "unique_id,ds,y\n" + "".join(f"NA,{d},{i}\n" for i, d in enumerate(DAYS))  # Namibia
+    assert to_panel(csv(tmp_path, na)).ids == ["NA"]
     refused(csv(tmp_path, text.replace("\n007,", "\n,", 1)), r"the id column 'unique_id' has 1 missing value\(s\), the first at row 0")
     df = pd.DataFrame({"unique_id": [1, 1, 1, "a", "a", "a"], "ds": [0, 1, 2] * 2, "y": 1.0})
     refused(df, r"the id column 'unique_id' mixes value types \(int, str\)")
 
 
 # -- times --------------------------------------------------------------------------------------
+
+def test_spaces_around_dates_are_ignored(tmp_path):
+    p = to_panel(csv(tmp_path, "ds,y\n" + rows(range(8), days=[f" {d} " for d in DAYS])))
+    assert p.starts == [pd.Timestamp(DAYS[0])] and p.lengths.tolist() == [8]
+
 
 def test_mixed_time_zones_are_refused_and_one_offset_is_kept(tmp_path):
     refused(csv(tmp_path, "ds,y\n2024-01-01T00:00+01:00,1\n2024-01-02T00:00+02:00,2\n2024-01-03T00:00Z,3\n"),
