@@ -358,3 +358,14 @@ def test_obs_freq_keeps_a_regular_calendar_and_irregular_steps_point_to_it(tmp_p
 def test_compressed_csv_is_read(tmp_path):
     long_frame().to_csv(tmp_path / "d.csv.gz", index=False)
     assert to_panel(tmp_path / "d.csv.gz").lengths.tolist() == [3, 4]
+
+
+@pytest.mark.parametrize("freq", [0, -1, True, 2.5, "-1D", "0h", "obs:fortnight", "obs:-2"])
+def test_a_freq_that_cannot_step_forward_is_refused_by_name(freq):
+    with pytest.raises(SeriesValidationError, match=rf"freq={freq!r} is not a pandas frequency alias with a positive step".replace("(", r"\(")):
+        to_panel(np.arange(5.0), freq=freq)
+
+
+def test_an_integer_freq_on_timestamps_is_refused():
+    with pytest.raises(SeriesValidationError, match="the time column 'ds' holds timestamps but freq=3 is an integer step"):
+        to_panel(long_frame(), freq=3)

@@ -509,6 +509,7 @@ def to_panel(
                                       time_format=time_format)
     if fill_missing is not None and fill_missing not in FILL_METHODS:
         raise SeriesValidationError(f"fill_missing={fill_missing!r} is not one of {FILL_METHODS} (or None to refuse gaps and NaN)")
+    check_freq(freq)
     defaults = to_panel.__kwdefaults__
     named = tuple(c for c, k in ((id_col, "id_col"), (time_col, "time_col"), (target_col, "target_col")) if c != defaults[k])
     long = _to_long(data, id_col, time_col, target_col, named)
@@ -519,14 +520,6 @@ def to_panel(
     if is_obs(freq):
         return _obs_panel(frame, uniq, bounds, freq, fill_missing, target_col)
     inferred = _infer_freq(frame["t"], frame["id"].to_numpy(), bounds, time_col) if freq is None else freq
-    if isinstance(inferred, str):
-        try:
-            pd.tseries.frequencies.to_offset(inferred)
-        except ValueError:
-            raise SeriesValidationError(
-                f"freq={inferred!r} is not a pandas frequency alias (e.g. 'h', 'D', 'MS') nor '{OBS}' "
-                "(series indexed by their observations, e.g. trading days)"
-            ) from None
     values, starts, offsets, filled = [], [], [0], 0
     integer_time = pd.api.types.is_integer_dtype(frame["t"])
     for i, sid in enumerate(uniq):
@@ -539,6 +532,11 @@ def to_panel(
             expected = pd.Index(full)
             observed = pd.Index(t.to_numpy())
         else:
+            if isinstance(inferred, (int, np.integer)):
+                raise SeriesValidationError(
+                    f"the time column '{time_col}' holds timestamps but freq={inferred!r} is an integer step; "
+                    "pass a frequency alias such as 'D' or 'h'"
+                )
             expected = pd.date_range(t.iloc[0], t.iloc[-1], freq=inferred)
             observed = pd.DatetimeIndex(t)
         if not observed.isin(expected).all():
@@ -562,6 +560,22 @@ def to_panel(
         starts.append(int(expected[0]) if integer_time else expected[0])
         offsets.append(offsets[-1] + len(v))
     return Panel(list(uniq), np.concatenate(values), np.asarray(offsets, dtype=np.int64), starts, inferred, filled=filled)
+
+
+def check_freq(freq) -> None:
+    """Refuse a freq= that is not None, a positive integer step, a positive pandas alias or "obs"."""
+    step = _step(freq)
+    if freq is None or (freq == OBS) or (isinstance(step, (int, np.integer)) and not isinstance(step, bool) and step > 0):
+        return
+    try:
+        offset = pd.tseries.frequencies.to_offset(step) if isinstance(step, str) else None
+    except ValueError:
+        offset = None
+    if offset is None or offset.n <= 0:
+        raise SeriesValidationError(
+            f"freq={freq!r} is not a pandas frequency alias with a positive step (e.g. 'h', 'D', 'MS'), a positive integer step, "
+            f"nor '{OBS}' (series indexed by their observations, e.g. trading days)"
+        )
 
 
 def _rows(long: pd.DataFrame, time_format: str | None, hint: bool, aggregate_duplicates: str | None) -> pd.DataFrame:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import (OBS, Panel, check_file, first_sentence, is_obs, obs_freq, refuse_duplicate_columns, refuse_integer_dates,
+from .data import (OBS, Panel, check_file, check_freq, first_sentence, is_obs, obs_freq, refuse_duplicate_columns, refuse_integer_dates,
                    too_large, too_large_message)
 from .errors import SeriesValidationError
 from .training import set_mmap_threshold
@@ -63,6 +63,7 @@ def read_parquet_panel(path, *, id_col: str = "unique_id", time_col: str = "ds",
 
     ``freq`` and ``time_format`` mean what they mean for :func:`seriespredictor.data.to_panel`.
     """
+    check_freq(freq)
     dataset = _dataset(path)
     names = dataset.schema.names
     refuse_duplicate_columns(names, path)
