@@ -369,3 +369,9 @@ def test_a_freq_that_cannot_step_forward_is_refused_by_name(freq):
 def test_an_integer_freq_on_timestamps_is_refused():
     with pytest.raises(SeriesValidationError, match="the time column 'ds' holds timestamps but freq=3 is an integer step"):
         to_panel(long_frame(), freq=3)
+
+
+def test_integer_ids_come_back_as_python_ints():
+    df = pd.DataFrame({"unique_id": np.repeat([7, 8], 3), "ds": np.tile(np.arange(3), 2), "y": 1.0})
+    for p in (to_panel(df), to_panel(df, freq="obs"), to_panel(df, fill_missing="zero")):
+        assert [type(i) for i in p.ids] == [int, int]  # JSON-safe for model files

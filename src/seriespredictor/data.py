@@ -559,7 +559,7 @@ def to_panel(
         values.append(v)
         starts.append(int(expected[0]) if integer_time else expected[0])
         offsets.append(offsets[-1] + len(v))
-    return Panel(list(uniq), np.concatenate(values), np.asarray(offsets, dtype=np.int64), starts, inferred, filled=filled)
+    return Panel(uniq.tolist(), np.concatenate(values), np.asarray(offsets, dtype=np.int64), starts, inferred, filled=filled)
 
 
 def check_freq(freq) -> None:
@@ -626,7 +626,7 @@ def _obs_panel(frame: pd.DataFrame, uniq: np.ndarray, bounds: np.ndarray, freq: 
         filled += n_filled
     resolved = freq if freq != OBS else obs_freq(stamps)
     offsets = np.r_[0, np.cumsum(np.diff(bounds))].astype(np.int64)
-    return Panel(list(uniq), np.concatenate(values), offsets, [s[0] for s in stamps], resolved, stamps, filled)
+    return Panel(uniq.tolist(), np.concatenate(values), offsets, [s[0] for s in stamps], resolved, stamps, filled)
 
 
 def _finite(v: np.ndarray, sid, fill_missing, target_col: str, times) -> tuple[np.ndarray, int]:
