@@ -187,10 +187,13 @@ def test_a_directory_a_missing_file_and_devices_are_refused(tmp_path):
     refused(tmp_path / "empty_dir", "is a directory")
     refused(tmp_path / "nope.csv", "does not exist")
     refused("/dev/zero", "is not a regular file")
+    (tmp_path / "zero.parquet").symlink_to("/dev/zero")
+    refused(tmp_path / "zero.parquet", "is not a regular file")
 
 
-def test_a_fifo_is_refused_without_blocking(tmp_path):
-    fifo = tmp_path / "pipe.csv"
+@pytest.mark.parametrize("name", ["pipe.csv", "pipe.parquet"])
+def test_a_fifo_is_refused_without_blocking(tmp_path, name):
+    fifo = tmp_path / name
     os.mkfifo(fifo)
     result = []
     reader = threading.Thread(target=lambda: result.append(refused(fifo, "is not a regular file")), daemon=True)
