@@ -235,3 +235,143 @@ def test_numbers_in_an_object_time_column_are_integers_or_refused():
         parse([1, "2024-01-02", "2024-01-03"])
     with pytest.raises(SeriesValidationError, match="the time column 'ds' holds integers beyond 64 bits"):
         parse([2**70, 2**70 + 1, 2**70 + 2])
+
+
+def test_ids_in_a_file_are_labels_kept_as_written(tmp_path):
+    f = tmp_path / "ids.csv"
+    rows = "".join(f"{sid},2024-01-0{d},{d}\n" for sid in ("007", "7", "02134") for d in range(1, 5))
+    f.write_text("unique_id,ds,y\n" + rows)
+    assert to_panel(f).ids == ["007", "02134", "7"]
+    df = pd.DataFrame({"unique_id": np.repeat([7, 8], 3), "ds": np.tile(np.arange(3), 2), "y": 1.0})
+    assert to_panel(df).ids == [7, 8]  # a frame keeps the user's dtype
+
+
+def test_ids_of_mixed_types_are_refused_by_name():
+    df = pd.DataFrame({"store": [7, 7, 7, "7", "7", "7"], "ds": [0, 1, 2] * 2, "y": 1.0})
+    with pytest.raises(SeriesValidationError, match=r"the id column 'store' mixes value types \(int, str\)"):
+        to_panel(df, id_col="store")
+
+
+def test_duplicate_column_names_are_refused(tmp_path):
+    f = tmp_path / "dup.csv"
+    f.write_text("ds,y,y\n2024-01-01,1,9\n2024-01-02,2,9\n2024-01-03,3,9\n")
+    with pytest.raises(SeriesValidationError, match=r"dup.csv' has the column 'y' more than once"):
+        to_panel(f)
+    df = pd.DataFrame([[0, 1.0, 2.0]], columns=["ds", "y", "y"])
+    with pytest.raises(SeriesValidationError, match=r"the data has the column 'y' more than once"):
+        to_panel(df)
+
+
+@pytest.mark.parametrize("option", [dict(id_col="store"), dict(time_col="date"), dict(target_col="sales")])
+def test_a_named_column_that_is_not_there_is_refused(tmp_path, option):
+    f = tmp_path / "air.csv"
+    f.write_text("Date,Passengers\n1949-01,112\n1949-02,118\n1949-03,132\n")
+    name = next(iter(option.values()))
+    with pytest.raises(SeriesValidationError, match=rf"has columns \['Date', 'Passengers'\] but is missing \['{name}'\]"):
+        to_panel(f, **option)
+    assert to_panel(f, time_col="Date").ids == ["Passengers"]
+    assert to_panel(f, target_col="Passengers").series(0).tolist() == [112, 118, 132]
+
+
+def test_integer_dates_get_a_time_format_hint_naming_the_column(tmp_path):
+    f = tmp_path / "air.csv"
+    f.write_text("Date,Passengers\n19580405,1\n19580406,2\n19580407,3\n19580408,4\n")
+    hint = r"the time column 'Date' holds integers like 19580405 .* YYYYMMDD; pass time_format='%Y%m%d' \(CLI: --time-format %Y%m%d\)"
+    with pytest.raises(SeriesValidationError, match=hint):
+        to_panel(f)
+    p = to_panel(f, time_format="%Y%m%d")
+    assert p.freq == "D" and p.starts == [pd.Timestamp("1958-04-05")]
+    assert to_panel(f, freq=1).freq == 1  # an explicit integer step takes them as integers
+
+
+def test_time_format_reads_other_date_styles_and_errors_end_with_the_fix(tmp_path):
+    f = tmp_path / "b.csv"
+    f.write_text("Date,P\nApr-05-1958,1\nApr-06-1958,2\nApr-07-1958,3\n")
+    assert to_panel(f, time_format="%b-%d-%Y").starts == [pd.Timestamp("1958-04-05")]
+    for kwargs, fix in [({}, "pass time_format="), ({"time_format": "%Y%m%d"}, "pass the format its dates are written in")]:
+        with pytest.raises(SeriesValidationError) as err:
+            to_panel(f, **kwargs)
+        msg = str(err.value)
+        assert "'Date'" in msg and "'ds'" not in msg and fix in msg
+        assert "\n" not in msg and "You might want to try" not in msg and not msg.endswith(":")
+
+
+def trading_days(n=40, holidays=("2024-01-15", "2024-02-19")):
+    days = pd.bdate_range("2024-01-01", periods=n)
+    return days[~days.isin(pd.to_datetime(list(holidays)))]
+
+
+def test_obs_freq_keeps_real_timestamps_and_continues_in_business_days():
+    days = trading_days()
+    df = pd.DataFrame({"unique_id": "AAPL", "ds": days, "y": np.arange(len(days), dtype=float)})
+    with pytest.raises(SeriesValidationError, match="freq='obs'"):
+        to_panel(df, freq="B")
+    p = to_panel(df, freq="obs")
+    assert p.freq == "obs:B" and p.filled == 0
+    assert p.times(0).equals(pd.DatetimeIndex(days)) and p.last_time(0) == days[-1]
+    assert list(p.times(0, len(days) - 1, 3)) == [days[-1], *pd.bdate_range(days[-1], periods=3)[1:]]
+    head = p.head(np.array([12]))
+    assert head.times(0).equals(pd.DatetimeIndex(days[:12])) and head.to_frame()["ds"].tolist() == list(days[:12])
+    assert list(future_times(p.last_time(0), p.freq, 2)) == list(pd.bdate_range(days[-1], periods=3)[1:])
+    assert season_length(p.freq) == 5
+
+
+def test_obs_freq_steps_by_the_most_common_step_and_accepts_integers():
+    ts = pd.to_datetime(["2024-01-06", "2024-01-07", "2024-01-08", "2024-01-10", "2024-01-11"])  # a weekend: not B
+    p = to_panel(pd.DataFrame({"ds": ts, "y": 1.0}), freq="obs")
+    assert p.freq == "obs:D" and list(future_times(p.last_time(0), p.freq, 1)) == [pd.Timestamp("2024-01-12")]
+    q = to_panel(np.arange(4.0), freq="obs")
+    assert q.freq == "obs:1" and list(q.times(0, 3, 2)) == [3, 4]
+
+
+def test_filled_counts_the_points_any_fill_added():
+    df = long_frame().drop(index=1)  # one gap in 'b'
+    assert to_panel(df, fill_missing="ffill").filled == 1
+    df.loc[5, "y"] = np.nan  # and one NaN in 'a'
+    assert to_panel(df, fill_missing="interpolate").filled == 2
+    assert to_panel(long_frame()).filled == 0
+
+
+def test_a_forecaster_on_trading_days_predicts_saves_loads_and_backtests(tmp_path):
+    from seriespredictor import Forecaster
+
+    days = trading_days(60)
+    df = pd.DataFrame({"unique_id": "AAPL", "ds": days, "y": 100 + np.sin(np.arange(len(days)))})
+    model = Forecaster(h=3, seq_size=8, hidden_dim=8, steps=5, freq="obs", seed=0).fit(df)
+    forecast = model.predict()
+    assert list(forecast["ds"]) == list(pd.bdate_range(days[-1], periods=4)[1:]) and model.freq_ == "obs:B"
+    model.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), forecast)
+    cv = model.cross_validation(df, n_windows=2)
+    assert set(cv["ds"]) <= set(days) and set(cv["cutoff"]) <= set(days)  # real trading days, holidays skipped
+
+
+def test_obs_freq_keeps_a_regular_calendar_and_irregular_steps_point_to_it(tmp_path):
+    months = pd.date_range("1949-01-01", periods=12, freq="MS")
+    p = to_panel(pd.DataFrame({"ds": months, "y": np.arange(12.0)}), freq="obs")
+    assert p.freq == "obs:MS" and season_length(p.freq) == 12
+    days = trading_days()
+    with pytest.raises(SeriesValidationError, match="irregular or have gaps .*or freq='obs' to step from row to row"):
+        to_panel(pd.DataFrame({"ds": days, "y": 1.0}))
+
+
+def test_compressed_csv_is_read(tmp_path):
+    long_frame().to_csv(tmp_path / "d.csv.gz", index=False)
+    assert to_panel(tmp_path / "d.csv.gz").lengths.tolist() == [3, 4]
+
+
+@pytest.mark.parametrize("freq", [0, -1, True, 2.5, "-1D", "0h", "obs:fortnight", "obs:-2"])
+def test_a_freq_that_cannot_step_forward_is_refused_by_name(freq):
+    with pytest.raises(SeriesValidationError, match=rf"freq={freq!r} is not a pandas frequency alias with a positive step".replace("(", r"\(")):
+        to_panel(np.arange(5.0), freq=freq)
+
+
+def test_an_integer_freq_on_timestamps_is_refused():
+    with pytest.raises(SeriesValidationError, match="the time column 'ds' holds timestamps but freq=3 is an integer step"):
+        to_panel(long_frame(), freq=3)
+
+
+def test_integer_ids_come_back_as_python_ints():
+    df = pd.DataFrame({"unique_id": np.repeat([7, 8], 3), "ds": np.tile(np.arange(3), 2), "y": 1.0})
+    for p in (to_panel(df), to_panel(df, freq="obs"), to_panel(df, fill_missing="zero")):
+        assert [type(i) for i in p.ids] == [int, int]  # JSON-safe for model files

@@ -81,3 +81,51 @@ def test_predict_in_chunks_equals_predict(tmp_path, suffix):
     got = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out, parse_dates=["ds"])
     pd.testing.assert_frame_equal(got, model.predict(level=[80]), check_dtype=False)
     assert not list(tmp_path.glob(".*tmp"))
+
+
+def trading_frame(n_series=3, n=40):
+    days = pd.bdate_range("2024-01-01", periods=n)
+    days = days[~days.isin(pd.to_datetime(["2024-01-15", "2024-02-19"]))]  # holidays
+    return pd.concat([pd.DataFrame({"unique_id": f"s{k}", "ds": days[k:], "y": np.arange(len(days) - k, dtype=float)})
+                      for k in range(n_series)], ignore_index=True)
+
+
+def test_obs_freq_streams_like_in_memory_with_real_timestamps(tmp_path):
+    df = trading_frame()
+    folder = tmp_path / "d"
+    folder.mkdir()
+    df.iloc[:50].to_parquet(folder / "part-0.parquet")
+    df.iloc[50:].to_parquet(folder / "part-1.parquet")
+    streamed, memory = read_parquet_panel(folder, freq="obs", batch_rows=7), to_panel(df, freq="obs")
+    same(streamed, memory)
+    assert streamed.freq == "obs:B"
+    for i in range(3):
+        assert streamed.times(i).equals(memory.times(i)) and streamed.last_time(i) == memory.last_time(i)
+
+
+def test_streamed_time_format_and_integer_date_hint(tmp_path):
+    df = frame(n_series=2, n=10, freq="D")
+    as_ints = df.assign(ds=df.ds.dt.strftime("%Y%m%d").astype(int))
+    with pytest.raises(SeriesValidationError, match=r"the time column 'ds' holds integers like 20240101 .* time_format='%Y%m%d'"):
+        read_parquet_panel(_write(tmp_path, as_ints))
+    same(read_parquet_panel(_write(tmp_path, as_ints), time_format="%Y%m%d"), to_panel(df))
+    as_text = df.assign(ds=df.ds.dt.strftime("%d/%m/%Y"))
+    same(read_parquet_panel(_write(tmp_path, as_text), time_format="%d/%m/%Y"), to_panel(df))
+
+
+def test_streamed_duplicate_column_names_are_refused(tmp_path):
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table([pa.array(["a"] * 3), pa.array([0, 1, 2]), pa.array([1.0] * 3), pa.array([2.0] * 3)],
+                     names=["unique_id", "ds", "y", "y"])
+    pq.write_table(table, tmp_path / "dup.parquet")
+    with pytest.raises(SeriesValidationError, match=r"dup.parquet' has the column 'y' more than once"):
+        read_parquet_panel(tmp_path / "dup.parquet")
+
+
+def test_streamed_missing_ids_are_named(tmp_path):
+    df = frame(n_series=2, n=5, integer=True)
+    df.loc[3, "unique_id"] = None
+    with pytest.raises(SeriesValidationError, match="the id column 'unique_id' has missing values"):
+        read_parquet_panel(_write(tmp_path, df))

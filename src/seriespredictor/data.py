@@ -5,11 +5,18 @@ one-column frame indexed by time, a two-column frame or file (time, value) with 
 1-D array, or a CSV/Parquet path. Everything is checked here, once, and refused with a
 ``SeriesValidationError`` naming the column or series, the value and the fix. What comes out is
 a :class:`Panel`: every series' values in one contiguous float64 array plus offsets.
+
+Ids in files are labels, read as written (``007`` stays ``007``); frames keep their dtype. Times
+are ISO 8601 unless ``time_format=`` says otherwise. ``freq="obs"`` indexes each series by its
+observations (trading days): the Panel keeps the real timestamps and its freq becomes
+``"obs:<step>"``, the step that continues the series into the future (``"obs:B"`` for weekdays).
 """
 
 from __future__ import annotations
 
+import os
 import reprlib
+import stat
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +39,9 @@ class Panel:
     values: np.ndarray  # float64, all series back to back
     offsets: np.ndarray  # int64, len(ids) + 1
     starts: list  # first timestamp (or integer time) of each series
-    freq: object  # a pandas offset alias (str) or an integer step
+    freq: object  # a pandas offset alias (str), an integer step, or "obs:<step>" (see OBS)
+    stamps: list | None = None  # with an "obs" freq: each series' own timestamps (an Index)
+    filled: int = 0  # how many points fill_missing added or replaced
 
     @property
     def lengths(self) -> np.ndarray:
@@ -44,6 +53,12 @@ class Panel:
     def times(self, i: int, start: int = 0, periods: int | None = None):
         """Timestamps of series ``i`` from position ``start`` (may run past its end)."""
         n = self.lengths[i] - start if periods is None else periods
+        if self.stamps is not None:
+            own = self.stamps[i][start : start + n]
+            if len(own) == n:
+                return own
+            after = future_times(self.stamps[i][-1], self.freq, start + n - len(self.stamps[i]))
+            return own.append(after[len(after) - (n - len(own)) :])
         if isinstance(self.freq, (int, np.integer)):
             return pd.Index(self.starts[i] + self.freq * np.arange(start, start + n))
         first = pd.date_range(self.starts[i], periods=start + 1, freq=self.freq)[-1]
@@ -55,7 +70,9 @@ class Panel:
     def head(self, keep: np.ndarray) -> "Panel":
         """The first ``keep[i]`` points of every series."""
         parts = [self.values[o : o + k] for o, k in zip(self.offsets[:-1], keep)]
-        return Panel(self.ids, np.concatenate(parts), np.concatenate([[0], np.cumsum(keep)]).astype(np.int64), self.starts, self.freq)
+        stamps = None if self.stamps is None else [s[:k] for s, k in zip(self.stamps, keep)]
+        return Panel(self.ids, np.concatenate(parts), np.concatenate([[0], np.cumsum(keep)]).astype(np.int64), self.starts,
+                     self.freq, stamps)
 
     def to_frame(self, id_col="unique_id", time_col="ds", target_col="y") -> pd.DataFrame:
         return pd.DataFrame(
@@ -67,8 +84,65 @@ class Panel:
         )
 
 
+OBS = "obs"  # freq= for series indexed by their observations (trading days): the step is the next row
+
+
+def is_obs(freq) -> bool:
+    """Whether ``freq`` is ``"obs"`` or a resolved ``"obs:<step>"``."""
+    return isinstance(freq, str) and (freq == OBS or freq.startswith(OBS + ":"))
+
+
+def obs_freq(stamps: list) -> str:
+    """The ``"obs:<step>"`` freq of series indexed by observations, from their timestamps.
+
+    The step continues the series into the future: the frequency of the longest series when it
+    has one ("obs:MS"), else business days ("obs:B") when every observed timestamp is a weekday at
+    midnight, else the most common step ("obs:h", "obs:7D", "obs:5"). Holidays are not known: a
+    forecast may land on one.
+    """
+    steps = np.concatenate([np.diff(np.asarray(s)).astype("timedelta64[ns]" if isinstance(s, pd.DatetimeIndex) else np.int64)
+                            for s in stamps]).view(np.int64)
+    if not isinstance(stamps[0], pd.DatetimeIndex):
+        return f"{OBS}:{int(_most_common(steps, 1))}"
+    regular = _regular_freq(max(stamps, key=len))
+    if regular is not None:
+        return f"{OBS}:{regular}"
+    every = stamps[0].append(list(stamps[1:])) if len(stamps) > 1 else stamps[0]
+    if (every.day_of_week < 5).all() and (every == every.normalize()).all():
+        return f"{OBS}:B"
+    step = pd.Timedelta(int(_most_common(steps, pd.Timedelta("1D").value)))
+    if step % pd.Timedelta("1D") == pd.Timedelta(0):  # pandas writes a day as "24h"
+        return f"{OBS}:{'' if step.days == 1 else step.days}D"
+    return f"{OBS}:{pd.tseries.frequencies.to_offset(step).freqstr}"
+
+
+def _regular_freq(index: pd.DatetimeIndex) -> str | None:
+    if len(index) < 3:
+        return None
+    with warnings.catch_warnings():  # pandas 3 warns that it will return an offset
+        warnings.simplefilter("ignore")
+        f = pd.infer_freq(index)
+    return f if f is None or isinstance(f, str) else f.freqstr
+
+
+def _most_common(steps: np.ndarray, default: int) -> int:
+    if len(steps) == 0:
+        return default
+    values, counts = np.unique(steps, return_counts=True)
+    return values[np.argmax(counts)]
+
+
+def _step(freq):
+    """The step that continues a series: the alias or integer, ``"obs:B"`` -> ``"B"``."""
+    if not is_obs(freq):
+        return freq
+    step = freq.partition(":")[2] or "B"
+    return int(step) if step.lstrip("-").isdigit() else step
+
+
 def future_times(last, freq, h: int) -> pd.Index:
-    """The ``h`` timestamps after ``last`` at frequency ``freq`` (an alias or an integer step)."""
+    """The ``h`` timestamps after ``last`` at frequency ``freq`` (an alias, an integer step or "obs:<step>")."""
+    freq = _step(freq)
     if isinstance(freq, (int, np.integer)):
         return pd.Index(last + freq * np.arange(1, h + 1))
     return pd.date_range(last, periods=h + 1, freq=freq)[1:]
@@ -76,6 +150,7 @@ def future_times(last, freq, h: int) -> pd.Index:
 
 def season_length(freq) -> int:
     """The usual seasonal period of a frequency (24 for hourly, 12 for monthly...), 1 if none."""
+    freq = _step(freq)
     if isinstance(freq, (int, np.integer)):
         return 1
     offset = pd.tseries.frequencies.to_offset(freq)
@@ -91,47 +166,153 @@ def _short(values) -> str:
     return reprlib.repr(list(values))
 
 
-def read_file(path) -> pd.DataFrame:
-    """Read a CSV or Parquet file, turning parser failures into one clear error."""
+def first_sentence(error: BaseException) -> str:
+    """The first line of an error's message, cut at a dangling "You might want to try:"."""
+    text = str(error).strip().splitlines()[0].strip() if str(error).strip() else type(error).__name__
+    return text.split(" You might want to try")[0].rstrip(" :.,")
+
+
+def check_file(path: Path, what: str = "data file") -> None:
+    """Refuse a path that is missing, unreadable or not a regular file (a FIFO or device could hang)."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise SeriesValidationError(f"{what} {str(path)!r} does not exist") from None
+    except OSError as e:
+        raise SeriesValidationError(f"cannot open {what} {str(path)!r}: {e.strerror or first_sentence(e)}") from None
+    if stat.S_ISDIR(mode):
+        raise SeriesValidationError(f"{what} {str(path)!r} is a directory; pass a CSV or Parquet file (or a folder of Parquet files)")
+    if not stat.S_ISREG(mode):
+        raise SeriesValidationError(f"{what} {str(path)!r} is not a regular file (a pipe or device?); save the data to a file first")
+    if not os.access(path, os.R_OK):
+        raise SeriesValidationError(f"cannot open {what} {str(path)!r}: permission denied; make it readable")
+
+
+_COMPRESSED = (".gz", ".bz2", ".zip", ".xz", ".zst", ".tar")
+
+
+def _csv_dialect(path: Path) -> tuple[str, str]:
+    """The encoding (from a byte-order mark, else UTF-8) and the delimiter (from the header line)."""
+    if path.suffix.lower() in _COMPRESSED:  # pandas decompresses it: UTF-8 with commas
+        return "utf-8", ","
+    with open(path, "rb") as f:
+        head = f.read(64 * 1024)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        encoding = "utf-16"
+    elif b"\x00" in head:
+        raise SeriesValidationError(f"data file {str(path)!r} is binary (or UTF-16 without a byte-order mark), not CSV text; pass a CSV (UTF-8) or Parquet file")
+    else:
+        encoding = "utf-8-sig"
+    try:
+        header = head.decode(encoding, errors="strict" if len(head) < 64 * 1024 else "ignore").splitlines()[0]
+    except UnicodeDecodeError:
+        raise SeriesValidationError(f"data file {str(path)!r} is not UTF-8 text (binary, or another encoding); save it as UTF-8 CSV") from None
+    except IndexError:
+        header = ""
+    sep = next((c for c in (";", "\t", "|") if c in header and "," not in header), ",")
+    return encoding, sep
+
+
+def read_file(path, id_col: str | None = None) -> pd.DataFrame:
+    """Read a CSV or Parquet file, turning parser failures into one clear error.
+
+    Ids (the ``id_col`` column of a CSV) are read as written, as strings: ``007`` stays ``007``.
+    """
     path = Path(path)
-    if not path.is_file():
-        raise SeriesValidationError(f"data file {str(path)!r} does not exist")
+    from .parquet import is_parquet
+
+    if path.is_dir() and is_parquet(path):
+        return _read_parquet(path)
+    check_file(path)
     if path.stat().st_size == 0:
         raise SeriesValidationError(f"data file {str(path)!r} is empty; it needs a header and at least one data row")
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise SeriesValidationError(
-                    f"reading {str(path)!r} needs pyarrow: pip install 'seriespredictor[parquet]'"
-                ) from None
-            frame = pd.read_parquet(path)
+        if is_parquet(path):
+            frame = _read_parquet(path)
         else:
-            frame = pd.read_csv(path)
+            encoding, sep = _csv_dialect(path)
+            header = pd.read_csv(path, header=None, nrows=1, dtype=str, sep=sep, encoding=encoding).iloc[0].tolist()
+            refuse_duplicate_columns([c for c in header if isinstance(c, str)], path)
+            with warnings.catch_warnings():  # pandas warns, and drops fields, when a row is longer than the header
+                warnings.simplefilter("error", pd.errors.ParserWarning)
+                frame = pd.read_csv(path, sep=sep, encoding=encoding, index_col=False, **_ids_as_written(header, id_col))
     except SeriesValidationError:
         raise
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError, ValueError, OSError) as e:
-        msg = str(e).strip().splitlines()[-1] if str(e).strip() else type(e).__name__
-        raise SeriesValidationError(f"could not read {str(path)!r}: {msg}. Check that it is a well-formed CSV or Parquet file") from None
+    except pd.errors.ParserWarning:
+        raise SeriesValidationError(
+            f"data file {str(path)!r} has rows with more fields than its header ({len(header)} columns); "
+            "check the delimiter and the quoting of values that contain it"
+        ) from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeError, ValueError, OSError, IndexError) as e:
+        raise SeriesValidationError(f"could not read {str(path)!r}: {first_sentence(e)}; check that it is a well-formed CSV or Parquet file") from None
+    refuse_duplicate_columns(list(frame.columns), path)
     if len(frame) == 0:
-        raise SeriesValidationError(f"data file {str(path)!r} has no data rows (columns: {list(frame.columns)})")
+        raise SeriesValidationError(f"data file {str(path)!r} has no data rows (columns: {_short(frame.columns)})")
     return frame
 
 
-def _to_long(data, id_col: str, time_col: str, target_col: str) -> pd.DataFrame:
-    """Put any accepted input into long form with the three named columns."""
+# pandas' default missing-value strings (read_csv docs): kept for every column but the ids
+_NA_STRINGS = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>", "N/A",
+               "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+
+
+def _ids_as_written(header: list, id_col: str | None) -> dict:
+    """read_csv options that keep ids as strings, "NA" (Namibia) included; only empty ids are missing."""
+    if id_col not in header:
+        return {}
+    na = {c: _NA_STRINGS for c in header if isinstance(c, str) and c != id_col}
+    return {"dtype": {id_col: str}, "keep_default_na": False, "na_values": {**na, id_col: [""]}}
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    try:
+        import pyarrow  # noqa: F401
+    except ImportError:
+        raise SeriesValidationError(f"reading {str(path)!r} needs pyarrow: pip install 'seriespredictor[parquet]'") from None
+    try:
+        return pd.read_parquet(path)
+    except Exception as e:  # pyarrow raises several types for damaged files
+        raise SeriesValidationError(f"could not read {str(path)!r}: {first_sentence(e)}; check that it is a Parquet file") from None
+
+
+def refuse_duplicate_columns(columns: list, where) -> None:
+    names = pd.Index(columns)
+    if names.duplicated().any():
+        dup = names[names.duplicated()][0]
+        raise SeriesValidationError(
+            f"{'the data' if where is None else repr(str(where))} has the column {dup!r} more than once; "
+            "give every column a distinct name"
+        )
+
+
+def _to_long(data, id_col: str, time_col: str, target_col: str, named: tuple) -> pd.DataFrame:
+    """Put any accepted input into long form; its columns keep the input's own names.
+
+    ``named`` holds the columns the caller named explicitly: those must exist.
+    """
+    source = None
     if isinstance(data, (str, Path)):
-        data = read_file(data)
+        source = data
+        data = read_file(data, id_col)
     if isinstance(data, pd.DataFrame):
         cols = list(data.columns)
+        refuse_duplicate_columns(cols, source)
+        absent = [c for c in named if c not in cols]
+        if absent:
+            raise SeriesValidationError(
+                f"{'the data' if source is None else repr(str(source))} has columns {_short(cols)} but is missing "
+                f"{absent}; name existing columns with id_col=, time_col=, target_col= (CLI: --id-col, --time-col, "
+                "--target-col), or leave them out for a two-column (time, value) file"
+            )
         if target_col in cols and time_col in cols:
             if id_col not in cols:
                 data = data.assign(**{id_col: target_col})
             return data[[id_col, time_col, target_col]]
         if len(cols) == 2 and id_col not in cols:  # (time, value) with any header
             t, v = cols
-            return pd.DataFrame({id_col: str(v), time_col: data[t].to_numpy(), target_col: data[v].to_numpy()})
+            if t == target_col or v == time_col:
+                t, v = v, t
+            return pd.DataFrame({id_col: str(v), t: data[t].to_numpy(), v: data[v].to_numpy()})
         if len(cols) == 1:
             data = data[cols[0]]
         else:
@@ -161,14 +342,57 @@ def _to_long(data, id_col: str, time_col: str, target_col: str) -> pd.DataFrame:
     )
 
 
-def _parse_times(col: pd.Series, time_col: str) -> pd.Series:
+def date_format_hint(values: np.ndarray) -> str | None:
+    """``"%Y%m%d"`` or ``"%Y%m"`` when integer times all look like dates written that way."""
+    v = np.asarray(values, dtype=np.int64)
+    month = v // 100 % 100
+    if len(v) and ((v >= 1000_01_01) & (v <= 2999_12_31) & (month >= 1) & (month <= 12) & (v % 100 >= 1) & (v % 100 <= 31)).all():
+        return "%Y%m%d"
+    if len(v) and ((v >= 1000_01) & (v <= 2999_12) & (v % 100 >= 1) & (v % 100 <= 12)).all():
+        return "%Y%m"
+    return None
+
+
+def refuse_integer_dates(values: np.ndarray, time_col: str) -> None:
+    """Integer times like 19580405 are dates without a format: say how to read them."""
+    fmt = date_format_hint(values)
+    if fmt is not None:
+        example = int(np.asarray(values).flat[0])
+        raise SeriesValidationError(
+            f"the time column '{time_col}' holds integers like {example} that look like dates written as "
+            f"{fmt.replace('%Y', 'YYYY').replace('%m', 'MM').replace('%d', 'DD')}; pass time_format='{fmt}' "
+            f"(CLI: --time-format {fmt}), or an integer freq= (e.g. freq=1) to take them as plain integers"
+        )
+
+
+def _parse_formatted(col: pd.Series, time_col: str, time_format: str) -> pd.Series:
+    if pd.api.types.is_datetime64_any_dtype(col):
+        return col
+    if pd.api.types.is_float_dtype(col):  # integers read as floats because of a missing cell
+        col = col.astype("Int64")
+    try:
+        return pd.to_datetime(col.astype("string"), format=time_format)
+    except (ValueError, TypeError) as e:
+        raise SeriesValidationError(
+            f"could not parse the time column '{time_col}' with time_format={time_format!r} ({first_sentence(e)}); "
+            "pass the format its dates are written in (e.g. '%Y%m%d', '%d/%m/%Y', '%b-%d-%Y')"
+        ) from None
+
+
+def _parse_times(col: pd.Series, time_col: str, time_format: str | None = None, hint: bool = True) -> pd.Series:
     if pd.api.types.is_bool_dtype(col):
         raise SeriesValidationError(f"the time column '{time_col}' holds booleans; it needs timestamps or integers")
-    if pd.api.types.is_integer_dtype(col) or isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col):
+    if time_format is not None:
+        return _parse_formatted(col, time_col, time_format)
+    if pd.api.types.is_integer_dtype(col):
+        if hint:
+            refuse_integer_dates(col.to_numpy(), time_col)
+        return col
+    if isinstance(col.dtype, pd.DatetimeTZDtype) or pd.api.types.is_datetime64_dtype(col):
         return col
     if pd.api.types.is_float_dtype(col):
         if np.isfinite(col).all() and (col == col.round()).all():
-            return col.astype(np.int64)
+            return _parse_times(col.astype(np.int64), time_col, hint=hint)
         raise SeriesValidationError(f"the time column '{time_col}' holds fractional or missing numbers; it needs timestamps or integers")
     values = col.astype(object)
     # pandas parses numbers among dates as epochs in its next major version: decide here instead.
@@ -184,24 +408,27 @@ def _parse_times(col: pd.Series, time_col: str) -> pd.Series:
             raise SeriesValidationError(
                 f"the time column '{time_col}' holds integers beyond 64 bits (e.g. {max(numbers)!r}); use smaller integers"
             )
-        return _parse_times(as_numbers, time_col)
+        return _parse_times(as_numbers, time_col, hint=hint)
     kinds = {type(v) for v in values}
     if kinds <= {pd.Timestamp} or any(isinstance(v, pd.Timestamp) for v in values):
         tz = {v.tzinfo is not None for v in values if isinstance(v, pd.Timestamp)}
         if len(tz) > 1:
             raise SeriesValidationError(f"the time column '{time_col}' mixes time-zone-aware and naive timestamps; make them all one kind")
+    if isinstance(col.dtype, pd.StringDtype):
+        col = col.str.strip()  # " 2024-01-01 " as written by hand or by fixed-width tools
     try:
         parsed = pd.to_datetime(col, format="ISO8601")
     except (ValueError, TypeError) as e:
         msg = str(e)
         if "tz" in msg.lower() or "offset" in msg.lower():
             raise SeriesValidationError(
-                f"the time column '{time_col}' mixes time zones or naive and aware timestamps ({msg.splitlines()[0]}); "
+                f"the time column '{time_col}' mixes time zones or naive and aware timestamps ({first_sentence(e)}); "
                 "convert them to one time zone first"
             ) from None
         raise SeriesValidationError(
-            f"could not parse the time column '{time_col}' as ISO 8601 dates ({msg.splitlines()[0]}); "
-            "use dates like 2024-01-31 or 2024-01-31 13:00, or integers"
+            f"could not parse the time column '{time_col}' as ISO 8601 dates ({first_sentence(e)}); "
+            "pass time_format= with the format of its dates (e.g. '%d/%m/%Y'; CLI: --time-format), "
+            "or use dates like 2024-01-31 or 2024-01-31 13:00, or integers"
         ) from None
     if parsed.dtype == object:
         raise SeriesValidationError(f"the time column '{time_col}' mixes time zones; convert them to one time zone first")
@@ -248,7 +475,8 @@ def _infer_freq(times: pd.Series, ids: np.ndarray, bounds: np.ndarray, time_col:
     observed = pd.Series(chunk[1:] - chunk[:-1]).astype(str).value_counts().index[:4].tolist()
     raise SeriesValidationError(
         f"cannot infer one frequency for series {sid!r}: its time steps are irregular or have gaps "
-        f"(observed steps {observed}); pass freq= (e.g. freq='D') and, if values are missing, fill_missing='interpolate'"
+        f"(observed steps {observed}); pass freq= (e.g. freq='D') and, if values are missing, fill_missing='interpolate', "
+        f"or freq='{OBS}' to step from row to row (trading days)"
     )
 
 
@@ -259,29 +487,118 @@ def to_panel(
     time_col: str = "ds",
     target_col: str = "y",
     freq=None,
+    time_format: str | None = None,
     fill_missing: str | None = None,
     aggregate_duplicates: str | None = None,
 ) -> Panel:
-    """Validate ``data`` and return it as a :class:`Panel` (see the module docstring)."""
+    """Validate ``data`` and return it as a :class:`Panel` (see the module docstring).
+
+    Args:
+        freq: a pandas alias ("D", "h", "MS"...), an integer step for integer times, None to infer
+            it, or ``"obs"``: each series is indexed by its observations (trading days), the step
+            is the next row and irregular gaps between timestamps are kept as they are.
+        time_format: the ``strftime`` format of the time column (e.g. "%Y%m%d"); None reads ISO 8601.
+    """
     if isinstance(data, Panel):
         return data
     if isinstance(data, (str, Path)) and fill_missing is None and aggregate_duplicates is None:
         from .parquet import is_parquet, read_parquet_panel
 
         if Path(data).exists() and is_parquet(data):  # streamed: memory for the values alone
-            return read_parquet_panel(data, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq)
+            return read_parquet_panel(data, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
+                                      time_format=time_format)
     if fill_missing is not None and fill_missing not in FILL_METHODS:
         raise SeriesValidationError(f"fill_missing={fill_missing!r} is not one of {FILL_METHODS} (or None to refuse gaps and NaN)")
-    long = _to_long(data, id_col, time_col, target_col)
+    check_freq(freq)
+    defaults = to_panel.__kwdefaults__
+    named = tuple(c for c, k in ((id_col, "id_col"), (time_col, "time_col"), (target_col, "target_col")) if c != defaults[k])
+    long = _to_long(data, id_col, time_col, target_col, named)
+    id_col, time_col, target_col = long.columns  # the input's own names, for messages
+    frame = _rows(long, time_format, hint=freq is None, aggregate_duplicates=aggregate_duplicates)
+    uniq, bounds = np.unique(frame["id"].to_numpy(), return_index=True)
+    bounds = np.append(bounds, len(frame))
+    if is_obs(freq):
+        return _obs_panel(frame, uniq, bounds, freq, fill_missing, target_col)
+    inferred = _infer_freq(frame["t"], frame["id"].to_numpy(), bounds, time_col) if freq is None else freq
+    values, starts, offsets, filled = [], [], [0], 0
+    integer_time = pd.api.types.is_integer_dtype(frame["t"])
+    for i, sid in enumerate(uniq):
+        t = frame["t"].iloc[bounds[i] : bounds[i + 1]]
+        v = frame["y"].to_numpy()[bounds[i] : bounds[i + 1]]
+        if integer_time:
+            if not isinstance(inferred, (int, np.integer)):
+                raise SeriesValidationError(f"the time column '{time_col}' holds integers but freq={inferred!r}; pass an integer freq")
+            full = np.arange(t.iloc[0], t.iloc[-1] + 1, inferred)
+            expected = pd.Index(full)
+            observed = pd.Index(t.to_numpy())
+        else:
+            if isinstance(inferred, (int, np.integer)):
+                raise SeriesValidationError(
+                    f"the time column '{time_col}' holds timestamps but freq={inferred!r} is an integer step; "
+                    "pass a frequency alias such as 'D' or 'h'"
+                )
+            expected = pd.date_range(t.iloc[0], t.iloc[-1], freq=inferred)
+            observed = pd.DatetimeIndex(t)
+        if not observed.isin(expected).all():
+            bad = observed[~observed.isin(expected)]
+            raise SeriesValidationError(
+                f"series {sid!r} has timestamps off the frequency {inferred!r}, the first at {bad[0]}; "
+                f"pass the right freq=, freq='{OBS}' to step from row to row (trading days), or resample the data"
+            )
+        if len(expected) != len(observed):
+            gaps = expected[~expected.isin(observed)]
+            if fill_missing is None:
+                raise SeriesValidationError(
+                    f"series {sid!r} is missing {len(gaps)} timestamp(s) at frequency {inferred!r}, the first at {gaps[0]}; "
+                    f"fill them with fill_missing='ffill', 'interpolate' or 'zero', or pass freq='{OBS}' to step "
+                    "from row to row (trading days)"
+                )
+            v = pd.Series(v, index=observed).reindex(expected).to_numpy()
+        v, n_filled = _finite(v, sid, fill_missing, target_col, expected)
+        filled += n_filled
+        values.append(v)
+        starts.append(int(expected[0]) if integer_time else expected[0])
+        offsets.append(offsets[-1] + len(v))
+    return Panel(uniq.tolist(), np.concatenate(values), np.asarray(offsets, dtype=np.int64), starts, inferred, filled=filled)
+
+
+def check_freq(freq) -> None:
+    """Refuse a freq= that is not None, a positive integer step, a positive pandas alias or "obs"."""
+    step = _step(freq)
+    if freq is None or (freq == OBS) or (isinstance(step, (int, np.integer)) and not isinstance(step, bool) and step > 0):
+        return
+    try:
+        offset = pd.tseries.frequencies.to_offset(step) if isinstance(step, str) else None
+    except ValueError:
+        offset = None
+    if offset is None or offset.n <= 0:
+        raise SeriesValidationError(
+            f"freq={freq!r} is not a pandas frequency alias with a positive step (e.g. 'h', 'D', 'MS'), a positive integer step, "
+            f"nor '{OBS}' (series indexed by their observations, e.g. trading days)"
+        )
+
+
+def _rows(long: pd.DataFrame, time_format: str | None, hint: bool, aggregate_duplicates: str | None) -> pd.DataFrame:
+    """The rows as (id, t, y), parsed, sorted by series and time, one row per timestamp."""
+    id_col, time_col, target_col = long.columns
     if len(long) == 0:
         raise SeriesValidationError("the data is empty: it has no rows")
-    if long[id_col].isna().any():
-        raise SeriesValidationError(f"the id column '{id_col}' has {int(long[id_col].isna().sum())} missing value(s)")
-    times = _parse_times(long[time_col].reset_index(drop=True), time_col)
+    ids = long[id_col].reset_index(drop=True)
+    if ids.isna().any():
+        pos = int(np.flatnonzero(ids.isna().to_numpy())[0])
+        raise SeriesValidationError(f"the id column '{id_col}' has {int(ids.isna().sum())} missing value(s), the first at row {pos}; "
+                                    "give every row a series id")
+    if ids.dtype == object:
+        kinds = ids.map(type).unique()
+        if len(kinds) > 1:
+            raise SeriesValidationError(
+                f"the id column '{id_col}' mixes value types ({', '.join(sorted(k.__name__ for k in kinds))}); "
+                "ids are labels: make them all strings (or all integers)"
+            )
+    times = _parse_times(long[time_col].reset_index(drop=True), time_col, time_format, hint)
     if times.isna().any():
         pos = int(np.flatnonzero(times.isna().to_numpy())[0])
         raise SeriesValidationError(f"the time column '{time_col}' has {int(times.isna().sum())} missing value(s), the first at row {pos}")
-    ids = long[id_col].reset_index(drop=True)
     y = _parse_target(long[target_col].reset_index(drop=True), target_col, ids)
     frame = pd.DataFrame({"id": ids, "t": times, "y": y}).sort_values(["id", "t"], kind="stable").reset_index(drop=True)
     if aggregate_duplicates is not None:
@@ -295,55 +612,49 @@ def to_panel(
             f"series {first['id']!r} has {int(dup.sum())} rows with duplicate timestamps in '{time_col}', the first at "
             f"{first['t']}; keep one row per timestamp, or pass aggregate_duplicates='mean', 'sum', 'first' or 'last'"
         )
-    uniq, bounds = np.unique(frame["id"].to_numpy(), return_index=True)
-    bounds = np.append(bounds, len(frame))
-    inferred = _infer_freq(frame["t"], frame["id"].to_numpy(), bounds, time_col) if freq is None else freq
-    if isinstance(inferred, str):
-        try:
-            pd.tseries.frequencies.to_offset(inferred)
-        except ValueError:
-            raise SeriesValidationError(f"freq={inferred!r} is not a pandas frequency alias (e.g. 'h', 'D', 'MS')") from None
-    values, starts, offsets = [], [], [0]
-    integer_time = pd.api.types.is_integer_dtype(frame["t"])
+    return frame
+
+
+def _obs_panel(frame: pd.DataFrame, uniq: np.ndarray, bounds: np.ndarray, freq: str, fill_missing, target_col) -> Panel:
+    """Series indexed by their observations: each keeps its own (strictly increasing) timestamps."""
+    values, stamps, filled = [], [], 0
     for i, sid in enumerate(uniq):
         t = frame["t"].iloc[bounds[i] : bounds[i + 1]]
-        v = frame["y"].to_numpy()[bounds[i] : bounds[i + 1]]
-        if integer_time:
-            if not isinstance(inferred, (int, np.integer)):
-                raise SeriesValidationError(f"the time column '{time_col}' holds integers but freq={inferred!r}; pass an integer freq")
-            full = np.arange(t.iloc[0], t.iloc[-1] + 1, inferred)
-            expected = pd.Index(full)
-            observed = pd.Index(t.to_numpy())
-        else:
-            expected = pd.date_range(t.iloc[0], t.iloc[-1], freq=inferred)
-            observed = pd.DatetimeIndex(t)
-        if not observed.isin(expected).all():
-            bad = observed[~observed.isin(expected)]
-            raise SeriesValidationError(
-                f"series {sid!r} has timestamps off the frequency {inferred!r}, the first at {bad[0]}; "
-                "pass the right freq= or resample the data"
-            )
-        if len(expected) != len(observed):
-            gaps = expected[~expected.isin(observed)]
-            if fill_missing is None:
-                raise SeriesValidationError(
-                    f"series {sid!r} is missing {len(gaps)} timestamp(s) at frequency {inferred!r}, the first at {gaps[0]}; "
-                    f"fill them with fill_missing='ffill', 'interpolate' or 'zero'"
-                )
-            v = pd.Series(v, index=observed).reindex(expected).to_numpy()
-        bad = ~np.isfinite(v)
-        if bad.any():
-            if fill_missing is None or np.isinf(v).any():
-                pos = int(np.flatnonzero(bad)[0])
-                raise SeriesValidationError(
-                    f"series {sid!r} has {int(bad.sum())} NaN or infinite value(s) in '{target_col}', the first at "
-                    f"{expected[pos]}; remove them or pass fill_missing='ffill', 'interpolate' or 'zero' (for NaN)"
-                )
-            v = _fill(v, fill_missing, sid, target_col)
+        stamps.append(pd.Index(t).rename(None))
+        v, n_filled = _finite(frame["y"].to_numpy()[bounds[i] : bounds[i + 1]], sid, fill_missing, target_col, stamps[-1])
         values.append(v)
-        starts.append(int(expected[0]) if integer_time else expected[0])
-        offsets.append(offsets[-1] + len(v))
-    return Panel(list(uniq), np.concatenate(values), np.asarray(offsets, dtype=np.int64), starts, inferred)
+        filled += n_filled
+    resolved = freq if freq != OBS else obs_freq(stamps)
+    offsets = np.r_[0, np.cumsum(np.diff(bounds))].astype(np.int64)
+    return Panel(uniq.tolist(), np.concatenate(values), offsets, [s[0] for s in stamps], resolved, stamps, filled)
+
+
+def _finite(v: np.ndarray, sid, fill_missing, target_col: str, times) -> tuple[np.ndarray, int]:
+    """``v`` with its NaN (gaps) filled, and how many were; inf, or NaN without a fill, is refused."""
+    huge = too_large(v)
+    if huge.any():
+        pos = int(np.flatnonzero(huge)[0])
+        raise SeriesValidationError(too_large_message(sid, target_col, v[pos], times[pos]))
+    bad = ~np.isfinite(v)
+    if not bad.any():
+        return v, 0
+    if fill_missing is None or np.isinf(v).any():
+        pos = int(np.flatnonzero(bad)[0])
+        raise SeriesValidationError(
+            f"series {sid!r} has {int(bad.sum())} NaN or infinite value(s) in '{target_col}', the first at "
+            f"{times[pos]}; remove them or pass fill_missing='ffill', 'interpolate' or 'zero' (for NaN)"
+        )
+    return _fill(v, fill_missing, sid, target_col), int(bad.sum())
+
+
+def too_large(v: np.ndarray) -> np.ndarray:
+    """Where finite values are so large that sums over a series would overflow to inf."""
+    return np.isfinite(v) & (np.abs(v) > 1e300)
+
+
+def too_large_message(sid, target_col: str, value: float, at) -> str:
+    return (f"series {sid!r} has values too large for float64 arithmetic in '{target_col}' (e.g. {value:g} at {at}); "
+            "divide the column by a power of ten")
 
 
 def _fill(v: np.ndarray, method: str, sid, target_col: str) -> np.ndarray:

@@ -80,8 +80,9 @@ class Forecaster(Params):
         patience: validation scores without improvement before stopping; None never stops early.
         grad_clip: global gradient-norm clip; None disables it.
         season: seasonal period; None infers it from the frequency (12 for monthly...).
-        freq, fill_missing, aggregate_duplicates, id_col, time_col, target_col: how to read the
-            data (see ``to_panel``).
+        freq, time_format, fill_missing, aggregate_duplicates, id_col, time_col, target_col: how to
+            read the data (see ``to_panel``); freq="obs" indexes series by their observations
+            (trading days), time_format="%Y%m%d" reads dates that are not ISO 8601.
         seed: makes training repeatable; None draws a fresh seed.
         threads: torch intra-op threads while training; None chooses from the model size.
         device: "cpu" or "cuda" (the data are moved to the device once, before training).
@@ -119,6 +120,7 @@ class Forecaster(Params):
         grad_clip: float | None = 1.0,
         season: int | None = None,
         freq=None,
+        time_format: str | None = None,
         fill_missing: str | None = None,
         aggregate_duplicates: str | None = None,
         id_col: str = "unique_id",
@@ -157,6 +159,7 @@ class Forecaster(Params):
         self.grad_clip = grad_clip
         self.season = season
         self.freq = freq
+        self.time_format = time_format
         self.fill_missing = fill_missing
         self.aggregate_duplicates = aggregate_duplicates
         self.id_col = id_col
@@ -170,7 +173,7 @@ class Forecaster(Params):
         self.progress = progress
 
     _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "checkpoint_dir", "checkpoint_every", "steps", "batch_size", "micro_batch_size", "lr", "lr_schedule", "log",
-               "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "fill_missing", "aggregate_duplicates", "id_col",
+               "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "time_format", "fill_missing", "aggregate_duplicates", "id_col",
                "time_col", "target_col", "seed", "threads", "device", "precision", "alias", "progress")
 
     def __repr__(self) -> str:
@@ -219,7 +222,7 @@ class Forecaster(Params):
 
     def _read(self, data):
         return to_panel(data, id_col=self.id_col, time_col=self.time_col, target_col=self.target_col,
-                        freq=self.freq, fill_missing=self.fill_missing, aggregate_duplicates=self.aggregate_duplicates)
+                        freq=self.freq, time_format=self.time_format, fill_missing=self.fill_missing, aggregate_duplicates=self.aggregate_duplicates)
 
     # -- the transform of step 2 ---------------------------------------------------------------
     def _transform(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:

@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import Panel
+from .data import (OBS, Panel, check_file, check_freq, first_sentence, is_obs, obs_freq, refuse_duplicate_columns, refuse_integer_dates,
+                   too_large, too_large_message)
 from .errors import SeriesValidationError
 from .training import set_mmap_threshold
 
@@ -23,7 +24,10 @@ from .training import set_mmap_threshold
 def is_parquet(path) -> bool:
     path = Path(path)
     if path.is_dir():
-        return any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir())
+        try:
+            return any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir())
+        except OSError:  # an unreadable folder is refused by name when it is opened
+            return False
     return path.suffix.lower() in (".parquet", ".pq")
 
 
@@ -32,11 +36,18 @@ def _dataset(path):
         import pyarrow.dataset as ds
     except ImportError:
         raise SeriesValidationError(f"reading {str(path)!r} needs pyarrow: pip install 'seriespredictor[parquet]'") from None
+    if not Path(path).is_dir():
+        check_file(Path(path))
     try:
+        if not Path(path).is_dir():  # pyarrow's dataset refuses duplicate names without naming them
+            import pyarrow.parquet as pq
+
+            refuse_duplicate_columns(pq.read_schema(str(path)).names, path)
         return ds.dataset(str(path), format="parquet")
+    except SeriesValidationError:
+        raise
     except Exception as e:  # pyarrow raises several types for damaged files
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SeriesValidationError(f"could not read {str(path)!r}: {msg}. Check that it is a Parquet file or a folder of them") from None
+        raise SeriesValidationError(f"could not read {str(path)!r}: {first_sentence(e)}; check that it is a Parquet file or a folder of them") from None
 
 
 class _Series:
@@ -47,10 +58,15 @@ class _Series:
 
 
 def read_parquet_panel(path, *, id_col: str = "unique_id", time_col: str = "ds", target_col: str = "y",
-                       freq=None, batch_rows: int = 1_000_000) -> Panel:
-    """Read a Parquet file or folder into a :class:`Panel`, ``batch_rows`` rows at a time."""
+                       freq=None, time_format: str | None = None, batch_rows: int = 1_000_000) -> Panel:
+    """Read a Parquet file or folder into a :class:`Panel`, ``batch_rows`` rows at a time.
+
+    ``freq`` and ``time_format`` mean what they mean for :func:`seriespredictor.data.to_panel`.
+    """
+    check_freq(freq)
     dataset = _dataset(path)
     names = dataset.schema.names
+    refuse_duplicate_columns(names, path)
     missing = [c for c in (id_col, time_col, target_col) if c not in names]
     if missing:
         raise SeriesValidationError(
@@ -67,7 +83,7 @@ def read_parquet_panel(path, *, id_col: str = "unique_id", time_col: str = "ds",
         batches = dataset.to_batches(columns=[id_col, time_col, target_col], batch_size=batch_rows,
                                      batch_readahead=0, fragment_readahead=0, memory_pool=pool)
         values = np.empty(total, dtype=np.float64)
-        reader = _Reader(values, time_col, target_col, freq)
+        reader = _Reader(values, time_col, target_col, freq, time_format)
         set_mmap_threshold(256 * 1024)
         try:
             for batch in batches:
@@ -77,8 +93,7 @@ def read_parquet_panel(path, *, id_col: str = "unique_id", time_col: str = "ds",
     except SeriesValidationError:
         raise
     except Exception as e:
-        msg = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-        raise SeriesValidationError(f"could not read {str(path)!r}: {msg}") from None
+        raise SeriesValidationError(f"could not read {str(path)!r}: {first_sentence(e)}; check that it is a Parquet file") from None
     if reader.pos == 0:
         raise SeriesValidationError(f"{str(path)!r} has no data rows")
     pool.release_unused()
@@ -86,8 +101,10 @@ def read_parquet_panel(path, *, id_col: str = "unique_id", time_col: str = "ds",
 
 
 class _Reader:
-    def __init__(self, values: np.ndarray, time_col: str, target_col: str, freq):
+    def __init__(self, values: np.ndarray, time_col: str, target_col: str, freq, time_format: str | None):
         self.values, self.time_col, self.target_col, self.freq = values, time_col, target_col, freq
+        self.time_format, self.hint = time_format, freq is None
+        self.stamps = np.empty(len(values), dtype=np.int64) if is_obs(freq) else None  # obs: the real times
         self.pos, self.done, self.seen, self.current = 0, [], set(), None
         self.integer_time, self.tz, self.step = None, None, None  # step: int (or ns) for fixed steps
         self.step_known = False
@@ -97,10 +114,14 @@ class _Reader:
         n = batch.num_rows
         if n == 0:
             return
+        if batch.column(0).null_count:
+            raise SeriesValidationError(f"the id column '{id_col}' has missing values; give every row a series id")
         ids = batch.column(0).to_numpy(zero_copy_only=False)
         times = self._times(batch.column(1))
         y = self._values(batch.column(2), ids)
         self.values[self.pos : self.pos + n] = y
+        if self.stamps is not None:
+            self.stamps[self.pos : self.pos + n] = times
         starts = np.r_[0, np.flatnonzero(ids[1:] != ids[:-1]) + 1]  # where each run of one series begins
         ends = np.r_[starts[1:], n]
         if self.step is None and self.freq is None and not self.step_known:
@@ -155,17 +176,24 @@ class _Reader:
         import pyarrow as pa
 
         t = column.type
-        if pa.types.is_integer(t):
+        if pa.types.is_integer(t) and self.time_format is None:
             kind = True
             out = column.to_numpy(zero_copy_only=False).astype(np.int64)
-        elif pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_string(t) or pa.types.is_large_string(t):
+            if self.hint:
+                refuse_integer_dates(out, self.time_col)
+        elif pa.types.is_timestamp(t) or pa.types.is_date(t) or pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_integer(t):
             kind = False
             if pa.types.is_timestamp(t) and t.tz is not None:
                 self.tz = t.tz
             try:
-                parsed = pd.to_datetime(column.to_pandas(), format="ISO8601", utc=self.tz is not None)
+                fmt = self.time_format if not (pa.types.is_timestamp(t) or pa.types.is_date(t)) else None
+                parsed = pd.to_datetime(column.to_pandas().astype("string") if fmt else column.to_pandas(),
+                                        format=fmt or "ISO8601", utc=self.tz is not None)
             except (ValueError, TypeError) as e:
-                raise SeriesValidationError(f"could not parse the time column '{self.time_col}' ({str(e).splitlines()[0]})") from None
+                raise SeriesValidationError(
+                    f"could not parse the time column '{self.time_col}' ({first_sentence(e)}); pass time_format= with the "
+                    "format of its dates (e.g. '%Y%m%d'; CLI: --time-format)"
+                ) from None
             if parsed.isna().any():
                 raise SeriesValidationError(f"the time column '{self.time_col}' has missing values")
             out = parsed.to_numpy(dtype="datetime64[ns]").astype(np.int64)
@@ -188,6 +216,9 @@ class _Reader:
                 f"series {ids[k]!r} has NaN or infinite values in '{self.target_col}'; remove them, or read the "
                 "data in memory with fill_missing= to fill them"
             )
+        if too_large(y).any():
+            k = int(np.flatnonzero(too_large(y))[0])
+            raise SeriesValidationError(too_large_message(ids[k], self.target_col, y[k], f"row {self.pos + k}"))
         return y
 
     # -- one run of rows of one series ---------------------------------------------------------
@@ -217,6 +248,8 @@ class _Reader:
             k = int(np.flatnonzero(d <= 0)[0])
             what = "duplicate timestamps" if d[k] == 0 else "timestamps out of order"
             raise SeriesValidationError(f"series {sid!r} has {what} at {self._show(t[k + 1])}; sort the data and keep one row per timestamp")
+        if self.stamps is not None:  # indexed by observations: any increasing times will do
+            return
         if self.freq is None:
             self._infer(sid, t)
         elif not self.step_known:
@@ -227,7 +260,7 @@ class _Reader:
                 raise SeriesValidationError(
                     f"series {sid!r} has a step of {self._show_step(d[k])} after {self._show(t[k])} where the data's "
                     f"frequency is {self.freq!r}: gaps or irregular times; fill them (read the data in memory "
-                    "with fill_missing=) or pass the right freq="
+                    "with fill_missing=), pass the right freq=, or freq='obs' to step from row to row (trading days)"
                 )
         else:  # calendar frequencies (months, weeks...): compare with the calendar
             start = pd.Timestamp(t[0])
@@ -250,7 +283,7 @@ class _Reader:
             warnings.simplefilter("ignore")
             f = pd.infer_freq(index)
         if f is None:
-            raise SeriesValidationError(f"cannot infer the frequency of series {sid!r}: its time steps are irregular; pass freq=")
+            raise SeriesValidationError(f"cannot infer the frequency of series {sid!r}: its time steps are irregular; pass freq=, or freq='obs' to step from row to row (trading days)")
         self.freq = f if isinstance(f, str) else f.freqstr
         self._set_step()
 
@@ -275,12 +308,28 @@ class _Reader:
     # -- the result --------------------------------------------------------------------------
     def panel(self) -> Panel:
         self._close()
+        if self.stamps is not None:
+            return self._obs_panel()
         if self.freq is None:
             raise SeriesValidationError("cannot infer the frequency: every series has fewer than 3 points; pass freq=")
         ids = [d[0].item() if hasattr(d[0], "item") else d[0] for d in self.done]
         lengths = np.array([d[2] for d in self.done], dtype=np.int64)
         offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
         return Panel(ids, self.values[: self.pos], offsets, [d[1] for d in self.done], self.freq)
+
+    def _obs_panel(self) -> Panel:
+        lengths = np.array([d[2] for d in self.done], dtype=np.int64)
+        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        stamps = [self._index(self.stamps[a:b]) for a, b in zip(offsets[:-1], offsets[1:])]
+        freq = obs_freq(stamps) if self.freq == OBS else self.freq
+        ids = [d[0].item() if hasattr(d[0], "item") else d[0] for d in self.done]
+        return Panel(ids, self.values[: self.pos], offsets, [s[0] for s in stamps], freq, stamps)
+
+    def _index(self, t: np.ndarray) -> pd.Index:
+        if self.integer_time:
+            return pd.Index(t)
+        index = pd.DatetimeIndex(t.astype("datetime64[ns]"))
+        return index.tz_localize("UTC").tz_convert(self.tz) if self.tz else index
 
     def _timestamp(self, ns: int) -> pd.Timestamp:
         ts = pd.Timestamp(int(ns))
