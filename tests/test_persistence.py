@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from conftest import BOOK_TEST_X, BOOK_X, BOOK_Y, run_python
+from conftest import BOOK_TEST_X, BOOK_X, BOOK_Y, edit_config, run_python
 from seriespredictor import ModelFileError, SeriesPredictor, SeriesValidationError
 from seriespredictor.persistence import CONFIG, FORMAT_VERSION, WEIGHTS, load_model, save_model
 
@@ -74,35 +74,25 @@ def test_foreign_directory_and_pickle_file(tmp_path):
 
 def test_weights_replaced_by_a_pickle_are_refused_without_unpickling(model_dir):
     torch.save({"a": torch.zeros(1)}, model_dir / WEIGHTS)
-    config = json.loads((model_dir / CONFIG).read_text())
-    import hashlib
-
-    config["weights_sha256"] = hashlib.sha256((model_dir / WEIGHTS).read_bytes()).hexdigest()
-    (model_dir / CONFIG).write_text(json.dumps(config))
+    edit_config(model_dir, lambda c: None)
     with pytest.raises(ModelFileError, match="is damaged"):
         SeriesPredictor.load(model_dir)
 
 
 def test_newer_format_asks_to_upgrade(model_dir):
-    config = json.loads((model_dir / CONFIG).read_text())
-    config["format_version"] = FORMAT_VERSION + 1
-    (model_dir / CONFIG).write_text(json.dumps(config))
+    edit_config(model_dir, lambda c: c.update(format_version=FORMAT_VERSION + 1))
     with pytest.raises(ModelFileError, match=f"model format {FORMAT_VERSION + 1} .* upgrade seriespredictor"):
         SeriesPredictor.load(model_dir)
 
 
 def test_weights_that_do_not_fit_the_settings_name_the_parameter(model_dir):
-    config = json.loads((model_dir / CONFIG).read_text())
-    config["network"]["hidden_dim"] = 5
-    (model_dir / CONFIG).write_text(json.dumps(config))
-    with pytest.raises(ModelFileError, match="weight 'lstm.weight_ih_l0' has shape \\(16, 1\\), the saved settings need \\(20, 1\\)"):
+    edit_config(model_dir, lambda c: (c["network"].update(hidden_dim=5), c["params"].update(hidden_dim=5)))
+    with pytest.raises(ModelFileError, match="weight 'lstm.weight_ih_l0' is torch.float32 \\(16, 1\\), the saved settings need torch.float32 \\(20, 1\\)"):
         SeriesPredictor.load(model_dir)
 
 
 def test_other_library_version_warns(model_dir):
-    config = json.loads((model_dir / CONFIG).read_text())
-    config["library_version"] = "0.0.1"
-    (model_dir / CONFIG).write_text(json.dumps(config))
+    edit_config(model_dir, lambda c: c.update(library_version="0.0.1"))
     with pytest.warns(UserWarning, match="saved by seriespredictor 0.0.1"):
         SeriesPredictor.load(model_dir)
 
@@ -111,14 +101,13 @@ def test_a_save_killed_midway_leaves_the_old_model_loadable(model_dir):
     # The child replaces the model but is killed right after writing the weights of the new one.
     code = f"""
 import os, signal, sys
-import safetensors.torch as st
 from seriespredictor import SeriesPredictor
-real = st.save_file
+import seriespredictor.persistence as p
+real = p._write_weights
 def save_then_die(*a, **k):
     real(*a, **k)
     os.kill(os.getpid(), signal.SIGKILL)
-import seriespredictor.persistence as p
-p.save_file = save_then_die
+p._write_weights = save_then_die
 SeriesPredictor(1, 4, 4, steps=5, seed=3).fit({BOOK_X!r}, {BOOK_Y!r}).save(sys.argv[1], overwrite=True)
 """
     before = SeriesPredictor.load(model_dir).predict(BOOK_TEST_X)
