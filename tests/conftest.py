@@ -41,5 +41,5 @@ def edit_config(model_dir, edit) -> None:
     edit(config)
     config["weights_sha256"] = hashlib.sha256((Path(model_dir) / "weights.safetensors").read_bytes()).hexdigest()
     body = {k: v for k, v in config.items() if k != "config_sha256"}
-    config["config_sha256"] = hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode()).hexdigest()
+    config["config_sha256"] = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
     path.write_text(json.dumps(config))

@@ -41,6 +41,7 @@ FORMAT_VERSION = 2
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
+MAX_UNITS = 2**20  # per layer: far beyond a real model, small enough that no size overflows
 READ_ATTEMPTS = 5  # a reader retries this often when a concurrent save deletes what it opened
 
 
@@ -122,6 +123,8 @@ def list_of(field: Field, length: int | None = None) -> Field:
 TEXT = Field("a non-empty string", lambda v: type(v) is str and v != "")
 BOOL = Field("true or false", lambda v: type(v) is bool)
 DICT = Field("an object", lambda v: type(v) is dict)
+LOSS_HISTORY = list_of(Field("a [step, loss] pair", lambda v: type(v) is list and len(v) == 2 and type(v[0]) is int
+                             and _is_number(v[1])))
 
 
 def check_fields(config: dict, rules: dict[str, Field], path) -> None:
@@ -183,7 +186,7 @@ def _fsync_dir(path: Path) -> None:
 
 def _config_sha256(meta: dict) -> str:
     body = {k: v for k, v in meta.items() if k != "config_sha256"}
-    return hashlib.sha256(json.dumps(body, sort_keys=True, allow_nan=False).encode()).hexdigest()
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
 def _write_weights(folder: Path, tensors: dict[str, torch.Tensor]) -> str:
@@ -433,7 +436,8 @@ def load_network(network: dict, tensors: dict[str, torch.Tensor], path, rules: d
     from .model import LSTMConfig, LSTMNetwork
 
     check_fields({"network": network}, {
-        "network.input_dim": integer(), "network.hidden_dim": integer(), "network.output_dim": integer(),
+        "network.input_dim": integer(1, MAX_UNITS), "network.hidden_dim": integer(1, MAX_UNITS),
+        "network.output_dim": integer(1, MAX_UNITS),
         "network.num_layers": integer(1, 1000), "network.dropout": number(0, 0.999), **(rules or {}),
     }, path)
     with torch.device("meta"):

@@ -15,7 +15,7 @@ import torch
 from .errors import NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
 from .params import Params
-from .persistence import DICT, Field, check_fields, integer, list_of, load_estimator, load_model, load_network, number, one_of, save_model
+from .persistence import DICT, LOSS_HISTORY, check_fields, integer, list_of, load_estimator, load_model, load_network, number, one_of, save_model
 from .scaling import METHODS, Scaler
 from .training import TrainResult, choose_threads, fit_network, num_threads, seeded
 
@@ -231,7 +231,7 @@ class SeriesPredictor(Params):
             **{f"{name}.{key}": rule for name, size in (("x_scaler", self.input_dim), ("y_scaler", 1)) for key, rule in (
                 ("method", one_of(*METHODS)), ("shift", list_of(number(), size)),
                 ("scale", list_of(number(0, low_open=True), size)))},
-            "history": HISTORY,
+            "history": LOSS_HISTORY,
         }, path)
         self.x_scaler_ = Scaler.from_dict(config["x_scaler"])
         self.y_scaler_ = Scaler.from_dict(config["y_scaler"])
@@ -239,5 +239,3 @@ class SeriesPredictor(Params):
         self.net_ = load_network(config["network"], tensors, path)
         return self
 
-
-HISTORY = list_of(Field("a [step, loss] pair", lambda v: type(v) is list and len(v) == 2 and type(v[0]) is int and type(v[1]) in (int, float)))
