@@ -302,6 +302,10 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
         _fsync_dir(tmp)
         _publish(tmp, path, overwrite)
         _fsync_dir(path.parent)
+    except OSError as e:
+        if isinstance(e, FileExistsError) or e.errno is None:
+            raise
+        raise OSError(e.errno, f"cannot save the model to {str(path)!r}: {e.strerror}", e.filename) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)  # the new model's leftovers, or the replaced one
     return path
