@@ -183,23 +183,28 @@ STEPS = ["_clean_stale:after", "_write_weights:after", "_write_config:after", "_
 SIGNALS = {"SIGINT": (signal.SIGINT, -signal.SIGINT), "SIGTERM": (signal.SIGTERM, 143), "SIGKILL": (signal.SIGKILL, -signal.SIGKILL)}
 
 
-@pytest.mark.parametrize("sig", SIGNALS, ids=list(SIGNALS))
-@pytest.mark.parametrize("step", STEPS)
-def test_a_signal_at_each_write_step_leaves_the_old_or_the_new_model(tmp_path, models, step, sig):
-    path, new = tmp_path / "model", tmp_path / "new"
-    models["old"].save(path)
+@pytest.mark.parametrize("sig", SIGNALS)
+def test_a_signal_at_each_write_step_leaves_the_old_or_the_new_model(tmp_path, models, sig):
+    new = tmp_path / "new"
     models["new"].save(new)
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(new), str(path)], stdout=subprocess.PIPE, text=True,
-                             stderr=subprocess.DEVNULL, env=dict(os.environ, PAUSE_AT=step))
+    paths = {step: tmp_path / f"at-{step.replace(':', '-').strip('_')}" / "model" for step in STEPS}
+    children = {}
     try:
-        assert child.stdout.readline() == "paused\n"
-        child.send_signal(SIGNALS[sig][0])
-        assert child.wait(timeout=60) == SIGNALS[sig][1]
+        for step, path in paths.items():  # one child per step, all at once: their imports overlap
+            models["old"].save(path)
+            children[step] = subprocess.Popen([sys.executable, "-c", CHILD, str(new), str(path)], stdout=subprocess.PIPE,
+                                              stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, PAUSE_AT=step))
+        for step, child in children.items():
+            assert child.stdout.readline() == "paused\n", step
+            child.send_signal(SIGNALS[sig][0])
+            assert child.wait(timeout=60) == SIGNALS[sig][1], step
     finally:
-        child.kill()
-        child.wait()
-    got = predictions(path)
-    assert any(np.array_equal(got, models[m].predict(BOOK_TEST_X)) for m in ("old", "new"))
-    if sig == "SIGKILL":  # a dead process cannot clean up: its leftover is never read, and the next save removes it
-        models["new"].save(path, overwrite=True)
-    assert leftovers(path) == []
+        for child in children.values():
+            child.kill()
+            child.wait()
+    for step, path in paths.items():
+        got = predictions(path)
+        assert any(np.array_equal(got, models[m].predict(BOOK_TEST_X)) for m in ("old", "new")), step
+        if sig == "SIGKILL":  # a dead process cannot clean up: its leftover is never read, the next save removes it
+            models["new"].save(path, overwrite=True)
+        assert leftovers(path) == [], step
