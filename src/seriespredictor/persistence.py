@@ -42,7 +42,7 @@ WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
 MAX_UNITS = 2**20  # per layer: far beyond a real model, small enough that no size overflows
-READ_ATTEMPTS = 5  # a reader retries this often when a concurrent save deletes what it opened
+READ_ATTEMPTS = 10  # a reader retries this often when a concurrent save deletes what it opened
 
 
 def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
@@ -365,9 +365,9 @@ def _read_weights(dir_fd: int, config: dict, path: Path) -> dict[str, torch.Tens
     try:
         fd = os.open(WEIGHTS, os.O_RDONLY, dir_fd=dir_fd)
     except FileNotFoundError:
-        if os.path.lexists(path / CONFIG):
-            raise ModelFileError(f"{str(path)!r} is incomplete: {WEIGHTS} is missing; save the model again") from None
-        raise
+        if _replaced(dir_fd, path):
+            raise
+        raise ModelFileError(f"{str(path)!r} is incomplete: {WEIGHTS} is missing; save the model again") from None
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise ModelFileError(f"{str(weights)!r} is not a file; save the model again")
@@ -383,6 +383,17 @@ def _read_weights(dir_fd: int, config: dict, path: Path) -> dict[str, torch.Tens
         os.close(fd)
 
 
+def _replaced(dir_fd: int, path: Path) -> bool:
+    """Whether the directory opened as ``dir_fd`` is no longer the one at ``path`` (a save
+    swapped it out and is deleting it): then a missing file means "read again"."""
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return True
+    held = os.fstat(dir_fd)
+    return (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino)
+
+
 def _read_once(path: Path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
     """Read both files through one handle on the directory, so they are of one version."""
     dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
@@ -390,7 +401,7 @@ def _read_once(path: Path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
         try:
             fd = os.open(CONFIG, os.O_RDONLY, dir_fd=dir_fd)
         except FileNotFoundError:
-            if os.path.lexists(path / WEIGHTS):
+            if _replaced(dir_fd, path):
                 raise
             raise ModelFileError(f"{str(path)!r} is not a seriespredictor model: it has no {CONFIG}") from None
         try:
