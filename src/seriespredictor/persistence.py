@@ -24,6 +24,7 @@ import hashlib
 import json
 import math
 import os
+import secrets
 import shutil
 import stat
 import time
@@ -207,7 +208,7 @@ def _pid_alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except PermissionError:
+    except PermissionError:  # alive, another user's
         return True
     return True
 
@@ -216,8 +217,9 @@ def _clean_stale(path: Path) -> None:
     """Delete temporaries of dead processes next to ``path``; put back an old model that a
     crash in the fallback replace left under its ``.old-`` name."""
     for tmp in path.parent.glob(f".{path.name}.*-*"):
-        kind, _, pid = tmp.name.removeprefix(f".{path.name}.").partition("-")
-        if kind not in ("tmp", "old") or not pid.isdigit() or (int(pid) != os.getpid() and _pid_alive(int(pid))):
+        kind, _, owner = tmp.name.removeprefix(f".{path.name}.").partition("-")
+        pid = owner.split("-")[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
             continue
         if kind == "old" and not os.path.lexists(path):
             os.rename(tmp, path)
@@ -287,7 +289,7 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
         raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")  # threads differ too
     try:
         tmp.mkdir()
         meta = {
