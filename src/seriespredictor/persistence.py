@@ -350,7 +350,7 @@ def _check_header(config: dict, kind: str, path: Path) -> None:
         warnings.warn(
             f"{str(path)!r} was saved by seriespredictor {config.get('library_version')}; "
             f"this is {_library_version()}",
-            stacklevel=4,
+            stacklevel=5,  # the caller of Forecaster.load / SeriesPredictor.load
         )
 
 
@@ -364,15 +364,8 @@ def _sha256_fd(fd: int) -> str:
 def _read_weights(dir_fd: int, config: dict, path: Path) -> dict[str, torch.Tensor]:
     """Hash the weights in chunks, then load them, both through one open file."""
     weights = path / WEIGHTS
+    fd = _open_file(dir_fd, path, WEIGHTS, f"{str(path)!r} is incomplete: {WEIGHTS} is missing; save the model again")
     try:
-        fd = os.open(WEIGHTS, os.O_RDONLY, dir_fd=dir_fd)
-    except FileNotFoundError:
-        if _replaced(dir_fd, path):
-            raise
-        raise ModelFileError(f"{str(path)!r} is incomplete: {WEIGHTS} is missing; save the model again") from None
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise ModelFileError(f"{str(weights)!r} is not a file; save the model again")
         if config.get("weights_sha256") != _sha256_fd(fd):
             raise ModelFileError(f"{str(weights)!r} does not match its {CONFIG} (checksum differs): the file is damaged or was replaced")
         # Linux names the open file; elsewhere the path is read again (a racing save may then win).
@@ -396,19 +389,31 @@ def _replaced(dir_fd: int, path: Path) -> bool:
     return (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino)
 
 
+def _open_file(dir_fd: int, path: Path, name: str, missing: str) -> int:
+    """Open the regular file ``name`` of the directory held as ``dir_fd``.
+
+    Raises:
+        FileNotFoundError: a save swapped the directory out meanwhile (read again).
+        ModelFileError: ``missing`` where the file is absent; where it is not a regular file.
+    """
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK, dir_fd=dir_fd)  # a FIFO must not block
+    except FileNotFoundError:
+        if _replaced(dir_fd, path):
+            raise
+        raise ModelFileError(missing) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ModelFileError(f"{str(path / name)!r} is not a file: not a seriespredictor model file; save the model again")
+    return fd
+
+
 def _read_once(path: Path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
     """Read both files through one handle on the directory, so they are of one version."""
     dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
+        fd = _open_file(dir_fd, path, CONFIG, f"{str(path)!r} is not a seriespredictor model: it has no {CONFIG}")
         try:
-            fd = os.open(CONFIG, os.O_RDONLY, dir_fd=dir_fd)
-        except FileNotFoundError:
-            if _replaced(dir_fd, path):
-                raise
-            raise ModelFileError(f"{str(path)!r} is not a seriespredictor model: it has no {CONFIG}") from None
-        try:
-            if not stat.S_ISREG(os.fstat(fd).st_mode):
-                raise ModelFileError(f"{str(path / CONFIG)!r} is not a file: not a seriespredictor model")
             config = _parse_config(_read_config(fd, path / CONFIG), path / CONFIG)
         finally:
             os.close(fd)

@@ -181,11 +181,15 @@ def test_tampered_forecaster_weights_are_refused(forecaster_dir, copy_of, change
     assert_refused(Forecaster.load, path, match)
 
 
+@pytest.mark.parametrize("special", ["endless device", "fifo"])
 @pytest.mark.parametrize("target", [CONFIG, WEIGHTS])
-def test_special_files_in_place_of_model_files_are_refused(predictor_dir, copy_of, target):
+def test_special_files_in_place_of_model_files_are_refused(predictor_dir, copy_of, target, special):
     path = copy_of(predictor_dir)
     (path / target).unlink()
-    os.symlink("/dev/zero", path / target)  # an endless file: must not be read
+    if special == "fifo":
+        os.mkfifo(path / target)  # opening it for reading must not wait for a writer
+    else:
+        os.symlink("/dev/zero", path / target)  # must not be read
     assert_refused(SeriesPredictor.load, path, "is not a file")
 
 
