@@ -11,7 +11,8 @@ import torch
 
 from . import distributed
 from .errors import ModelFileError, SeriesValidationError
-from .persistence import BOOL, DICT, LOSS_HISTORY, TEXT, check_fields, integer, list_of, load_model, number, optional, save_model
+from .fields import BOOL, DICT, LOSS_HISTORY, TEXT, check_fields, integer, list_of, number, optional
+from .persistence import load_model, save_model
 
 
 class Checkpoints:

@@ -32,8 +32,8 @@ from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
 from .params import Params
-from .persistence import (BOOL, DICT, TEXT, Field, check_fields, check_tensor, integer, list_of, load_estimator, load_model,
-                          load_network, number, one_of, save_model)
+from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
+from .persistence import check_tensor, load_estimator, load_model, load_network, save_model
 from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
 from .windows import EpochSampler, WindowBatches, window_counts
 

@@ -22,7 +22,6 @@ import ctypes
 import errno
 import hashlib
 import json
-import math
 import os
 import secrets
 import shutil
@@ -37,6 +36,7 @@ from safetensors.torch import load_file
 from safetensors.torch import save as dump_safetensors
 
 from .errors import ModelFileError
+from .fields import check_fields, integer, number
 
 FORMAT_VERSION = 2
 WEIGHTS = "weights.safetensors"
@@ -73,79 +73,6 @@ def _library_version() -> str:
     from . import __version__
 
     return __version__
-
-
-# -- checking fields ---------------------------------------------------------------------------
-class Field:
-    """One rule for a config value: a description for the message and a test."""
-
-    def __init__(self, description: str, test):
-        self.description, self.test = description, test
-
-    def ok(self, value) -> bool:
-        try:
-            return bool(self.test(value))
-        except (TypeError, ValueError, OverflowError, KeyError):  # what parsers of bad values raise
-            return False
-
-
-def _is_int(v, lo: int, hi: int) -> bool:
-    return type(v) is int and lo <= v <= hi
-
-
-def _is_number(v) -> bool:
-    return type(v) in (int, float) and math.isfinite(v)
-
-
-def integer(lo: int = 1, hi: int = 2**31 - 1) -> Field:
-    return Field(f"an integer in [{lo}, {hi}]", lambda v: _is_int(v, lo, hi))
-
-
-def number(lo: float = -math.inf, hi: float = math.inf, *, low_open: bool = False) -> Field:
-    low = "(" if low_open else "["
-    return Field(f"a finite number in {low}{lo}, {hi}]",
-                 lambda v: _is_number(v) and (v > lo if low_open else v >= lo) and v <= hi)
-
-
-def one_of(*choices) -> Field:
-    return Field(f"one of {choices}", lambda v: any(type(v) is type(c) and v == c for c in choices))
-
-
-def optional(field: Field) -> Field:
-    return Field(f"null or {field.description}", lambda v: v is None or field.ok(v))
-
-
-def list_of(field: Field, length: int | None = None) -> Field:
-    size = f"{length} " if length is not None else ""
-    return Field(f"a list of {size}values, each {field.description}",
-                 lambda v: type(v) is list and (length is None or len(v) == length) and all(field.ok(x) for x in v))
-
-
-TEXT = Field("a non-empty string", lambda v: type(v) is str and v != "")
-BOOL = Field("true or false", lambda v: type(v) is bool)
-DICT = Field("an object", lambda v: type(v) is dict)
-LOSS_HISTORY = list_of(Field("a [step, loss] pair", lambda v: type(v) is list and len(v) == 2 and type(v[0]) is int
-                             and _is_number(v[1])))
-
-
-def check_fields(config: dict, rules: dict[str, Field], path) -> None:
-    """Check ``config`` against ``rules`` (dotted keys such as ``"network.hidden_dim"``).
-
-    Raises:
-        ModelFileError: naming the file, the field, its value and what it must be.
-    """
-    for key, rule in rules.items():
-        value = config
-        for part in key.split("."):
-            if type(value) is not dict or part not in value:
-                raise ModelFileError(f"{str(path)!r}: {CONFIG} has no field {key!r}; the file is damaged, save the model again")
-            value = value[part]
-        if not rule.ok(value):
-            shown = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
-            raise ModelFileError(
-                f"{str(path)!r}: {CONFIG} field {key!r} = {shown} must be {rule.description}; "
-                "the file is damaged or was edited, save the model again"
-            )
 
 
 # -- writing -----------------------------------------------------------------------------------

@@ -15,7 +15,8 @@ import torch
 from .errors import NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
 from .params import Params
-from .persistence import DICT, LOSS_HISTORY, check_fields, integer, list_of, load_estimator, load_model, load_network, number, one_of, save_model
+from .fields import DICT, LOSS_HISTORY, check_fields, integer, list_of, number, one_of
+from .persistence import load_estimator, load_model, load_network, save_model
 from .scaling import METHODS, Scaler
 from .training import TrainResult, choose_threads, fit_network, num_threads, seeded
 
