@@ -49,8 +49,8 @@ def optional(field: Field) -> Field:
 
 
 def list_of(field: Field, length: int | None = None) -> Field:
-    size = f"{length} " if length is not None else ""
-    return Field(f"a list of {size}values, each {field.description}",
+    size = f" of length {length}" if length is not None else ""
+    return Field(f"a list{size}, each value {field.description}",
                  lambda v: type(v) is list and (length is None or len(v) == length) and all(field.ok(x) for x in v))
 
 

@@ -40,6 +40,7 @@ from .windows import EpochSampler, WindowBatches, window_counts
 HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
 LOSSES = ("mse", "mae")
+MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
 
 
 class Forecaster(Params):
@@ -636,7 +637,7 @@ class Forecaster(Params):
         """
         tensors, config = load_model(path, "Forecaster")
         check_fields(config, {"params": DICT, "fitted": DICT, "schema": DICT, "network": DICT,
-                              "params.h": integer(1, 10**6), "params.ensemble": integer(1, 1000),
+                              "params.h": integer(1, MAX_HORIZON), "params.ensemble": integer(1, 1000),
                               "schema.ids": IDS}, path)
         self = load_estimator(cls, dict(config["params"], device="cpu"), path)
         n, fitted, schema = len(config["schema"]["ids"]), config["fitted"], config["schema"]
