@@ -28,3 +28,18 @@ def run_python(*args, cwd=None, timeout=120):
     import subprocess
 
     return subprocess.run([sys.executable, *args], cwd=cwd, capture_output=True, text=True, timeout=timeout)
+
+
+def edit_config(model_dir, edit) -> None:
+    """Tamper with a model's config.json the way a careful attacker would: apply ``edit`` to the
+    parsed config, then re-sign both checksums so only the field checks can catch it."""
+    import hashlib
+    import json
+
+    path = Path(model_dir) / "config.json"
+    config = json.loads(path.read_text())
+    edit(config)
+    config["weights_sha256"] = hashlib.sha256((Path(model_dir) / "weights.safetensors").read_bytes()).hexdigest()
+    body = {k: v for k, v in config.items() if k != "config_sha256"}
+    config["config_sha256"] = hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+    path.write_text(json.dumps(config))

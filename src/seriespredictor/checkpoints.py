@@ -7,9 +7,11 @@ import json
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from . import distributed
-from .errors import SeriesValidationError
+from .errors import ModelFileError, SeriesValidationError
+from .fields import BOOL, DICT, LOSS_HISTORY, TEXT, check_fields, integer, list_of, number, optional
 from .persistence import load_model, save_model
 
 
@@ -22,6 +24,15 @@ class Checkpoints:
 
     # Settings that do not change what is trained (micro_batch_size: only its rounding).
     _NEUTRAL = ("progress", "threads", "micro_batch_size", "device", "checkpoint_dir", "checkpoint_every", "alias")
+
+    # What training reads back from a checkpoint's config (training._restore_loop_state).
+    _FIELDS = {
+        "fingerprint": TEXT, "member": integer(0), "loop": DICT, "loop.step": integer(0), "loop.done": BOOL,
+        "loop.best": optional(number()), "loop.bad_evals": integer(0), "loop.param_groups": list_of(DICT),
+        "loop.result": DICT, "loop.result.losses": LOSS_HISTORY, "loop.result.val_losses": LOSS_HISTORY,
+        "loop.result.best_step": optional(integer(0)), "loop.result.steps_run": integer(0),
+        "loop.result.seconds": number(0),
+    }
 
     def __init__(self, model, panel):
         params = {k: v for k, v in model.get_params().items() if k not in self._NEUTRAL}
@@ -36,6 +47,8 @@ class Checkpoints:
         if not path.exists():
             return None
         tensors, config = load_model(path, "Checkpoint")
+        check_fields(config, self._FIELDS, path)
+        _check_tensors(tensors, path)
         if config.get("fingerprint") != self.fingerprint:
             raise SeriesValidationError(
                 f"the checkpoint {str(path)!r} was written by a run with other settings or data; "
@@ -51,3 +64,13 @@ class Checkpoints:
             distributed.barrier()
 
         return save
+
+
+def _check_tensors(tensors: dict, path) -> None:
+    """RNG states are byte vectors, everything else finite numbers (shapes: checked on restore)."""
+    for name, t in tensors.items():
+        bad = (t.dtype != torch.uint8 or t.dim() != 1) if name.startswith("rng.") else \
+            (t.is_floating_point() and not torch.isfinite(t).all())
+        if bad:
+            raise ModelFileError(f"{str(path)!r}: checkpoint entry {name!r} ({t.dtype} {tuple(t.shape)}) is damaged; "
+                                 "delete the checkpoint directory to start over")

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
+from pandas.tseries.frequencies import to_offset
 
 from . import distributed
 from .checkpoints import Checkpoints
@@ -31,13 +32,15 @@ from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
 from .params import Params
-from .persistence import load_model, load_state, save_model
+from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
+from .persistence import check_tensor, load_estimator, load_model, load_network, save_model
 from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
 from .windows import EpochSampler, WindowBatches, window_counts
 
 HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
 LOSSES = ("mse", "mae")
+MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
 
 
 class Forecaster(Params):
@@ -624,39 +627,86 @@ class Forecaster(Params):
                 "freq": freq,
                 "ids": [int(i) if isinstance(i, (int, np.integer)) else str(i) for i in self.ids_],
                 "last_times": [t.isoformat() if isinstance(t, pd.Timestamp) else int(t) for t in self.last_times_],
-                "tz": str(getattr(self.last_times_[0], "tz", None) or ""),
+                "tz": _zone_name(getattr(self.last_times_[0], "tz", None)),
             },
         }
         return save_model(path, "Forecaster", tensors, config, overwrite=overwrite)
 
     @classmethod
     def load(cls, path) -> "Forecaster":
-        """Load a model saved with :meth:`save`; never runs code from the file."""
+        """Load a model saved with :meth:`save`; never runs code from the file.
+
+        Every field is checked before anything is built from it (``ModelFileError`` names it).
+        """
         tensors, config = load_model(path, "Forecaster")
-        try:
-            params = dict(config["params"], device="cpu")
-            self = cls(**params)
-            fitted, schema = config["fitted"], config["schema"]
-            network = LSTMConfig(**config["network"])
-            self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
-            self.log_ = np.asarray(fitted["log"], dtype=bool)
-            self.shift_ = np.asarray(fitted["shift"], dtype=np.float64)
-            self.scale_ = np.asarray(fitted["scale"], dtype=np.float64)
-            self.freq_ = schema["freq"]
-            self.ids_ = schema["ids"]
-            self.last_times_ = [t if isinstance(t, int) else pd.Timestamp(t) for t in schema["last_times"]]
-            self.tail_ = tensors.pop("tail").numpy()
-            self.residuals_ = tensors.pop("residuals").numpy()
-            self.spread_ = tensors.pop("spread").numpy()
-        except (KeyError, TypeError, ValueError) as e:
-            raise ModelFileError(f"{str(path)!r} has settings this version cannot read ({e!r}); save the model again") from None
+        check_fields(config, {"params": DICT, "fitted": DICT, "schema": DICT, "network": DICT,
+                              "params.h": integer(1, MAX_HORIZON), "params.ensemble": integer(1, 1000),
+                              "schema.ids": IDS}, path)
+        self = load_estimator(cls, dict(config["params"], device="cpu"), path)
+        n, fitted, schema = len(config["schema"]["ids"]), config["fitted"], config["schema"]
+        check_fields(config, {
+            "params.alias": TEXT, "params.id_col": TEXT, "params.time_col": TEXT,
+            "fitted.season": integer(1, 10**6), "fitted.seq_size": integer(1, 10**7), "fitted.val_size": integer(0, 10**7),
+            "fitted.log": list_of(BOOL, n), "fitted.shift": list_of(number(), n),
+            "fitted.scale": list_of(number(0, low_open=True), n),
+            "schema.freq": FREQ, "schema.tz": TIME_ZONE, "schema.last_times": list_of(TIME, n),
+        }, path)
+        self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
+        outputs = self.h * len(self._quantiles()) if self.head == "direct" else 1
+        check_fields(config, {"network.input_dim": one_of(self.patch_size), "network.output_dim": one_of(outputs),
+                              "network.hidden_dim": one_of(self.hidden_dim), "network.num_layers": one_of(self.num_layers)}, path)
+        if self.seq_size_ % self.patch_size or (self.seasonal_base and self.seq_size_ < self.season_):
+            raise ModelFileError(f"{str(path)!r}: fitted seq_size={self.seq_size_} does not fit patch_size={self.patch_size} "
+                                 f"and season={self.season_}; the file is damaged or was edited, save the model again")
+        self.log_ = np.asarray(fitted["log"], dtype=bool)
+        self.shift_ = np.asarray(fitted["shift"], dtype=np.float64)
+        self.scale_ = np.asarray(fitted["scale"], dtype=np.float64)
+        self.freq_ = schema["freq"]
+        self.ids_ = schema["ids"]
+        self.last_times_ = [t if isinstance(t, int) else _timestamp(t, schema["tz"]) for t in schema["last_times"]]
+        self.tail_ = check_tensor(tensors, "tail", (n, self.seq_size_), path).numpy()
+        self.residuals_ = check_tensor(tensors, "residuals", (n, self.val_size_), path).numpy()
+        self.spread_ = check_tensor(tensors, "spread", (n,), path, positive=True).numpy()
         self.nets_ = []
         for m in range(self.ensemble):
-            net = LSTMNetwork(network)
             prefix = f"net.{m}."
-            load_state(net, {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}, path)
-            self.nets_.append(net.eval())
+            self.nets_.append(load_network(config["network"], {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}, path))
         if sum(len(net.state_dict()) for net in self.nets_) != len(tensors):
             raise ModelFileError(f"{str(path)!r}: the weights hold more networks than its settings (ensemble={self.ensemble})")
         return self
 
+
+def _timestamp(text: str, tz: str) -> pd.Timestamp:
+    """A saved time in its saved zone: the ISO text keeps only the UTC offset, not the DST rules."""
+    t = pd.Timestamp(text)
+    return t.tz_convert(tz) if tz and t.tz is not None else t
+
+
+def _zone_name(tz) -> str:
+    """The zone's name, which keeps its DST rules; "" where it has none a load could read back
+    (fixed offsets: the ISO times keep those)."""
+    name = getattr(tz, "key", None) or getattr(tz, "zone", None) or (str(tz) if tz is not None else "")
+    return name if TIME_ZONE.ok(name) else ""
+
+
+def _is_freq(v) -> bool:
+    return (type(v) is int and v >= 1) or v == "obs" or (type(v) is str and to_offset(v) is not None)
+
+
+def _is_time_zone(v) -> bool:
+    return v == "" or (type(v) is str and pd.Timestamp(0, tz=v) is not None)
+
+
+def _is_time(v) -> bool:
+    return type(v) is int or (type(v) is str and pd.Timestamp(v) is not pd.NaT)
+
+
+def _are_ids(v) -> bool:
+    return (type(v) is list and len(v) > 0 and len(set(v)) == len(v)
+            and all((type(i) is str and i != "") or type(i) is int for i in v))
+
+
+FREQ = Field("a positive integer, 'obs' or a pandas frequency such as 'D'", _is_freq)
+TIME_ZONE = Field("'' or a time zone name such as 'Europe/Berlin'", _is_time_zone)
+TIME = Field("an ISO timestamp or an integer", _is_time)
+IDS = Field("a non-empty list of distinct series ids (non-empty strings or integers)", _are_ids)

@@ -1,33 +1,59 @@
 """Model files: a directory holding ``weights.safetensors`` and ``config.json``.
 
 The weights are tensors only (safetensors cannot run code); everything else - settings,
-scaler statistics, versions - is JSON. Nothing is ever unpickled. Writes are atomic: the
-directory is built under a temporary name, flushed to disk, then renamed into place, and an
-existing model is only replaced when the caller asks for it.
+scaler statistics, versions - is JSON. Nothing is ever unpickled, and every field is checked
+(type, range, agreement with the weights' shapes) before anything is built from it.
+
+Replacing a model is atomic and crash-safe: the new directory is built under a temporary
+name (``.<name>.tmp-<pid>``), flushed to disk, then swapped with the old one in one step
+(Linux ``renameat2(RENAME_EXCHANGE)``), so the path always holds the old or the new model;
+the old one is deleted afterwards. Readers open the directory once and read both files
+through that handle, so they never mix two versions, and retry if a save deleted it under
+them. Where the filesystem has no ``RENAME_EXCHANGE`` (non-Linux, some network filesystems)
+the old model is renamed to ``.<name>.old-<pid>`` and the new one renamed in: readers may
+then briefly find no model, and a crash between the two renames leaves the old model under
+the ``.old-`` name, which the next save of that path puts back. Temporaries of killed
+processes are never read as models and are deleted by the next save of the same path.
 """
 
 from __future__ import annotations
 
+import ctypes
+import errno
 import hashlib
 import json
 import os
+import secrets
 import shutil
+import stat
+import time
 import warnings
 from pathlib import Path
 
 import torch
 from safetensors import SafetensorError
-from safetensors.torch import load_file, save_file
+from safetensors.torch import load_file
+from safetensors.torch import save as dump_safetensors
 
 from .errors import ModelFileError
+from .fields import check_fields, integer, number
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
+MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
+MAX_UNITS = 2**20  # per layer: far beyond a real model, small enough that no size overflows
+READ_ATTEMPTS = 10  # a reader retries this often when a concurrent save deletes what it opened
+
+
+def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 2 added ``config_sha256`` (checked before migrating); nothing else changed."""
+    return dict(config, format_version=2), tensors
+
 
 # Explicit upgrades of older files: MIGRATIONS[v] turns a format-v config (and weights) into
 # format v + 1. Loading applies them in order; a file is never rewritten on disk.
-MIGRATIONS: dict = {}
+MIGRATIONS: dict = {1: _v1_to_v2}
 
 
 def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:
@@ -49,16 +75,121 @@ def _library_version() -> str:
     return __version__
 
 
-def _fsync(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
+# -- writing -----------------------------------------------------------------------------------
+_libc = ctypes.CDLL(None, use_errno=True)
+_AT_FDCWD, _RENAME_NOREPLACE, _RENAME_EXCHANGE = -100, 1, 2
+
+
+def _renameat2(src: Path, dst: Path, flags: int) -> bool:
+    """``renameat2``; False where the system or filesystem does not support it."""
+    fn = getattr(_libc, "renameat2", None)
+    if fn is None:
+        return False
+    if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0:
+        return True
+    err = ctypes.get_errno()
+    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(err, os.strerror(err), str(src), None, str(dst))
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
+    try:
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
     try:
         os.fsync(fd)
     finally:
         os.close(fd)
 
 
-def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def _config_sha256(meta: dict) -> str:
+    body = {k: v for k, v in meta.items() if k != "config_sha256"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def _write_weights(folder: Path, tensors: dict[str, torch.Tensor]) -> str:
+    """Write the weights file; returns its SHA-256."""
+    weights = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
+    data = dump_safetensors(weights, metadata={"format_version": str(FORMAT_VERSION)})
+    _write_file(folder / WEIGHTS, data)
+    return hashlib.sha256(data).hexdigest()
+
+
+def _write_config(folder: Path, meta: dict) -> None:
+    meta = dict(meta, config_sha256=_config_sha256(meta))
+    _write_file(folder / CONFIG, json.dumps(meta, indent=2, allow_nan=False).encode())
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, another user's
+        return True
+    return True
+
+
+def _clean_stale(path: Path) -> None:
+    """Delete temporaries of dead processes next to ``path``; put back an old model that a
+    crash in the fallback replace left under its ``.old-`` name."""
+    for tmp in path.parent.glob(f".{path.name}.*-*"):
+        kind, _, owner = tmp.name.removeprefix(f".{path.name}.").partition("-")
+        pid = owner.split("-")[0]
+        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
+            continue
+        if kind == "old" and not os.path.lexists(path):
+            os.rename(tmp, path)
+        else:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
+    """Move the complete directory ``tmp`` to ``path``; a replaced model ends up at ``tmp``."""
+    while True:
+        if overwrite and os.path.lexists(path):
+            try:
+                if not _renameat2(tmp, path, _RENAME_EXCHANGE):
+                    _replace_in_two_steps(tmp, path)
+                return
+            except FileNotFoundError:
+                continue  # another process removed the path meanwhile
+        try:
+            if not _renameat2(tmp, path, _RENAME_NOREPLACE):
+                os.rename(tmp, path)  # fails on an existing non-empty directory
+            return
+        except OSError as e:
+            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
+                raise
+            if not overwrite:
+                raise _exists(path) from None
+            # another process created the path meanwhile: swap with it
+
+
+def _exists(path: Path) -> FileExistsError:
+    return FileExistsError(f"{str(path)!r} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
+
+
+def _replace_in_two_steps(tmp: Path, path: Path) -> None:
+    """The fallback without ``RENAME_EXCHANGE``: readers may briefly find no model."""
+    old = path.with_name(f".{path.name}.old-{os.getpid()}")
+    os.rename(path, old)
+    try:
+        os.rename(tmp, path)
+    except BaseException:
+        os.rename(old, path)
+        raise
+    os.rename(old, tmp)
 
 
 def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, *, overwrite: bool = False) -> Path:
@@ -73,62 +204,62 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
 
     Returns:
         The path written.
+
+    Raises:
+        FileExistsError: ``path`` exists and ``overwrite`` is False, or it is not a model.
+        OSError: the folder cannot be written (read-only, full, ...); the old model is intact.
     """
     path = Path(path)
-    if path.exists() and not overwrite:
-        raise FileExistsError(f"{str(path)!r} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
-    if path.exists() and not (path / CONFIG).is_file():
+    if os.path.lexists(path) and not overwrite:
+        raise _exists(path)
+    if os.path.lexists(path) and (path.is_symlink() or not (path / CONFIG).is_file()):
         raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    shutil.rmtree(tmp, ignore_errors=True)
-    tmp.mkdir()
+    _clean_stale(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")  # threads differ too
     try:
-        weights = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
-        save_file(weights, tmp / WEIGHTS, metadata={"format_version": str(FORMAT_VERSION)})
+        tmp.mkdir()
         meta = {
             "format_version": FORMAT_VERSION,
             "kind": kind,
             "library_version": _library_version(),
             "torch_version": torch.__version__,
-            "weights_sha256": _sha256(tmp / WEIGHTS),
+            "weights_sha256": _write_weights(tmp, tensors),
             **config,
         }
-        (tmp / CONFIG).write_text(json.dumps(meta, indent=2, allow_nan=False))
-        for f in (WEIGHTS, CONFIG):
-            _fsync(tmp / f)
-        _fsync(tmp)
-        if path.exists():
-            old = path.with_name(f".{path.name}.old-{os.getpid()}")
-            os.replace(path, old)
-            os.replace(tmp, path)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp, path)
-        _fsync(path.parent)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        _write_config(tmp, meta)
+        _fsync_dir(tmp)
+        _publish(tmp, path, overwrite)
+        _fsync_dir(path.parent)
+    except OSError as e:
+        if isinstance(e, FileExistsError) or e.errno is None:
+            raise
+        raise OSError(e.errno, f"cannot save the model to {str(path)!r}: {e.strerror}", e.filename) from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)  # the new model's leftovers, or the replaced one
     return path
 
 
-def load_model(path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
-    """Read and check a model directory written by :func:`save_model`.
+# -- reading -----------------------------------------------------------------------------------
+def _read_config(fd: int, name) -> bytes:
+    size = os.fstat(fd).st_size
+    if size > MAX_CONFIG_BYTES:
+        raise ModelFileError(f"{str(name)!r} is {size} bytes, larger than any {CONFIG} seriespredictor writes")
+    return os.read(fd, size + 1)
 
-    Returns:
-        ``(tensors, config)``, tensors on the CPU.
-    """
-    path = Path(path)
-    if not path.exists():
-        raise ModelFileError(f"no model at {str(path)!r}: the path does not exist")
-    if not (path / CONFIG).is_file():
-        raise ModelFileError(f"{str(path)!r} is not a seriespredictor model: it has no {CONFIG}")
+
+def _parse_config(raw: bytes, name) -> dict:
     try:
-        config = json.loads((path / CONFIG).read_text())
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise ModelFileError(f"{str(path / CONFIG)!r} is damaged (not valid JSON: {e}); save the model again") from None
-    if not isinstance(config, dict) or not isinstance(config.get("format_version"), int):
-        raise ModelFileError(f"{str(path / CONFIG)!r} has no integer 'format_version': not a seriespredictor model")
+        config = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as e:
+        reason = "nested too deeply" if isinstance(e, RecursionError) else str(e)[:120]
+        raise ModelFileError(f"{str(name)!r} is damaged (not valid JSON: {reason}); save the model again") from None
+    if not isinstance(config, dict) or type(config.get("format_version")) is not int:
+        raise ModelFileError(f"{str(name)!r} has no integer 'format_version': not a seriespredictor model")
+    return config
+
+
+def _check_header(config: dict, kind: str, path: Path) -> None:
     version = config["format_version"]
     if version > FORMAT_VERSION:
         raise ModelFileError(
@@ -136,38 +267,173 @@ def load_model(path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
             f"{config.get('library_version', '?')}; this is seriespredictor {_library_version()} "
             f"(format {FORMAT_VERSION}): upgrade seriespredictor to load it"
         )
+    if version < 1:
+        raise ModelFileError(f"{str(path)!r}: format_version {version} is not a seriespredictor model format")
     if config.get("kind") != kind:
         raise ModelFileError(f"{str(path)!r} holds a {config.get('kind')!r} model, not a {kind!r}; load it with that class")
+    if version >= 2 and config.get("config_sha256") != _config_sha256(config):
+        raise ModelFileError(f"{str(path / CONFIG)!r} does not match its checksum: the file is damaged or was edited; save the model again")
     if config.get("library_version") != _library_version():
         warnings.warn(
             f"{str(path)!r} was saved by seriespredictor {config.get('library_version')}; "
             f"this is {_library_version()}",
-            stacklevel=3,
+            stacklevel=5,  # the caller of Forecaster.load / SeriesPredictor.load
         )
+
+
+def _sha256_fd(fd: int) -> str:
+    digest = hashlib.sha256()
+    while chunk := os.read(fd, 1 << 20):
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _read_weights(dir_fd: int, config: dict, path: Path) -> dict[str, torch.Tensor]:
+    """Hash the weights in chunks, then load them, both through one open file."""
     weights = path / WEIGHTS
-    if not weights.is_file():
-        raise ModelFileError(f"{str(path)!r} is incomplete: {WEIGHTS} is missing; save the model again")
-    if config.get("weights_sha256") != _sha256(weights):
-        raise ModelFileError(f"{str(weights)!r} does not match its {CONFIG} (checksum differs): the file is damaged or was replaced")
+    fd = _open_file(dir_fd, path, WEIGHTS, f"{str(path)!r} is incomplete: {WEIGHTS} is missing; save the model again")
     try:
-        tensors = load_file(weights, device="cpu")
-    except (SafetensorError, OSError) as e:
-        raise ModelFileError(f"{str(weights)!r} is damaged ({e}); save the model again") from None
+        if config.get("weights_sha256") != _sha256_fd(fd):
+            raise ModelFileError(f"{str(weights)!r} does not match its {CONFIG} (checksum differs): the file is damaged or was replaced")
+        # Linux names the open file; elsewhere the path is read again (a racing save may then win).
+        proc = f"/proc/self/fd/{fd}"
+        try:
+            return load_file(proc if os.path.exists(proc) else weights, device="cpu")
+        except (SafetensorError, ValueError, RuntimeError) as e:
+            raise ModelFileError(f"{str(weights)!r} is damaged ({str(e)[:120]}); save the model again") from None
+    finally:
+        os.close(fd)
+
+
+def _replaced(dir_fd: int, path: Path) -> bool:
+    """Whether the directory opened as ``dir_fd`` is no longer the one at ``path`` (a save
+    swapped it out and is deleting it): then a missing file means "read again"."""
+    try:
+        now = os.stat(path)
+    except FileNotFoundError:
+        return True
+    held = os.fstat(dir_fd)
+    return (held.st_dev, held.st_ino) != (now.st_dev, now.st_ino)
+
+
+def _open_file(dir_fd: int, path: Path, name: str, missing: str) -> int:
+    """Open the regular file ``name`` of the directory held as ``dir_fd``.
+
+    Raises:
+        FileNotFoundError: a save swapped the directory out meanwhile (read again).
+        ModelFileError: ``missing`` where the file is absent; where it is not a regular file.
+    """
+    try:
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK, dir_fd=dir_fd)  # a FIFO must not block
+    except FileNotFoundError:
+        if _replaced(dir_fd, path):
+            raise
+        raise ModelFileError(missing) from None
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise ModelFileError(f"{str(path / name)!r} is not a file: not a seriespredictor model file; save the model again")
+    return fd
+
+
+def _read_once(path: Path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read both files through one handle on the directory, so they are of one version."""
+    dir_fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fd = _open_file(dir_fd, path, CONFIG, f"{str(path)!r} is not a seriespredictor model: it has no {CONFIG}")
+        try:
+            config = _parse_config(_read_config(fd, path / CONFIG), path / CONFIG)
+        finally:
+            os.close(fd)
+        _check_header(config, kind, path)
+        tensors = _read_weights(dir_fd, config, path)
+    finally:
+        os.close(dir_fd)
+    return tensors, config
+
+
+def load_model(path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
+    """Read and check a model directory written by :func:`save_model`.
+
+    Returns:
+        ``(tensors, config)``, tensors on the CPU, the config migrated to the current format.
+    """
+    path = Path(path)
+    for attempt in range(READ_ATTEMPTS):
+        if not path.exists():
+            raise ModelFileError(f"no model at {str(path)!r}: the path does not exist")
+        if not path.is_dir():
+            raise ModelFileError(f"{str(path)!r} is not a seriespredictor model: it is a file, not a model directory")
+        try:
+            tensors, config = _read_once(path, kind)
+            break
+        except (FileNotFoundError, NotADirectoryError):
+            time.sleep(0.01 * (attempt + 1))  # a concurrent save deleted the version we opened
+        except IsADirectoryError:
+            raise ModelFileError(f"{str(path)!r} is damaged: a directory stands where a file should be") from None
+    else:
+        raise ModelFileError(f"{str(path)!r} kept changing while being read (another process saving in a loop?); try again")
     config, tensors = migrate(config, tensors)
     return tensors, config
 
 
+def load_network(network: dict, tensors: dict[str, torch.Tensor], path, rules: dict[str, Field] | None = None):
+    """Build an ``LSTMNetwork`` from its saved config and weights, allocating nothing new.
+
+    The config is checked first, the network is then built on the ``meta`` device (no memory)
+    and the weights, checked for names, shapes, dtype and finiteness, are assigned to it.
+    """
+    from .model import LSTMConfig, LSTMNetwork
+
+    check_fields({"network": network}, {
+        "network.input_dim": integer(1, MAX_UNITS), "network.hidden_dim": integer(1, MAX_UNITS),
+        "network.output_dim": integer(1, MAX_UNITS),
+        "network.num_layers": integer(1, 1000), "network.dropout": number(0, 0.999), **(rules or {}),
+    }, path)
+    with torch.device("meta"):
+        net = LSTMNetwork(LSTMConfig(**network))
+    load_state(net, tensors, path)
+    return net.eval()
+
+
 def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path) -> None:
-    """Load weights strictly, naming any parameter whose shape or presence differs."""
+    """Load weights strictly, naming any parameter whose shape, dtype or presence differs or
+    whose values are not finite. A module built on the ``meta`` device takes the tensors as they are."""
     expected = module.state_dict()
     missing = sorted(set(expected) - set(tensors))
     extra = sorted(set(tensors) - set(expected))
     if missing or extra:
         raise ModelFileError(f"{str(path)!r}: weights do not fit the saved settings (missing {missing}, unexpected {extra})")
     for name, t in expected.items():
-        if t.shape != tensors[name].shape:
+        got = tensors[name]
+        if t.shape != got.shape or t.dtype != got.dtype:
             raise ModelFileError(
-                f"{str(path)!r}: weight {name!r} has shape {tuple(tensors[name].shape)}, "
-                f"the saved settings need {tuple(t.shape)}"
+                f"{str(path)!r}: weight {name!r} is {got.dtype} {tuple(got.shape)}, "
+                f"the saved settings need {t.dtype} {tuple(t.shape)}"
             )
-    module.load_state_dict(tensors, strict=True)
+        if not torch.isfinite(got).all():
+            raise ModelFileError(f"{str(path)!r}: weight {name!r} holds NaN or infinite values; the file is damaged")
+    meta = any(t.is_meta for t in expected.values())
+    module.load_state_dict(tensors, strict=True, assign=meta)
+
+
+def load_estimator(cls, params: dict, path):
+    """``cls(**params)`` with the estimator's own settings check, as a :class:`ModelFileError`."""
+    from .errors import SeriesValidationError
+
+    try:
+        estimator = cls(**params)
+        estimator._check_settings()
+    except (TypeError, SeriesValidationError) as e:
+        raise ModelFileError(f"{str(path)!r}: {CONFIG} has settings this version cannot use ({e}); save the model again") from None
+    return estimator
+
+
+def check_tensor(tensors: dict, name: str, shape: tuple, path, *, positive: bool = False) -> torch.Tensor:
+    """Take the float64 tensor ``name``, checking its shape and that its values are finite."""
+    t = tensors.pop(name, None)
+    if t is None or t.dtype != torch.float64 or tuple(t.shape) != shape:
+        got = "missing" if t is None else f"{t.dtype} {tuple(t.shape)}"
+        raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry {name!r} is {got}, the saved settings need float64 {shape}")
+    if not torch.isfinite(t).all() or (positive and not (t > 0).all()):
+        raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry {name!r} holds {'non-positive, ' if positive else ''}NaN or infinite values; the file is damaged")
+    return t

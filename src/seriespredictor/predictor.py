@@ -15,8 +15,9 @@ import torch
 from .errors import NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
 from .params import Params
-from .persistence import load_model, load_state, save_model
-from .scaling import Scaler
+from .fields import DICT, LOSS_HISTORY, check_fields, integer, list_of, number, one_of
+from .persistence import load_estimator, load_model, load_network, save_model
+from .scaling import METHODS, Scaler
 from .training import TrainResult, choose_threads, fit_network, num_threads, seeded
 
 
@@ -217,19 +218,25 @@ class SeriesPredictor(Params):
 
     @classmethod
     def load(cls, path) -> "SeriesPredictor":
-        """Load a model saved with :meth:`save`; never runs code from the file."""
-        tensors, config = load_model(path, "SeriesPredictor")
-        try:
-            self = cls(**config["params"])
-            net = LSTMNetwork(LSTMConfig(**config["network"]))
-            self.x_scaler_ = Scaler.from_dict(config["x_scaler"])
-            self.y_scaler_ = Scaler.from_dict(config["y_scaler"])
-            self.history_ = [tuple(p) for p in config.get("history", [])]
-        except (KeyError, TypeError, ValueError) as e:
-            from .errors import ModelFileError
+        """Load a model saved with :meth:`save`; never runs code from the file.
 
-            raise ModelFileError(f"{str(path)!r} has settings this version cannot read ({e!r}); save the model again") from None
-        load_state(net, tensors, path)
-        net.eval()
-        self.net_ = net
+        Every field is checked before anything is built from it (``ModelFileError`` names it).
+        """
+        tensors, config = load_model(path, "SeriesPredictor")
+        check_fields(config, {"params": DICT, "network": DICT, "x_scaler": DICT, "y_scaler": DICT}, path)
+        self = load_estimator(cls, config["params"], path)
+        check_fields(config, {
+            "params.seq_size": integer(1, 10**7),
+            "network.input_dim": one_of(self.input_dim), "network.hidden_dim": one_of(self.hidden_dim),
+            "network.output_dim": one_of(1), "network.num_layers": one_of(1),
+            **{f"{name}.{key}": rule for name, size in (("x_scaler", self.input_dim), ("y_scaler", 1)) for key, rule in (
+                ("method", one_of(*METHODS)), ("shift", list_of(number(), size)),
+                ("scale", list_of(number(0, low_open=True), size)))},
+            "history": LOSS_HISTORY,
+        }, path)
+        self.x_scaler_ = Scaler.from_dict(config["x_scaler"])
+        self.y_scaler_ = Scaler.from_dict(config["y_scaler"])
+        self.history_ = [tuple(p) for p in config["history"]]
+        self.net_ = load_network(config["network"], tensors, path)
         return self
+

@@ -1,0 +1,210 @@
+"""Faults while a model is written: the old model stays loadable, no temporary is left behind.
+
+Full disks and read-only folders are real where this process may mount a tmpfs (root), and
+simulated at the ``os.write`` level otherwise; signals hit a real subprocess at each write step.
+"""
+
+import errno
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+import torch
+
+import seriespredictor.persistence as persistence
+from conftest import BOOK_TEST_X, BOOK_X, BOOK_Y, run_python
+from seriespredictor import SeriesPredictor
+from seriespredictor.persistence import load_model, save_model
+
+
+@pytest.fixture(scope="module")
+def models():
+    """Two small fitted predictors: the one already saved ("old") and the one saved over it."""
+    return {name: SeriesPredictor(1, 4, 16, steps=2, seed=seed).fit(BOOK_X, BOOK_Y) for name, seed in (("old", 0), ("new", 1))}
+
+
+def predictions(path):
+    return SeriesPredictor.load(path).predict(BOOK_TEST_X)
+
+
+def assert_old_model_intact(path, models):
+    np.testing.assert_array_equal(predictions(path), models["old"].predict(BOOK_TEST_X))
+    assert leftovers(path) == []
+
+
+def leftovers(path):
+    return sorted(f for f in os.listdir(path.parent) if f.startswith("."))
+
+
+@contextmanager
+def tmpfs(where, size: str):
+    """A real small filesystem at ``where``; skips the test where mounting is not allowed."""
+    where.mkdir()
+    r = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(where)], capture_output=True)
+    if r.returncode:
+        pytest.skip(f"cannot mount a tmpfs here ({r.stderr.decode().strip()})")
+    try:
+        yield where
+    finally:
+        subprocess.run(["umount", "-l", str(where)], check=True)
+
+
+def test_full_disk_real(tmp_path, models):
+    with tmpfs(tmp_path / "small", "64k") as disk:
+        path = disk / "model"
+        models["old"].save(path)
+        big = SeriesPredictor(1, 4, 64, steps=1, seed=0).fit(BOOK_X, BOOK_Y)  # ~70 kB of weights
+        with pytest.raises(OSError, match="No space left on device") as info:
+            big.save(path, overwrite=True)
+        assert info.value.errno == errno.ENOSPC and f"cannot save the model to {str(path)!r}" in str(info.value)
+        assert_old_model_intact(path, models)
+
+
+def test_read_only_folder_real(tmp_path, models):
+    with tmpfs(tmp_path / "ro", "1m") as disk:
+        path = disk / "model"
+        models["old"].save(path)
+        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        with pytest.raises(OSError, match="Read-only file system") as info:
+            models["new"].save(path, overwrite=True)
+        assert str(disk) in str(info.value)
+        assert_old_model_intact(path, models)
+
+
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EIO, errno.EDQUOT])
+def test_a_failing_write_keeps_the_old_model(tmp_path, models, monkeypatch, code):
+    path = tmp_path / "model"
+    models["old"].save(path)
+    real_write = os.write
+
+    def write(fd, data):  # the model files' writes fail after a few bytes, as on a full disk
+        if ".model.tmp-" in os.readlink(f"/proc/self/fd/{fd}"):
+            real_write(fd, bytes(data[:10]))
+            raise OSError(code, os.strerror(code))
+        return real_write(fd, data)
+
+    monkeypatch.setattr(persistence.os, "write", write)
+    with pytest.raises(OSError) as info:
+        models["new"].save(path, overwrite=True)
+    monkeypatch.undo()
+    assert info.value.errno == code
+    assert_old_model_intact(path, models)
+
+
+def test_file_size_limit(tmp_path, models):
+    # Python ignores SIGXFSZ, so a write past RLIMIT_FSIZE raises EFBIG instead of killing.
+    path = tmp_path / "model"
+    models["old"].save(path)
+    big = tmp_path / "big"
+    SeriesPredictor(1, 4, 64, steps=1, seed=0).fit(BOOK_X, BOOK_Y).save(big)
+    code = textwrap.dedent(f"""
+        import resource, sys
+        from seriespredictor import SeriesPredictor
+        model = SeriesPredictor.load({str(big)!r})
+        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+        try:
+            model.save({str(path)!r}, overwrite=True)
+        except OSError as e:
+            print(e.errno, e)
+    """)
+    r = run_python("-c", code)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"{errno.EFBIG} ") and "File too large" in r.stdout
+    assert_old_model_intact(path, models)
+
+
+def test_a_path_that_is_a_file(tmp_path, models):
+    (tmp_path / "model").write_text("my notes")
+    with pytest.raises(FileExistsError, match="model' exists and is not a seriespredictor model"):
+        models["new"].save(tmp_path / "model", overwrite=True)
+    assert (tmp_path / "model").read_text() == "my notes" and leftovers(tmp_path / "model") == []
+
+
+def test_a_parent_that_is_a_file(tmp_path, models):
+    (tmp_path / "notes").write_text("my notes")
+    with pytest.raises(OSError, match="notes"):
+        models["new"].save(tmp_path / "notes" / "model")
+    assert (tmp_path / "notes").read_text() == "my notes"
+
+
+def test_a_missing_parent_is_created(tmp_path, models):
+    models["new"].save(tmp_path / "a" / "b" / "model")
+    np.testing.assert_array_equal(predictions(tmp_path / "a" / "b" / "model"), models["new"].predict(BOOK_TEST_X))
+
+
+def test_a_failed_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
+    path = tmp_path / "member-0"
+    save_model(path, "Checkpoint", {"w": torch.ones(2)}, {"loop": {"step": 1}}, overwrite=True)
+
+    def full(folder, meta):
+        raise OSError(errno.ENOSPC, "No space left on device", str(folder))
+
+    monkeypatch.setattr(persistence, "_write_config", full)
+    with pytest.raises(OSError, match="No space left"):
+        save_model(path, "Checkpoint", {"w": torch.zeros(2)}, {"loop": {"step": 2}}, overwrite=True)
+    assert load_model(path, "Checkpoint")[1]["loop"]["step"] == 1 and leftovers(path) == []
+
+
+# -- signals at every step of a replace --------------------------------------------------------
+# The child pauses at step K (before or after one of persistence's write steps), says so on
+# stdout, and waits for the test's signal. It installs the CLI's SIGTERM handler.
+CHILD = textwrap.dedent("""
+    import os, signal, sys, time
+    import seriespredictor.persistence as p
+    from seriespredictor import SeriesPredictor
+
+    signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
+    name, when = os.environ["PAUSE_AT"].split(":")
+    real = getattr(p, name)
+
+    def pause():
+        print("paused", flush=True)
+        time.sleep(60)
+
+    def step(*args, **kwargs):
+        if when == "before":
+            pause()
+        out = real(*args, **kwargs)
+        if when == "after":
+            pause()
+        return out
+
+    setattr(p, name, step)
+    SeriesPredictor.load(sys.argv[1]).save(sys.argv[2], overwrite=True)
+    print("finished", flush=True)
+""")
+STEPS = ["_clean_stale:after", "_write_weights:after", "_write_config:after", "_publish:before", "_publish:after"]
+SIGNALS = {"SIGINT": (signal.SIGINT, -signal.SIGINT), "SIGTERM": (signal.SIGTERM, 143), "SIGKILL": (signal.SIGKILL, -signal.SIGKILL)}
+
+
+@pytest.mark.parametrize("sig", SIGNALS)
+def test_a_signal_at_each_write_step_leaves_the_old_or_the_new_model(tmp_path, models, sig):
+    new = tmp_path / "new"
+    models["new"].save(new)
+    paths = {step: tmp_path / f"at-{step.replace(':', '-').strip('_')}" / "model" for step in STEPS}
+    children = {}
+    try:
+        for step, path in paths.items():  # one child per step, all at once: their imports overlap
+            models["old"].save(path)
+            children[step] = subprocess.Popen([sys.executable, "-c", CHILD, str(new), str(path)], stdout=subprocess.PIPE,
+                                              stderr=subprocess.DEVNULL, text=True, env=dict(os.environ, PAUSE_AT=step))
+        for step, child in children.items():
+            assert child.stdout.readline() == "paused\n", step
+            child.send_signal(SIGNALS[sig][0])
+            assert child.wait(timeout=60) == SIGNALS[sig][1], step
+    finally:
+        for child in children.values():
+            child.kill()
+            child.wait()
+    for step, path in paths.items():
+        got = predictions(path)
+        assert any(np.array_equal(got, models[m].predict(BOOK_TEST_X)) for m in ("old", "new")), step
+        if sig == "SIGKILL":  # a dead process cannot clean up: its leftover is never read, the next save removes it
+            models["new"].save(path, overwrite=True)
+        assert leftovers(path) == [], step
