@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import torch
-from pandas.tseries.frequencies import to_offset
 
 from . import distributed
 from .checkpoints import Checkpoints
-from .data import future_times, season_length, to_panel
+from .data import check_freq, future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
@@ -690,7 +689,13 @@ def _zone_name(tz) -> str:
 
 
 def _is_freq(v) -> bool:
-    return (type(v) is int and v >= 1) or v == "obs" or (type(v) is str and to_offset(v) is not None)
+    if type(v) not in (int, str):
+        return False
+    try:
+        check_freq(v)
+    except SeriesValidationError:
+        return False
+    return True
 
 
 def _is_time_zone(v) -> bool:
@@ -706,7 +711,7 @@ def _are_ids(v) -> bool:
             and all((type(i) is str and i != "") or type(i) is int for i in v))
 
 
-FREQ = Field("a positive integer, 'obs' or a pandas frequency such as 'D'", _is_freq)
+FREQ = Field("a positive integer, 'obs:<step>' or a pandas frequency such as 'D'", _is_freq)
 TIME_ZONE = Field("'' or a time zone name such as 'Europe/Berlin'", _is_time_zone)
 TIME = Field("an ISO timestamp or an integer", _is_time)
 IDS = Field("a non-empty list of distinct series ids (non-empty strings or integers)", _are_ids)

@@ -36,7 +36,7 @@ from safetensors.torch import load_file
 from safetensors.torch import save as dump_safetensors
 
 from .errors import ModelFileError
-from .fields import check_fields, integer, number
+from .fields import Field, check_fields, integer, number
 
 FORMAT_VERSION = 2
 WEIGHTS = "weights.safetensors"
