@@ -456,6 +456,7 @@ def _cmd_predict(args) -> int:
         _check_target(Path(args.out), args)
     model = Forecaster.load(args.model)
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         model.predict_to(args.out, args.h, level=args.level, chunk_size=args.chunk_size)
         _note(args, f"forecast written to {args.out}")
     else:
@@ -480,10 +481,10 @@ def _cli_words(message: str, flags: dict[str, str]) -> str:
         flag = flags.get(m.group(1))
         if flag is None:
             return m.group(0)
-        value = m.group(2).strip("'\"")
-        return flag if value == "True" else f"{flag} {value}"
+        value = (m.group(2) or "").strip("'\"")
+        return flag if value in ("", "True") else f"{flag} {value}"
 
-    return re.sub(r"\b([a-z_]+)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)", swap, message)
+    return re.sub(r"\b([a-z_]+)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)?", swap, message)
 
 
 def _os_message(e: OSError) -> str:
