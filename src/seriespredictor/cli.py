@@ -9,6 +9,7 @@ import os
 import re
 import signal
 import sys
+import tempfile
 import threading
 from pathlib import Path
 
@@ -211,6 +212,9 @@ def _parser() -> argparse.ArgumentParser:
 def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
     if getattr(args, "resume", False) and not args.checkpoint_dir:
         parser.error("--resume needs --checkpoint-dir, the folder where the interrupted run saved its checkpoints")
+    micro, batch = getattr(args, "micro_batch_size", None), getattr(args, "batch_size", None)
+    if micro is not None and micro > batch:
+        parser.error(f"--micro-batch-size {micro} is larger than --batch-size {batch}; a step is split into passes of at most its size")
 
 
 # -- outputs: checked before any work, written atomically ----------------------------------------
@@ -242,8 +246,11 @@ def _check_target(path: Path, args, *, folder: bool = False) -> None:
         parent = parent.parent
     if not parent.is_dir():
         raise SeriesValidationError(f"cannot create {str(path)!r}: {str(parent)!r} is a file, not a folder")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise SeriesValidationError(f"cannot write {str(path)!r}: no permission to write in {str(parent)!r}; choose another --out")
+    try:  # an unnamed file, gone when closed: catches read-only file systems and missing permissions alike
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as e:
+        raise SeriesValidationError(f"cannot write {str(path)!r}: {e.strerror} in {str(parent)!r}; choose another --out") from None
 
 
 def _check_outputs(args, names: tuple[str, ...]) -> None:
