@@ -311,3 +311,12 @@ def test_backtest_warns_when_the_lstm_loses_and_hints_at_a_random_walk_only_wher
         assert ("does not beat the naive" in err) == (mase["LSTM"] >= mase["Naive"])
         assert ("does not beat the seasonal naive" in err) == (mase["LSTM"] >= mase["SeasonalNaive"])
         assert ("random walk" in err) == (mase["Naive"] < min(mase["LSTM"], mase["SeasonalNaive"]))
+
+
+def test_predict_into_a_pipe_closed_early_stops_quietly(model_dir):
+    p = subprocess.Popen([sys.executable, "-m", "seriespredictor", "predict", str(model_dir), "--h", "5000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.readline() == b"unique_id,ds,LSTM\n"
+    p.stdout.close()  # as `| head -1` does
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 141 and err == b"", err

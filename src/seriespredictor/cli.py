@@ -311,6 +311,12 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
             f"{len(short)} series are too short for {windows} window(s) of --h {h}, e.g. {short[:3]}; "
             "use a smaller --h or fewer --windows"
         )
+    first = int(np.argmin(cuts[:, 0]))
+    if args.season is not None and args.season >= cuts[first, 0]:
+        raise SeriesValidationError(
+            f"--season {args.season} is not shorter than the history before the first cutoff "
+            f"({int(cuts[first, 0])} points in {panel.ids[first]!r}); use a smaller --season"
+        )
     if not refit:
         model.fit(panel.head(cuts[:, 0]))
     cv = cross_validation(model, panel, h, windows, step, refit=refit, level=args.level)
@@ -523,6 +529,9 @@ def main(argv: list[str] | None = None) -> int:
         return command(args)
     except (SeriesValidationError, ModelFileError, NotFittedError, FileExistsError, TrainingDivergedError) as e:
         return _fail(_cli_words(str(e), _flags(parser)))
+    except BrokenPipeError:  # the reader of our output left (as `| head` does): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
     except OSError as e:
         return _fail(_os_message(e))
     except MemoryError:

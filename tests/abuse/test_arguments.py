@@ -113,6 +113,8 @@ PATHS = [
     (["fit", "{d}", "--h", "3", "--out", "{d}/m"], "is a file, not a folder"),
     (["fit", "{x}", "--h", "3", "--out", "new"], "does not exist"),
     (["forecast", "{x}", "--h", "3"], "does not exist"),
+    (["forecast", "{d}", "--h", "3", "--season", "1000"], "--season 1000 is not shorter than the history"),
+    (["backtest", "{d}", "--h", "3", "--windows", "50"], "too short for 50 window(s) of --h 3"),
     (["predict", "{x}"], "no model at"),
     (["predict", "{d}"], "is not a seriespredictor model"),
     (["predict", "{m}", "--out", "{m}"], "would write onto the input"),
@@ -125,7 +127,7 @@ PATHS = [
 
 
 @pytest.mark.parametrize("argv,message", PATHS)
-def test_bad_paths(argv, message, files, capsys, tmp_path, monkeypatch):
+def test_bad_paths_and_values_beyond_the_data(argv, message, files, capsys, tmp_path, monkeypatch):
     values = dict(d=files / "d.csv", m=files / "m", x=tmp_path / "missing.csv", folder=tmp_path)
     before = {p: p.read_bytes() for p in files.rglob("*") if p.is_file()}
     err = run([a.format(**values) for a in argv] + ["--steps", "5"] * (argv[0] != "predict"), capsys, tmp_path, monkeypatch)
