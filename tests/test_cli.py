@@ -214,25 +214,33 @@ def test_existing_outputs_need_overwrite(tmp_path, capsys):
     assert list(pd.read_csv(tmp_path / "o" / "metrics.csv", index_col=0).index) == ["LSTM", "Naive", "SeasonalNaive"]
 
 
-def test_predict_never_writes_into_the_model_nor_over_a_file(model_dir, tmp_path):
+def main_error(argv, capsys) -> str:
+    """main() in this process, expected to fail with one line."""
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("seriespredictor: error: "), err
+    return err
+
+
+def test_predict_never_writes_into_the_model_nor_over_a_file(model_dir, tmp_path, capsys):
     config = model_dir / "config.json"
     before = config.read_bytes()
-    for extra in ([], ["--overwrite"]):
-        assert "would write onto the input" in one_line_error(cli("predict", model_dir, "--out", config, *extra))
-    assert "would write onto the input" in one_line_error(cli("predict", model_dir, "--out", model_dir / "new.csv"))
+    assert "would write onto the input" in one_line_error(cli("predict", model_dir, "--out", config, "--overwrite"))
+    assert "would write onto the input" in main_error(["predict", model_dir, "--out", config], capsys)
+    assert "would write onto the input" in main_error(["predict", model_dir, "--out", model_dir / "new.csv"], capsys)
     assert config.read_bytes() == before and not (model_dir / "new.csv").exists()
     mine = tmp_path / "f.csv"
     mine.write_text("keep")
-    assert "pass --overwrite" in one_line_error(cli("predict", model_dir, "--out", mine))
+    assert "pass --overwrite" in main_error(["predict", model_dir, "--out", mine], capsys)
     assert mine.read_text() == "keep"
-    assert cli("predict", model_dir, "--out", mine, "--overwrite").returncode == 0
+    assert main(["predict", str(model_dir), "--out", str(mine), "--overwrite"]) == 0
     assert len(pd.read_csv(mine)) == 10
 
 
-def test_predict_out_into_a_missing_folder_creates_it_and_onto_a_folder_fails(model_dir, tmp_path):
-    assert cli("predict", model_dir, "--out", tmp_path / "new" / "f.csv").returncode == 0
+def test_predict_out_into_a_missing_folder_creates_it_and_onto_a_folder_fails(model_dir, tmp_path, capsys):
+    assert main(["predict", str(model_dir), "--out", str(tmp_path / "new" / "f.csv")]) == 0
     assert len(pd.read_csv(tmp_path / "new" / "f.csv")) == 10
-    assert "is a folder" in one_line_error(cli("predict", model_dir, "--out", tmp_path))
+    assert "is a folder" in main_error(["predict", model_dir, "--out", tmp_path], capsys)
 
 
 def test_a_write_that_fails_gives_one_line_and_leaves_no_partial_file(model_dir, tmp_path):
@@ -280,12 +288,14 @@ def test_errors_speak_in_cli_flags(tmp_path):
     assert "--freq" in message and "--fill-missing interpolate" in message and "fill_missing=" not in message
 
 
-def test_version_quiet_and_no_progress_bar_off_a_terminal(tmp_path):
+def test_version_quiet_and_no_progress_bar_off_a_terminal(tmp_path, capsys):
     from seriespredictor import __version__
 
-    assert cli("--version").stdout.strip() == f"seriespredictor {__version__}"
-    r = cli("fit", write_panel(tmp_path / "d.csv"), "--h", "5", "--out", tmp_path / "m", *TINY, "--quiet")
-    assert r.returncode == 0 and r.stdout == "" and r.stderr == ""
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"seriespredictor {__version__}"
+    assert main(["fit", str(write_panel(tmp_path / "d.csv")), "--h", "5", "--out", str(tmp_path / "m"), *TINY, "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
     r = cli("fit", tmp_path / "d.csv", "--h", "5", "--out", tmp_path / "m2", *TINY)
     assert r.stdout.startswith("model saved to") and r.stderr == ""  # stderr is a pipe: no bar
 

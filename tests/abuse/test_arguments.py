@@ -114,6 +114,7 @@ PATHS = [
     (["fit", "{x}", "--h", "3", "--out", "new"], "does not exist"),
     (["forecast", "{x}", "--h", "3"], "does not exist"),
     (["forecast", "{d}", "--h", "3", "--season", "1000"], "--season 1000 is not shorter than the history"),
+    (["forecast", "{d}", "--h", "3", "--plot-ids", "y", "nope"], "--plot-ids ['nope'] not found in the data"),
     (["backtest", "{d}", "--h", "3", "--windows", "50"], "too short for 50 window(s) of --h 3"),
     (["predict", "{x}"], "no model at"),
     (["predict", "{d}"], "is not a seriespredictor model"),
