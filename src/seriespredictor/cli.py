@@ -128,9 +128,9 @@ def _data_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--aggregate-duplicates", choices=["mean", "sum", "first", "last"], help="combine rows with the same timestamp instead of refusing them")
 
 
-def _model_args(p: argparse.ArgumentParser) -> None:
+def _model_args(p: argparse.ArgumentParser, h_help: str = "forecast horizon (default: 12 on the embedded data)") -> None:
     g = p.add_argument_group("the model")
-    g.add_argument("--h", type=_int_in(1, 10**6), default=None, help="forecast horizon (default: 12 on the embedded data)")
+    g.add_argument("--h", type=_int_in(1, 10**6), default=None, help=h_help)
     g.add_argument("--seq-size", type=_int_in(1, 10**6), help="input window length (default: twice the season or the horizon)")
     g.add_argument("--hidden-dim", type=_int_in(1, 4096), default=64, help="LSTM hidden units (default: 64)")
     g.add_argument("--num-layers", type=_int_in(1, 64), default=1, help="stacked LSTM layers (default: 1)")
@@ -156,7 +156,8 @@ def _output_args(p: argparse.ArgumentParser, out_help: str, **out) -> None:
 def _plot_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("the plot")
     g.add_argument("--plot-history", type=_history, default=argparse.SUPPRESS, metavar="N|all",
-                   help="observations shown before the forecast (default: 3 seasons or 3 horizons, whichever is longer)")
+                   help="observations shown before the forecast, 'all' for every one "
+                        "(default: the holdout and 3 seasons or 3 horizons before it, whichever is longer)")
     g.add_argument("--plot-ids", type=_text, nargs="+", metavar="ID", help="series to draw (default: the first 4)")
 
 
@@ -198,7 +199,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", type=COUNT, default=500, help="steps between checkpoints (default: 500)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from --checkpoint-dir")
     p.add_argument("--timeout", type=_positive_float, default=300, help="seconds a torchrun process waits for the others (default: 300)")
-    _model_args(p)
+    _model_args(p, "forecast horizon (required)")
     _data_args(p)
     p = _subparser(sub, "predict", "forecast with a saved model")
     p.add_argument("model", help="model folder written by 'fit'")
@@ -229,16 +230,16 @@ def _same(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve()
 
 
-def _check_target(path: Path, args, *, folder: bool = False) -> None:
+def _check_target(path: Path, args, *, folder: bool = False, flag: str = "--out") -> None:
     """Refuse an output that would replace an input, an existing file without --overwrite, or
     that cannot be written; create nothing."""
     for source in _inputs(args):
         if _same(path, source) or (source.is_dir() and source.resolve() in path.resolve().parents):
-            raise SeriesValidationError(f"--out {str(path)!r} would write onto the input {str(source)!r}; choose another --out")
+            raise SeriesValidationError(f"{flag} {str(path)!r} would write onto the input {str(source)!r}; choose another {flag}")
     if path.exists() or path.is_symlink():
         if path.is_dir() != folder:
             kind = "a folder; give a file name" if path.is_dir() else "a file; give a folder name"
-            raise SeriesValidationError(f"--out {str(path)!r} is {kind}")
+            raise SeriesValidationError(f"{flag} {str(path)!r} is {kind}")
         if not args.overwrite and not folder:
             raise SeriesValidationError(f"{str(path)!r} already exists; pass --overwrite to replace it")
     parent = path.parent
@@ -250,7 +251,7 @@ def _check_target(path: Path, args, *, folder: bool = False) -> None:
         with tempfile.TemporaryFile(dir=parent):
             pass
     except OSError as e:
-        raise SeriesValidationError(f"cannot write {str(path)!r}: {e.strerror} in {str(parent)!r}; choose another --out") from None
+        raise SeriesValidationError(f"cannot write {str(path)!r}: {e.strerror} in {str(parent)!r}; choose another {flag}") from None
 
 
 def _check_outputs(args, names: tuple[str, ...]) -> None:
@@ -445,6 +446,10 @@ def _cmd_fit(args) -> int:
     _check_target(Path(args.out), args, folder=True)
     if Path(args.out).exists() and not args.overwrite:
         raise SeriesValidationError(f"model folder {args.out!r} already exists; pass --overwrite to replace it")
+    if args.checkpoint_dir:
+        _check_target(Path(args.checkpoint_dir), args, folder=True, flag="--checkpoint-dir")
+        if _same(Path(args.checkpoint_dir), Path(args.out)):
+            raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is the --out folder; give the checkpoints their own folder")
     distributed.init_from_env(timeout_s=args.timeout)
     try:
         model = _forecaster(args, args.h)

@@ -112,6 +112,9 @@ PATHS = [
     (["fit", "{d}", "--h", "3", "--out", "{m}"], "already exists; pass --overwrite"),
     (["fit", "{d}", "--h", "3", "--out", "{d}/m"], "is a file, not a folder"),
     (["fit", "{x}", "--h", "3", "--out", "new"], "does not exist"),
+    (["fit", "{d}", "--h", "3", "--out", "new", "--checkpoint-dir", "{d}"], "--checkpoint-dir '{d}' would write onto the input"),
+    (["fit", "{d}", "--h", "3", "--out", "new", "--checkpoint-dir", "{d}/c"], "is a file, not a folder"),
+    (["fit", "{d}", "--h", "3", "--out", "new", "--checkpoint-dir", "new"], "is the --out folder"),
     (["forecast", "{x}", "--h", "3"], "does not exist"),
     (["forecast", "{d}", "--h", "3", "--season", "1000"], "--season 1000 is not shorter than the history"),
     (["forecast", "{d}", "--h", "3", "--plot-ids", "y", "nope"], "--plot-ids ['nope'] not found in the data"),
@@ -132,7 +135,7 @@ def test_bad_paths_and_values_beyond_the_data(argv, message, files, capsys, tmp_
     values = dict(d=files / "d.csv", m=files / "m", x=tmp_path / "missing.csv", folder=tmp_path)
     before = {p: p.read_bytes() for p in files.rglob("*") if p.is_file()}
     err = run([a.format(**values) for a in argv] + ["--steps", "5"] * (argv[0] != "predict"), capsys, tmp_path, monkeypatch)
-    assert message in err, err
+    assert message.format(**values) in err, err
     assert {p: p.read_bytes() for p in files.rglob("*") if p.is_file()} == before
 
 
