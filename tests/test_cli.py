@@ -330,3 +330,33 @@ def test_predict_into_a_pipe_closed_early_stops_quietly(model_dir):
     p.stdout.close()  # as `| head -1` does
     err = p.stderr.read()
     assert p.wait(timeout=120) == 141 and err == b"", err
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_progress_bar_on_a_terminal_stays_after_the_fit_and_quiet_hides_it(tmp_path, quiet):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+    p = subprocess.Popen([sys.executable, "-m", "seriespredictor", "fit", str(write_panel(tmp_path / "d.csv")), "--h", "5",
+                          "--out", str(tmp_path / "m"), *TINY, *(["--quiet"] if quiet else [])],
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while chunk := _read_or_end(master):
+        shown += chunk
+    assert p.wait(timeout=120) == 0
+    if quiet:
+        assert shown == b""
+    else:
+        assert b"| 5/5 [" in shown and shown.endswith(b"step/s]\r\n"), shown[-200:]  # the finished bar, not erased
+
+
+def _read_or_end(fd) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the terminal's other side closed
+        return b""
