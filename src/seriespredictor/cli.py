@@ -513,9 +513,12 @@ def _os_message(e: OSError) -> str:
     return f"{where}{e.strerror or e}{hint}"
 
 
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
 def _flags(parser: argparse.ArgumentParser) -> dict[str, str]:
-    subs = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices.values()
-    return {a.dest: a.option_strings[-1] for p in subs for a in p._actions if a.option_strings}
+    return {a.dest: a.option_strings[-1] for p in _commands(parser).values() for a in p._actions if a.option_strings}
 
 
 def _fail(message: str) -> int:
@@ -526,7 +529,7 @@ def _fail(message: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
-    _check_combinations(parser, args)
+    _check_combinations(_commands(parser)[args.command], args)
     command = {"forecast": _cmd_forecast, "backtest": _cmd_backtest, "fit": _cmd_fit, "predict": _cmd_predict}[args.command]
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
