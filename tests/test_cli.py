@@ -1,6 +1,9 @@
+import os
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pandas as pd
@@ -50,8 +53,8 @@ def test_warns_when_the_lstm_does_not_beat_naive(tmp_path, capsys):
     walk.to_csv(tmp_path / "stock.csv", index=False)
     assert main(["forecast", str(tmp_path / "stock.csv"), "--h", "5", "--out", str(tmp_path / "o"), "--steps", "5", "--hidden-dim", "4"]) == 0
     table = pd.read_csv(tmp_path / "o" / "metrics.csv", index_col=0)
-    out = capsys.readouterr().out
-    assert ("does not beat the naive forecast" in out) == (table.loc["LSTM", "MASE"] >= table.loc["Naive", "MASE"])
+    err = capsys.readouterr().err
+    assert ("does not beat the naive forecast" in err) == (table.loc["LSTM", "MASE"] >= table.loc["Naive", "MASE"])
 
 
 def test_fit_then_predict(tmp_path, capsys):
@@ -64,7 +67,7 @@ def test_fit_then_predict(tmp_path, capsys):
     stdout = capsys.readouterr().out.splitlines()
     assert stdout[0] == "unique_id,ds,LSTM" and len(stdout) == 7
     assert main(["fit", str(data), "--h", "5", "--out", str(tmp_path / "m"), *FAST]) == 2
-    assert "already exists; pass overwrite=True (CLI: --overwrite)" in capsys.readouterr().err
+    assert "already exists; pass --overwrite to replace it" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("args,message", [
@@ -129,7 +132,7 @@ BAD_FILES = {
     "header only": ("ds,y\n", "has no data rows"),
     "ragged": (GOOD.replace("2024-01-05,5\n", "2024-01-05,5,5\n"), "Expected 2 fields"),
     "quote": (GOOD.replace("2024-01-05,5\n", '"2024-01-05,5\n'), "could not read"),
-    "short": ("ds,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", r"1 series are too short for 1 window\(s\) of h=3, e.g. \[\('y', 3\)\]"),
+    "short": ("ds,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", r"1 series are too short for 1 window\(s\) of --h 3, e.g. \[\('y', 3\)\]"),
     "short for the window": ("ds,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 6)), r"shorter than seq_size \+ h = 1 \+ 3 = 4 points"),
     "missing column": (GOOD.replace("ds,y", "date,sales,extra").replace(",5\n", ",5,1\n"), "missing"),
 }
@@ -152,3 +155,208 @@ def test_broken_parquet_through_the_real_command(tmp_path):
     r = subprocess.run([sys.executable, "-m", "seriespredictor", "forecast", str(f), "--h", "3"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "could not read" in r.stderr and "bad.parquet" in r.stderr
+
+
+# -- issue #12: every documented path works, and nothing is ever lost ------------------------------
+def cli(*args, cwd=None, timeout=300, **kwargs):
+    """The real command in a subprocess."""
+    return subprocess.run([sys.executable, "-m", "seriespredictor", *map(str, args)], cwd=cwd,
+                          capture_output=True, text=True, timeout=timeout, **kwargs)
+
+
+def one_line_error(r, returncode=2) -> str:
+    assert r.returncode == returncode, (r.returncode, r.stderr)
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("seriespredictor: error: "), r.stderr
+    return lines[0]
+
+
+NAMED = ["--id-col", "store", "--time-col", "date", "--target-col", "sales"]
+TINY = ["--steps", "5", "--hidden-dim", "4"]
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("fitted")
+    assert main(["fit", str(write_panel(folder / "d.csv")), "--h", "5", "--out", str(folder / "m"), *TINY, "--quiet"]) == 0
+    return folder / "m"
+
+
+@pytest.mark.parametrize("command", [["forecast"], ["backtest", "--windows", "2"], ["backtest", "--windows", "2", "--refit"]])
+def test_named_columns_and_refit_run_to_the_end(tmp_path, command):
+    frame = pd.read_csv(write_panel(tmp_path / "d.csv")).rename(columns={"unique_id": "store", "ds": "date", "y": "sales"})
+    frame.to_csv(tmp_path / "named.csv", index=False)
+    r = cli(command[0], tmp_path / "named.csv", "--h", "7", *command[1:], *NAMED, "--out", tmp_path / "o", *TINY)
+    assert r.returncode == 0, r.stderr
+    written = pd.read_csv(tmp_path / "o" / f"{command[0]}.csv")
+    assert {"store", "date", "LSTM"} <= set(written.columns) and written["LSTM"].notna().all()
+
+
+@pytest.mark.parametrize("command", ["forecast", "backtest"])
+def test_outputs_never_replace_the_input_data(tmp_path, command):
+    data = write_panel(tmp_path / f"{command}.csv")
+    before = data.read_bytes()
+    message = one_line_error(cli(command, data.name, "--h", "7", "--out", ".", *TINY, cwd=tmp_path))
+    assert "would write onto the input" in message
+    message = one_line_error(cli(command, data.name, "--h", "7", "--out", ".", "--overwrite", *TINY, cwd=tmp_path))
+    assert "would write onto the input" in message
+    assert data.read_bytes() == before
+
+
+def test_existing_outputs_need_overwrite(tmp_path, capsys):
+    data = write_panel(tmp_path / "d.csv")
+    (tmp_path / "o").mkdir()
+    (tmp_path / "o" / "metrics.csv").write_text("mine")
+    assert main(["forecast", str(data), "--h", "7", "--out", str(tmp_path / "o"), *TINY]) == 2
+    assert "metrics.csv' already exists; pass --overwrite" in capsys.readouterr().err
+    assert (tmp_path / "o" / "metrics.csv").read_text() == "mine"
+    assert main(["forecast", str(data), "--h", "7", "--out", str(tmp_path / "o"), "--overwrite", *TINY]) == 0
+    assert list(pd.read_csv(tmp_path / "o" / "metrics.csv", index_col=0).index) == ["LSTM", "Naive", "SeasonalNaive"]
+
+
+def main_error(argv, capsys) -> str:
+    """main() in this process, expected to fail with one line."""
+    assert main([str(a) for a in argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and err.startswith("seriespredictor: error: "), err
+    return err
+
+
+def test_predict_never_writes_into_the_model_nor_over_a_file(model_dir, tmp_path, capsys):
+    config = model_dir / "config.json"
+    before = config.read_bytes()
+    assert "would write onto the input" in one_line_error(cli("predict", model_dir, "--out", config, "--overwrite"))
+    assert "would write onto the input" in main_error(["predict", model_dir, "--out", config], capsys)
+    assert "would write onto the input" in main_error(["predict", model_dir, "--out", model_dir / "new.csv"], capsys)
+    assert config.read_bytes() == before and not (model_dir / "new.csv").exists()
+    mine = tmp_path / "f.csv"
+    mine.write_text("keep")
+    assert "pass --overwrite" in main_error(["predict", model_dir, "--out", mine], capsys)
+    assert mine.read_text() == "keep"
+    assert main(["predict", str(model_dir), "--out", str(mine), "--overwrite"]) == 0
+    assert len(pd.read_csv(mine)) == 10
+
+
+def test_predict_out_into_a_missing_folder_creates_it_and_onto_a_folder_fails(model_dir, tmp_path, capsys):
+    assert main(["predict", str(model_dir), "--out", str(tmp_path / "new" / "f.csv")]) == 0
+    assert len(pd.read_csv(tmp_path / "new" / "f.csv")) == 10
+    assert "is a folder" in main_error(["predict", model_dir, "--out", tmp_path], capsys)
+
+
+def test_a_write_that_fails_gives_one_line_and_leaves_no_partial_file(model_dir, tmp_path):
+    import resource
+
+    def small_files():  # the file-size limit makes every write past 100 bytes fail (EFBIG)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (100, 100))
+
+    target = tmp_path / "f.csv"
+    message = one_line_error(cli("predict", model_dir, "--out", target, "--h", "50", preexec_fn=small_files))
+    assert "file size limit" in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_options_are_checked_before_reading_or_training(tmp_path):
+    (tmp_path / "afile").write_text("x")
+    message = one_line_error(cli("forecast", tmp_path / "missing.csv", "--h", "3", "--out", tmp_path / "afile" / "o"))
+    assert "afile" in message and "not a folder" in message
+    message = one_line_error(cli("backtest", tmp_path / "missing.csv", "--h", "3", "--level", "150", "--out", tmp_path / "o"))
+    assert "--level" in message and "150" in message
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+@pytest.mark.parametrize("sig,returncode,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_during_training_gives_one_line_and_leaves_nothing_half_written(tmp_path, sig, returncode, word):
+    data = write_panel(tmp_path / "d.csv")
+    ckpt = tmp_path / "ckpt"
+    p = subprocess.Popen([sys.executable, "-m", "seriespredictor", "fit", str(data), "--h", "5", "--out", str(tmp_path / "m"),
+                          "--steps", "1000000", "--hidden-dim", "8", "--checkpoint-dir", str(ckpt), "--checkpoint-every", "20"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 120
+    while not (ckpt / "member-0").exists() and p.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)  # training is under way once its first checkpoint is there
+    p.send_signal(sig)
+    _, err = p.communicate(timeout=60)
+    assert p.returncode == returncode and err.strip() == f"seriespredictor: {word}", err
+    assert not (tmp_path / "m").exists()
+    assert not [f for f in tmp_path.rglob("*") if "tmp" in f.name], list(tmp_path.rglob("*"))
+
+
+def test_errors_speak_in_cli_flags(tmp_path):
+    f = tmp_path / "gap.csv"
+    f.write_text(BAD_FILES["gap"][0])
+    message = one_line_error(cli("forecast", f, "--h", "3", "--out", tmp_path / "o"))
+    assert "--freq" in message and "--fill-missing interpolate" in message and "fill_missing=" not in message
+
+
+def test_version_quiet_and_no_progress_bar_off_a_terminal(tmp_path, capsys):
+    from seriespredictor import __version__
+
+    with pytest.raises(SystemExit):
+        main(["--version"])
+    assert capsys.readouterr().out.strip() == f"seriespredictor {__version__}"
+    assert main(["fit", str(write_panel(tmp_path / "d.csv")), "--h", "5", "--out", str(tmp_path / "m"), *TINY, "--quiet"]) == 0
+    assert capsys.readouterr() == ("", "")
+    r = cli("fit", tmp_path / "d.csv", "--h", "5", "--out", tmp_path / "m2", *TINY)
+    assert r.stdout.startswith("model saved to") and r.stderr == ""  # stderr is a pipe: no bar
+
+
+def test_writing_parquet_without_pyarrow_is_one_line(model_dir, tmp_path):
+    fake = tmp_path / "fake" / "pyarrow"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("raise ImportError('No module named pyarrow')\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(fake.parent), os.environ.get("PYTHONPATH", "")])}
+    message = one_line_error(cli("predict", model_dir, "--out", tmp_path / "f.parquet", env=env))
+    assert "needs pyarrow" in message and "f.parquet" in message
+    assert not (tmp_path / "f.parquet").exists()
+
+
+def test_backtest_warns_when_the_lstm_loses_and_hints_at_a_random_walk_only_where_naive_wins(tmp_path, capsys):
+    rng = np.random.default_rng(0)
+    walk = pd.DataFrame({"Date": pd.date_range("2020-01-01", periods=120, freq="B"), "Close": 100 + rng.normal(0, 1, 120).cumsum()})
+    walk.to_csv(tmp_path / "stock.csv", index=False)
+    for data in (tmp_path / "stock.csv", write_panel(tmp_path / "d.csv")):
+        assert main(["backtest", str(data), "--h", "5", "--windows", "2", "--out", str(tmp_path / data.stem), *TINY]) == 0
+        mase = pd.read_csv(tmp_path / data.stem / "backtest_metrics.csv", index_col=0)["MASE"]
+        err = capsys.readouterr().err
+        assert ("does not beat the naive" in err) == (mase["LSTM"] >= mase["Naive"])
+        assert ("does not beat the seasonal naive" in err) == (mase["LSTM"] >= mase["SeasonalNaive"])
+        assert ("random walk" in err) == (mase["Naive"] < min(mase["LSTM"], mase["SeasonalNaive"]))
+
+
+def test_predict_into_a_pipe_closed_early_stops_quietly(model_dir):
+    p = subprocess.Popen([sys.executable, "-m", "seriespredictor", "predict", str(model_dir), "--h", "5000"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert p.stdout.readline() == b"unique_id,ds,LSTM\n"
+    p.stdout.close()  # as `| head -1` does
+    err = p.stderr.read()
+    assert p.wait(timeout=120) == 141 and err == b"", err
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_the_progress_bar_on_a_terminal_stays_after_the_fit_and_quiet_hides_it(tmp_path, quiet):
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+    p = subprocess.Popen([sys.executable, "-m", "seriespredictor", "fit", str(write_panel(tmp_path / "d.csv")), "--h", "5",
+                          "--out", str(tmp_path / "m"), *TINY, *(["--quiet"] if quiet else [])],
+                         stdout=subprocess.PIPE, stderr=slave)
+    os.close(slave)
+    shown = b""
+    while chunk := _read_or_end(master):
+        shown += chunk
+    assert p.wait(timeout=120) == 0
+    if quiet:
+        assert shown == b""
+    else:
+        assert b"| 5/5 [" in shown and shown.endswith(b"step/s]\r\n"), shown[-200:]  # the finished bar, not erased
+
+
+def _read_or_end(fd) -> bytes:
+    try:
+        return os.read(fd, 4096)
+    except OSError:  # the terminal's other side closed
+        return b""

@@ -3,16 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import errno
+import math
+import os
+import re
+import signal
 import sys
+import tempfile
+import threading
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from . import distributed
+from . import __version__, distributed
 from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
-from .data import Panel, to_panel
+from .data import Panel, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError
 from .forecaster import HEADS, Forecaster
 
@@ -28,114 +35,308 @@ EXAMPLES = """examples:
 """
 
 
+# -- argument types: each rejects a bad value before any work, naming the value --------------------
+def _number(text: str, kind):
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not {'an integer' if kind is int else 'a number'}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def _int_in(low: int, high: int):
+    def parse(text: str) -> int:
+        value = _number(text, int)
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text!r} must be an integer from {low} to {high}")
+        return value
+    return parse
+
+
+def _positive_float(text: str) -> float:
+    value = _number(text, float)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a positive number")
+    return value
+
+
+def _percent(text: str) -> float:
+    value = _number(text, float)
+    if not 0 < value < 100:
+        raise argparse.ArgumentTypeError(f"{text!r} must be a percentage between 0 and 100, e.g. 80 or 95")
+    return value
+
+
+def _text(text: str) -> str:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("an empty value; give a name")
+    return text
+
+
+def _freq(text: str):
+    """'obs', a positive integer step, or a pandas frequency alias such as h, D or MS."""
+    if text == "obs":
+        return text
+    if text.lstrip("+-").isdigit():
+        return _int_in(1, 10**12)(text)
+    try:
+        pd.tseries.frequencies.to_offset(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a frequency; use an alias such as h, D, W, MS, a positive integer step, or obs"
+        ) from None
+    return text
+
+
+def _device(text: str) -> str:
+    if not re.fullmatch(r"cpu|cuda(:\d+)?", text):
+        raise argparse.ArgumentTypeError(f"{text!r} is not cpu, cuda or cuda:N")
+    import torch
+
+    if text != "cpu" and not torch.cuda.is_available():
+        raise argparse.ArgumentTypeError(f"{text!r} but no CUDA GPU is available here; use --device cpu")
+    return text
+
+
+def _history(text: str):
+    return None if text == "all" else _int_in(1, 10**9)(text)
+
+
+COUNT = _int_in(1, 10**9)
+
+
+class _Parser(argparse.ArgumentParser):
+    """Argument errors in one line (no usage block), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"seriespredictor: error: {message} (see '{self.prog} --help')\n")
+
+
+# -- the parser ----------------------------------------------------------------------------------
 def _data_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("reading the data")
-    g.add_argument("--id-col", default="unique_id", help="series id column of a long table (default: unique_id)")
-    g.add_argument("--time-col", default="ds", help="time column (default: ds; a two-column file needs none)")
-    g.add_argument("--target-col", default="y", help="value column (default: y)")
-    g.add_argument("--freq", default=None, help="frequency alias such as h, D, MS or an integer step, when it cannot be inferred")
+    g.add_argument("--id-col", type=_text, default="unique_id", help="series id column of a long table (default: unique_id)")
+    g.add_argument("--time-col", type=_text, default="ds", help="time column (default: ds; a two-column file needs none)")
+    g.add_argument("--target-col", type=_text, default="y", help="value column (default: y)")
+    g.add_argument("--time-format", type=_text, help="strftime format of the time column, e.g. %%Y%%m%%d (default: inferred)")
+    g.add_argument("--freq", type=_freq, default=None,
+                   help="frequency alias such as h, D, MS, an integer step, or obs (the next row is the next step, "
+                        "e.g. trading days), when it cannot be inferred")
     g.add_argument("--fill-missing", choices=["ffill", "interpolate", "zero"], help="fill gaps and NaN values instead of refusing them")
     g.add_argument("--aggregate-duplicates", choices=["mean", "sum", "first", "last"], help="combine rows with the same timestamp instead of refusing them")
 
 
-def _model_args(p: argparse.ArgumentParser) -> None:
+def _model_args(p: argparse.ArgumentParser, h_help: str = "forecast horizon (default: 12 on the embedded data)") -> None:
     g = p.add_argument_group("the model")
-    g.add_argument("--h", type=int, default=None, help="forecast horizon (default: 12 on the embedded data)")
-    g.add_argument("--seq-size", type=int, help="input window length (default: twice the season or the horizon)")
-    g.add_argument("--hidden-dim", type=int, default=64, help="LSTM hidden units (default: 64)")
-    g.add_argument("--num-layers", type=int, default=1, help="stacked LSTM layers (default: 1)")
+    g.add_argument("--h", type=_int_in(1, 10**6), default=None, help=h_help)
+    g.add_argument("--seq-size", type=_int_in(1, 10**6), help="input window length (default: twice the season or the horizon)")
+    g.add_argument("--hidden-dim", type=_int_in(1, 4096), default=64, help="LSTM hidden units (default: 64)")
+    g.add_argument("--num-layers", type=_int_in(1, 64), default=1, help="stacked LSTM layers (default: 1)")
     g.add_argument("--head", choices=HEADS, default="direct", help="direct multi-output or recursive forecasting")
-    g.add_argument("--steps", type=int, default=1000, help="training steps (default: 1000)")
-    g.add_argument("--batch-size", type=int, default=32, help="windows per step (default: 32)")
-    g.add_argument("--micro-batch-size", type=int,
+    g.add_argument("--steps", type=COUNT, default=1000, help="training steps (default: 1000)")
+    g.add_argument("--batch-size", type=_int_in(1, 10**6), default=32, help="windows per step (default: 32)")
+    g.add_argument("--micro-batch-size", type=_int_in(1, 10**6),
                    help="windows per forward/backward pass within a step (default: what fits the CPU cache)")
-    g.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 0.001)")
-    g.add_argument("--season", type=int, help="seasonal period (default: from the frequency)")
-    g.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    g.add_argument("--threads", type=int, help="torch threads for training (default: chosen from the model size)")
-    g.add_argument("--device", default="cpu", help="cpu or cuda (default: cpu)")
+    g.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (default: 0.001)")
+    g.add_argument("--season", type=_int_in(1, 10**6), help="seasonal period (default: from the frequency)")
+    g.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0, help="random seed (default: 0)")
+    g.add_argument("--threads", type=_int_in(1, 1024), help="torch threads for training (default: chosen from the model size)")
+    g.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     g.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 trains under bfloat16 autocast (GPUs)")
 
 
+def _output_args(p: argparse.ArgumentParser, out_help: str, **out) -> None:
+    p.add_argument("--out", type=_text, help=out_help, **out)
+    p.add_argument("--overwrite", action="store_true", help="replace existing outputs (never the input data or the model read)")
+    p.add_argument("--quiet", action="store_true", help="print no progress bar or notes (errors and warnings still)")
+
+
+def _plot_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("the plot")
+    g.add_argument("--plot-history", type=_history, default=argparse.SUPPRESS, metavar="N|all",
+                   help="observations shown before the forecast, 'all' for every one "
+                        "(default: the holdout and 3 seasons or 3 horizons before it, whichever is longer)")
+    g.add_argument("--plot-ids", type=_text, nargs="+", metavar="ID", help="series to draw (default: the first 4)")
+
+
+def _subparser(sub, name: str, help: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help, description=help, epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="seriespredictor",
         description="Forecast time series with an LSTM: CSV, Parquet or the embedded airline series in, forecasts out.",
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("forecast", help="compare against naive baselines on a holdout, then forecast the future",
-                       epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    level = dict(type=_percent, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
+    p = _subparser(sub, "forecast", "compare against naive baselines on a holdout, then forecast the future")
     p.add_argument("data", nargs="?", help="CSV or Parquet file (default: the embedded airline passengers series)")
-    p.add_argument("--out", default="out", help="folder for forecast.csv, metrics.csv and forecast.png (default: out)")
-    p.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
+    _output_args(p, "folder for forecast.csv, metrics.csv, holdout.csv and forecast.png (default: out)", default="out")
+    p.add_argument("--level", **level)
     p.add_argument("--tune", action="store_true", help="choose hidden size, window and steps by backtest first")
+    _plot_args(p)
     _model_args(p)
     _data_args(p)
-    p = sub.add_parser("backtest", help="rolling-origin backtest of the LSTM and the baselines", epilog=EXAMPLES,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _subparser(sub, "backtest", "rolling-origin backtest of the LSTM and the baselines")
     p.add_argument("data", nargs="?", help="CSV or Parquet file (default: the embedded airline passengers series)")
-    p.add_argument("--windows", type=int, default=3, help="number of cutoffs per series (default: 3)")
-    p.add_argument("--step-size", type=int, help="steps between cutoffs (default: h)")
+    p.add_argument("--windows", type=_int_in(1, 10**6), default=3, help="number of cutoffs per series (default: 3)")
+    p.add_argument("--step-size", type=_int_in(1, 10**6), help="steps between cutoffs (default: h)")
     p.add_argument("--refit", action="store_true", help="retrain the LSTM at every cutoff (default: train once before the first)")
-    p.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
-    p.add_argument("--out", default="out", help="folder for backtest.csv and backtest_metrics.csv (default: out)")
+    p.add_argument("--level", **level)
+    _output_args(p, "folder for backtest.csv and backtest_metrics.csv (default: out)", default="out")
     _model_args(p)
     _data_args(p)
-    p = sub.add_parser("fit", help="train on a file and save the model", epilog=EXAMPLES,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _subparser(sub, "fit", "train on a file and save the model")
     p.add_argument("data", help="CSV or Parquet file")
-    p.add_argument("--out", required=True, help="model folder to write")
-    p.add_argument("--overwrite", action="store_true", help="replace an existing model")
-    p.add_argument("--checkpoint-dir", help="write training checkpoints here (atomically) to be able to --resume")
-    p.add_argument("--checkpoint-every", type=int, default=500, help="steps between checkpoints (default: 500)")
+    _output_args(p, "model folder to write", required=True)
+    p.add_argument("--checkpoint-dir", type=_text, help="write training checkpoints here (atomically) to be able to --resume")
+    p.add_argument("--checkpoint-every", type=COUNT, default=500, help="steps between checkpoints (default: 500)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from --checkpoint-dir")
-    p.add_argument("--timeout", type=float, default=300, help="seconds a torchrun process waits for the others (default: 300)")
-    _model_args(p)
+    p.add_argument("--timeout", type=_positive_float, default=300, help="seconds a torchrun process waits for the others (default: 300)")
+    _model_args(p, "forecast horizon (required)")
     _data_args(p)
-    p = sub.add_parser("predict", help="forecast with a saved model", epilog=EXAMPLES,
-                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = _subparser(sub, "predict", "forecast with a saved model")
     p.add_argument("model", help="model folder written by 'fit'")
-    p.add_argument("--h", type=int, help="horizon (default: the one the model was trained for)")
-    p.add_argument("--out", help="CSV or Parquet file to write, chunk by chunk (default: CSV to standard output)")
-    p.add_argument("--chunk-size", type=int, default=10_000, help="series forecast per chunk with --out (default: 10000)")
-    p.add_argument("--level", type=float, nargs="+", help="prediction-interval levels in percent, e.g. 80 95")
+    p.add_argument("--h", type=_int_in(1, 10**6), help="horizon (default: the one the model was trained for)")
+    _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default: CSV to standard output)")
+    p.add_argument("--chunk-size", type=COUNT, default=10_000, help="series forecast per chunk with --out (default: 10000)")
+    p.add_argument("--level", **level)
     return parser
 
 
-def _freq(value):
-    return int(value) if value is not None and value.lstrip("-").isdigit() else value
+def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
+    if getattr(args, "resume", False) and not args.checkpoint_dir:
+        parser.error("--resume needs --checkpoint-dir, the folder where the interrupted run saved its checkpoints")
+    micro, batch = getattr(args, "micro_batch_size", None), getattr(args, "batch_size", None)
+    if micro is not None and micro > batch:
+        parser.error(f"--micro-batch-size {micro} is larger than --batch-size {batch}; a step is split into passes of at most its size")
+
+
+# -- outputs: checked before any work, written atomically ----------------------------------------
+def _inputs(args) -> list[Path]:
+    return [Path(p) for p in (getattr(args, "data", None), getattr(args, "model", None)) if p]
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return a.resolve() == b.resolve()
+
+
+def _check_target(path: Path, args, *, folder: bool = False, flag: str = "--out") -> None:
+    """Refuse an output that would replace an input, an existing file without --overwrite, or
+    that cannot be written; create nothing."""
+    for source in _inputs(args):
+        if _same(path, source) or (source.is_dir() and source.resolve() in path.resolve().parents):
+            raise SeriesValidationError(f"{flag} {str(path)!r} would write onto the input {str(source)!r}; choose another {flag}")
+    if path.exists() or path.is_symlink():
+        if path.is_dir() != folder:
+            kind = "a folder; give a file name" if path.is_dir() else "a file; give a folder name"
+            raise SeriesValidationError(f"{flag} {str(path)!r} is {kind}")
+        if not args.overwrite and not folder:
+            raise SeriesValidationError(f"{str(path)!r} already exists; pass --overwrite to replace it")
+    parent = path.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir():
+        raise SeriesValidationError(f"cannot create {str(path)!r}: {str(parent)!r} is a file, not a folder")
+    try:  # an unnamed file, gone when closed: catches read-only file systems and missing permissions alike
+        with tempfile.TemporaryFile(dir=parent):
+            pass
+    except OSError as e:
+        raise SeriesValidationError(f"cannot write {str(path)!r}: {e.strerror} in {str(parent)!r}; choose another {flag}") from None
+
+
+def _check_outputs(args, names: tuple[str, ...]) -> None:
+    out = Path(args.out)
+    _check_target(out, args, folder=True)
+    for name in names:
+        _check_target(out / name, args)
+
+
+def _write(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, so ``path`` is never half-written."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+# -- the work --------------------------------------------------------------------------------------
+def _note(args, message: str) -> None:
+    if not args.quiet:
+        print(message)
+
+
+def _warn(message: str) -> None:
+    print(f"warning: {message}", file=sys.stderr)
+
+
+def _reading(args) -> dict:
+    """Keyword arguments that say how to read the data (``time_format`` only when given)."""
+    kwargs = dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq,
+                  fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates)
+    if args.time_format is not None:
+        kwargs["time_format"] = args.time_format
+    return kwargs
 
 
 def _forecaster(args, h: int) -> Forecaster:
     return Forecaster(
         h=h, seq_size=args.seq_size, hidden_dim=args.hidden_dim, num_layers=args.num_layers, head=args.head,
         steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size, lr=args.lr, season=args.season, seed=args.seed,
-        threads=args.threads, device=args.device, precision=args.precision, progress=True,
-        freq=_freq(args.freq), fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates,
-        id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
+        threads=args.threads, device=args.device, precision=args.precision, progress=not args.quiet,
         checkpoint_dir=getattr(args, "checkpoint_dir", None), checkpoint_every=getattr(args, "checkpoint_every", 500),
+        **_reading(args),
     )
 
 
 def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest the LSTM (trained before the first cutoff, or at each with ``refit``) and the baselines."""
     model = _forecaster(args, h)
+    cuts = cutoff_points(panel.lengths, h, windows, step)
+    short = [(sid, int(n)) for sid, n, c in zip(panel.ids, panel.lengths, cuts[:, 0]) if c < 1]
+    if short:
+        raise SeriesValidationError(
+            f"{len(short)} series are too short for {windows} window(s) of --h {h}, e.g. {short[:3]}; "
+            "use a smaller --h or fewer --windows"
+        )
+    first = int(np.argmin(cuts[:, 0]))
+    if args.season is not None and args.season >= cuts[first, 0]:
+        raise SeriesValidationError(
+            f"--season {args.season} is not shorter than the history before the first cutoff "
+            f"({int(cuts[first, 0])} points in {panel.ids[first]!r}); use a smaller --season"
+        )
     if not refit:
-        cuts = cutoff_points(panel.lengths, h, windows, step)
-        short = [(sid, int(n)) for sid, n, c in zip(panel.ids, panel.lengths, cuts[:, 0]) if c < 1]
-        if short:
-            raise SeriesValidationError(
-                f"{len(short)} series are too short for {windows} window(s) of h={h}, e.g. {short[:3]}; "
-                "use a smaller --h or fewer --windows"
-            )
         model.fit(panel.head(cuts[:, 0]))
     cv = cross_validation(model, panel, h, windows, step, refit=refit, level=args.level)
     for baseline in (Naive(), SeasonalNaive(args.season)):
         cv[baseline.alias] = cross_validation(baseline, panel, h, windows, step)[baseline.alias].to_numpy()
-    table = evaluate(cv, panel, ["LSTM", "Naive", "SeasonalNaive"], model.season_, level=args.level)
+    season = args.season or season_length(panel.freq)
+    table = evaluate(cv, panel, ["LSTM", "Naive", "SeasonalNaive"], season, id_col=args.id_col, level=args.level)
     return table, cv
+
+
+def _skill_warnings(table: pd.DataFrame, where: str) -> None:
+    """Warn when the LSTM does not beat a baseline; hint at a random walk where naive wins outright."""
+    mase = table["MASE"]
+    for baseline, what in (("Naive", "the naive forecast (last value)"), ("SeasonalNaive", "the seasonal naive forecast")):
+        if mase["LSTM"] >= mase[baseline]:
+            _warn(f"the LSTM does not beat {what} {where} (MASE {mase['LSTM']:.3f} vs {mase[baseline]:.3f})")
+    if mase["Naive"] < min(mase["LSTM"], mase["SeasonalNaive"]):
+        _warn("the last value is the best forecast here: the series behaves like a random walk (as stock prices do), "
+              "so trust the naive forecast")
 
 
 def _load(args) -> tuple[Panel, int]:
@@ -148,9 +349,11 @@ def _load(args) -> tuple[Panel, int]:
         if args.h is None:
             raise SeriesValidationError("--h is required with a data file: how many steps ahead to forecast")
         data, h, source = args.data, args.h, args.data
-    panel = to_panel(data, id_col=args.id_col, time_col=args.time_col, target_col=args.target_col,
-                     freq=_freq(args.freq), fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates)
-    print(f"data: {source}: {len(panel.ids)} series, {int(panel.lengths.sum())} points, frequency {panel.freq}")
+    panel = to_panel(data, **_reading(args))
+    _note(args, f"data: {source}: {len(panel.ids)} series, {int(panel.lengths.sum())} points, frequency {panel.freq}")
+    filled = getattr(panel, "filled", 0)
+    if filled:
+        _note(args, f"filled {filled} missing points with {args.fill_missing}")
     return panel, h
 
 
@@ -160,52 +363,79 @@ def _tune(args, panel: Panel, h: int) -> None:
 
     train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
     best, table = tune(_forecaster(args, h), train)
-    print("tuning (backtest MASE, 2 windows before the holdout):")
-    print(table.head(5).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    _note(args, "tuning (backtest MASE, 2 windows before the holdout):")
+    _note(args, table.head(5).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for k, v in best.items():
         setattr(args, k, v)
-    print(f"chosen: {best}")
+    _note(args, f"chosen: {best}")
+
+
+def _plot_ids(panel: Panel, args) -> list | None:
+    """The series ``--plot-ids`` names, in the data's own type; one clear error for unknown names."""
+    if not args.plot_ids:
+        return None
+    by_name = {str(sid): sid for sid in panel.ids}
+    unknown = [name for name in args.plot_ids if name not in by_name]
+    if unknown:
+        raise SeriesValidationError(f"--plot-ids {unknown[:3]} not found in the data; its series include {list(by_name)[:5]}")
+    return [by_name[name] for name in args.plot_ids]
+
+
+def _plot(args, panel: Panel, forecast: pd.DataFrame, holdout: pd.DataFrame, h: int, ids: list | None):
+    from .plotting import plot_forecast
+
+    season = args.season or season_length(panel.freq)
+    shown = getattr(args, "plot_history", 3 * max(season, h) + h)  # the holdout is part of the history
+    fig = plot_forecast(panel.to_frame(args.id_col, args.time_col, args.target_col), forecast,
+                        holdout=holdout.rename(columns={"y": args.target_col}), ids=ids, history_points=shown,
+                        id_col=args.id_col, time_col=args.time_col, target_col=args.target_col)
+    drawn = len(ids) if ids else min(4, len(panel.ids))
+    if drawn < len(panel.ids):
+        _note(args, f"the plot shows {drawn} of {len(panel.ids)} series; choose others with --plot-ids")
+    return fig
+
+
+def _when(t) -> str:
+    return str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize() else str(t)
 
 
 def _cmd_forecast(args) -> int:
+    names = ("forecast.csv", "metrics.csv", "holdout.csv", "forecast.png")
+    _check_outputs(args, names)
     panel, h = _load(args)
+    ids = _plot_ids(panel, args)
     if args.tune:
         _tune(args, panel, h)
-    print(f"holdout: the last {h} points of each series")
+    _note(args, f"holdout: the last {h} points of each series")
     table, holdout = _backtest_all(panel, h, 1, h, args)
-    print(table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
-    if table.loc["LSTM", "MASE"] >= table.loc["Naive", "MASE"]:
-        print("warning: the LSTM does not beat the naive forecast (last value) on the holdout; "
-              "for series like stock prices that is expected - trust the naive forecast here.")
-    model = _forecaster(args, h).fit(panel)
-    forecast = model.predict(level=args.level)
+    _note(args, table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    _skill_warnings(table, "on the holdout")
+    forecast = _forecaster(args, h).fit(panel).predict(level=args.level)
+    fig = _plot(args, panel, forecast, holdout, h, ids)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    forecast.to_csv(out / "forecast.csv", index=False)
-    table.to_csv(out / "metrics.csv")
-    holdout.to_csv(out / "holdout.csv", index=False)
-    from .plotting import plot_forecast
-
-    fig = plot_forecast(panel.to_frame(), forecast, holdout=holdout)
-    fig.savefig(out / "forecast.png", dpi=110)
-    first, last = (str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize() else str(t)
-                   for t in (forecast["ds"].iloc[0], forecast["ds"].iloc[-1]))
-    print(f"forecast: {h} steps per series ({first} .. {last}) written to {out / 'forecast.csv'}, plot {out / 'forecast.png'}")
+    _write(out / "forecast.csv", lambda p: forecast.to_csv(p, index=False))
+    _write(out / "metrics.csv", table.to_csv)
+    _write(out / "holdout.csv", lambda p: holdout.to_csv(p, index=False))
+    _write(out / "forecast.png", lambda p: fig.savefig(p, dpi=110, format="png"))
+    first, last = (_when(t) for t in (forecast[args.time_col].iloc[0], forecast[args.time_col].iloc[-1]))
+    _note(args, f"forecast: {h} steps per series ({first} .. {last}) written to {out / names[0]}, plot {out / names[3]}")
     return 0
 
 
 def _cmd_backtest(args) -> int:
-
+    names = ("backtest.csv", "backtest_metrics.csv")
+    _check_outputs(args, names)
     panel, h = _load(args)
-    step = args.step_size or h
+    step = h if args.step_size is None else args.step_size
     table, cv = _backtest_all(panel, h, args.windows, step, args, refit=args.refit)
-    print(f"backtest: {args.windows} windows of {h} steps every {step} per series, {'refit at each cutoff' if args.refit else 'trained once before the first cutoff'}")
-    print(table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    _note(args, f"backtest: {args.windows} windows of {h} steps every {step} per series, "
+                f"{'refit at each cutoff' if args.refit else 'trained once before the first cutoff'}")
+    _note(args, table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    _skill_warnings(table, "in the backtest")
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    cv.to_csv(out / "backtest.csv", index=False)
-    table.to_csv(out / "backtest_metrics.csv")
-    print(f"written: {out / 'backtest.csv'}, {out / 'backtest_metrics.csv'}")
+    _write(out / names[0], lambda p: cv.to_csv(p, index=False))
+    _write(out / names[1], table.to_csv)
+    _note(args, f"written: {out / names[0]}, {out / names[1]}")
     return 0
 
 
@@ -213,19 +443,26 @@ def _cmd_fit(args) -> int:
     """Train and save; under ``torchrun`` every process trains its share and rank 0 saves."""
     if args.h is None:
         raise SeriesValidationError("--h is required: how many steps ahead the model forecasts")
+    _check_target(Path(args.out), args, folder=True)
+    if Path(args.out).exists() and not args.overwrite:
+        raise SeriesValidationError(f"model folder {args.out!r} already exists; pass --overwrite to replace it")
+    if args.checkpoint_dir:
+        _check_target(Path(args.checkpoint_dir), args, folder=True, flag="--checkpoint-dir")
+        if _same(Path(args.checkpoint_dir), Path(args.out)):
+            raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is the --out folder; give the checkpoints their own folder")
     distributed.init_from_env(timeout_s=args.timeout)
     try:
         model = _forecaster(args, args.h)
-        model.progress = distributed.is_main()
+        model.progress = model.progress and distributed.is_main()
         model.fit(args.data, resume=args.resume)
         if distributed.is_main():
             for member, r in enumerate(model.history_):
                 if r.resumed_from is not None:
-                    print(f"resumed ensemble member {member} from its checkpoint at step {r.resumed_from}")
+                    _note(args, f"resumed ensemble member {member} from its checkpoint at step {r.resumed_from}")
             model.save(args.out, overwrite=args.overwrite)
             rank, world = distributed.rank_and_world()
-            print(f"model saved to {args.out} ({len(model.ids_)} series, h={args.h}"
-                  + (f", trained by {world} processes" if world > 1 else "") + ")")
+            _note(args, f"model saved to {args.out} ({len(model.ids_)} series, h={args.h}"
+                        + (f", trained by {world} processes" if world > 1 else "") + ")")
         distributed.barrier()
     finally:
         distributed.shutdown()
@@ -233,23 +470,87 @@ def _cmd_fit(args) -> int:
 
 
 def _cmd_predict(args) -> int:
+    if args.out:
+        _check_target(Path(args.out), args)
     model = Forecaster.load(args.model)
     if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         model.predict_to(args.out, args.h, level=args.level, chunk_size=args.chunk_size)
-        print(f"forecast written to {args.out}")
+        _note(args, f"forecast written to {args.out}")
     else:
         model.predict(args.h, level=args.level).to_csv(sys.stdout, index=False)
     return 0
 
 
+# -- errors and signals ----------------------------------------------------------------------------
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every cleanup for an interrupt runs."""
+
+
+def _terminate(signum, frame):
+    raise _Terminated
+
+
+def _cli_words(message: str, flags: dict[str, str]) -> str:
+    """Say ``--fill-missing ffill`` where the library says ``fill_missing='ffill'``."""
+    message = re.sub(r" \(CLI: [^)]*\)", "", message)
+
+    def swap(m: re.Match) -> str:
+        flag = flags.get(m.group(1))
+        if flag is None:
+            return m.group(0)
+        value = (m.group(2) or "").strip("'\"")
+        return flag if value in ("", "True") else f"{flag} {value}"
+
+    return re.sub(r"\b([a-z_]+)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)?", swap, message)
+
+
+def _os_message(e: OSError) -> str:
+    where = f"{e.filename!r}: " if e.filename else ""
+    hint = {errno.ENOSPC: "; free some disk space", errno.EFBIG: "; the file size limit is reached",
+            errno.EACCES: "; choose a place you can write to", errno.EROFS: "; choose a place you can write to",
+            errno.ENOENT: "; check the path"}.get(e.errno, "")
+    return f"{where}{e.strerror or e}{hint}"
+
+
+def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
+    return next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction)).choices
+
+
+def _flags(parser: argparse.ArgumentParser) -> dict[str, str]:
+    return {a.dest: a.option_strings[-1] for p in _commands(parser).values() for a in p._actions if a.option_strings}
+
+
+def _fail(message: str) -> int:
+    print(f"seriespredictor: error: {message}", file=sys.stderr)
+    return 2
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    _check_combinations(_commands(parser)[args.command], args)
     command = {"forecast": _cmd_forecast, "backtest": _cmd_backtest, "fit": _cmd_fit, "predict": _cmd_predict}[args.command]
+    in_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return command(args)
     except (SeriesValidationError, ModelFileError, NotFittedError, FileExistsError, TrainingDivergedError) as e:
-        print(f"seriespredictor: error: {e}", file=sys.stderr)
-        return 2
+        return _fail(_cli_words(str(e), _flags(parser)))
+    except BrokenPipeError:  # the reader of our output left (as `| head` does): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 128 + signal.SIGPIPE
+    except OSError as e:
+        return _fail(_os_message(e))
+    except MemoryError:
+        return _fail("not enough memory; use a smaller --hidden-dim, --batch-size or --chunk-size")
+    except KeyboardInterrupt as e:
+        terminated = isinstance(e, _Terminated)
+        print(f"seriespredictor: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+        return 143 if terminated else 130
+    finally:
+        if in_main_thread:
+            signal.signal(signal.SIGTERM, previous)
 
 
 if __name__ == "__main__":

@@ -557,6 +557,11 @@ class Forecaster(Params):
         path = Path(path)
         tmp = path.with_name(f".{path.name}.tmp")
         parquet = path.suffix.lower() in (".parquet", ".pq")
+        if parquet:
+            try:
+                import pyarrow.parquet  # noqa: F401  (checked before any forecast is made)
+            except ImportError:
+                raise SeriesValidationError(f"writing {str(path)!r} needs pyarrow: pip install 'seriespredictor[parquet]'") from None
         writer = None
         try:
             for start in range(0, len(self._fitted_ids()), chunk_size):

@@ -236,7 +236,7 @@ def fit_network(
     if progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=False)
+        bar = tqdm(total=steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
     net.train()
     started = time.perf_counter() - result.seconds
     stopped_early = False
