@@ -47,7 +47,7 @@ def _runnable(command: str) -> bool:
 
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
-    """A folder holding every data file the README's commands name."""
+    """A folder holding every data file the README's commands and Python blocks name."""
     d = tmp_path_factory.mktemp("readme")
     t = np.arange(150)
     frame = pd.concat([
@@ -56,6 +56,11 @@ def workdir(tmp_path_factory) -> Path:
         for k, sid in enumerate(["store_1", "store_2", "store_3", "store_4"])
     ])
     frame.to_csv(d / "sales.csv", index=False)
+    frame.rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_csv(d / "stores.csv", index=False)
+    days = pd.bdate_range("2023-01-02", periods=260)
+    days = days[~days.isin(pd.to_datetime(["2023-01-16", "2023-02-20", "2023-05-29", "2023-07-04"]))]  # holidays
+    close = 100 * np.exp(np.cumsum(np.random.default_rng(0).normal(0, 0.01, len(days))))
+    pd.DataFrame({"Date": days, "Close": close}).to_csv(d / "prices.csv", index=False)
     frame.to_parquet(d / "panel.parquet", index=False)
     frame.to_parquet(d / "big.parquet", index=False)
     return d
