@@ -343,6 +343,7 @@ class Forecaster(Params):
             z_all[o : o + panel.lengths[i]] = self._transform(panel.series(i)[None, :], np.array([i]))[0]
         device = torch.device(self.device)
         self.tail_ = np.stack([panel.series(i)[-L:] for i in range(S)])  # [S, L] raw, for predict
+        checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None  # hashes the raw values
         if own_panel:
             panel.values = np.empty(0)  # training needs only the model-space store from here on
         store = torch.as_tensor(z_all, device=device)  # all series, one array (shared with z_all on the CPU)
@@ -389,7 +390,6 @@ class Forecaster(Params):
         per_process = self.batch_size // world  # windows each process takes per step
         threads = choose_threads(per_process, self.hidden_dim, self.threads, processes=distributed.local_processes())
         micro_batches = self._micro_batches(per_process, L // p if self.head == "direct" else L + h - 1, device)
-        checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None
         for member in range(self.ensemble):  # members differ only in their seed
             seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
             with seeded(seed) as gen, num_threads(threads):
