@@ -3,7 +3,7 @@
 The pipeline, in order:
 
 1. ``data.to_panel`` validates the input into one contiguous array of all series.
-2. Each series is log-transformed when all its training values are positive (``log="auto"``)
+2. Each series is log-transformed when all its values are positive (``log="auto"``)
    and standardised with its own training statistics (the last ``val_size`` points excluded).
 3. Training windows of ``seq_size + h`` points are drawn by index arithmetic over that array;
    each window is centred on the mean of its input part, so one network serves series of any
@@ -32,6 +32,7 @@ from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
 from .params import Params
 from .persistence import load_model, load_state, save_model
+from .scaling import mean_std
 from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
 from .windows import EpochSampler, WindowBatches, window_counts
 
@@ -73,7 +74,7 @@ class Forecaster(Params):
             less memory); on a GPU, the whole batch.
         lr: Adam learning rate.
         lr_schedule: "constant" or "cosine" (decay to lr / 10 over ``steps``).
-        log: "auto" (log-transform series whose training values are all positive), True or False.
+        log: "auto" (log-transform series whose values are all positive), True or False.
         val_size: points held out at the end of each series for early stopping; "auto" uses
             ``h`` when every series is long enough, else 0 (no validation).
         eval_every: steps between validation scores.
@@ -222,17 +223,79 @@ class Forecaster(Params):
                         freq=self.freq, fill_missing=self.fill_missing, aggregate_duplicates=self.aggregate_duplicates)
 
     # -- the transform of step 2 ---------------------------------------------------------------
+    def _fit_scaling(self, panel, train_len: np.ndarray) -> None:
+        """Per series: whether to log (decided on every value it holds, since every one is
+        transformed), and shift and scale from the training part only."""
+        S = len(panel.ids)
+        positive = np.array([bool(np.all(panel.series(i) > 0)) for i in range(S)])
+        if self.log is True and not positive.all():
+            i = int(np.argmin(positive))
+            raise SeriesValidationError(
+                f"log=True needs positive values, but series {panel.ids[i]!r} has the value "
+                f"{float(panel.series(i)[np.argmax(panel.series(i) <= 0)])!r}; use log='auto' or False"
+            )
+        self.log_ = positive if self.log == "auto" else np.full(S, bool(self.log))
+        self.shift_, self.scale_ = np.empty(S), np.empty(S)
+        for i in range(S):
+            part = panel.series(i)[: train_len[i]]
+            v = np.log(part) if self.log_[i] else part
+            shift, scale = mean_std(v)
+            size = float(np.max(np.abs(v)))
+            # A spread within rounding is a constant: its scale is a thousandth of its size, so the
+            # network's small error on it stays small in the data's units, whatever its magnitude.
+            constant = scale <= 64 * np.finfo(np.float64).eps * size
+            self.shift_[i], self.scale_[i] = shift, (1e-3 * size or 1.0) if constant else scale
+
+    def _model_space_store(self, panel) -> np.ndarray:
+        """All series in model space, one float32 array; refuses a series it cannot represent."""
+        z_all = np.empty(len(panel.values), dtype=np.float32)
+        with np.errstate(over="ignore"):
+            for i, o in enumerate(panel.offsets[:-1]):
+                z_all[o : o + panel.lengths[i]] = self._transform(panel.series(i)[None, :], np.array([i]))[0]
+        bad = ~np.isfinite(z_all)
+        if bad.any():
+            i = int(np.searchsorted(panel.offsets, np.argmax(bad), side="right")) - 1
+            k = int(np.argmax(bad[panel.offsets[i] : panel.offsets[i + 1]]))
+            raise SeriesValidationError(
+                f"series {panel.ids[i]!r} cannot be scaled: its value {float(panel.series(i)[k])!r} at position {k} is "
+                f"too far from the training part's level ({self.shift_[i]:.6g}, spread {self.scale_[i]:.6g}); "
+                "check that value, or rescale the series"
+            )
+        return z_all
+
     def _transform(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Rows of raw values ``[S, T]`` of series ``rows`` to model space."""
         log = self.log_[rows][:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = np.where(log, np.log(np.where(log, values, 1.0)), values)
-        return (v - self.shift_[rows][:, None]) / self.scale_[rows][:, None]
+        outside = log & ~(values > 0)
+        if outside.any():
+            r, k = np.argwhere(outside)[0]
+            raise SeriesValidationError(
+                f"series {self.ids_[rows[r]]!r} has the value {float(values[r, k])!r}, but the model log-transforms it "
+                "(all its values were positive at fit); refit on data that includes it, or with log=False"
+            )
+        v = np.where(log, np.log(np.where(log, values, 1.0)), values)
+        scale = self.scale_[rows][:, None]
+        return v / scale - self.shift_[rows][:, None] / scale  # never v - shift: both near 1e308 would overflow
 
     def _inverse(self, z: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        v = z * self.scale_[rows][:, None] + self.shift_[rows][:, None]
-        with np.errstate(over="ignore"):
-            return np.where(self.log_[rows][:, None], np.exp(np.minimum(v, 700.0)), v)
+        """Model space back to the data's units; a value too large to represent becomes inf,
+        which :meth:`_finite` refuses (never capped)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = z * self.scale_[rows][:, None] + self.shift_[rows][:, None]
+            return np.where(self.log_[rows][:, None], np.exp(v), v)
+
+    def _finite(self, columns: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The forecast path's last guard: every output value is finite, or the series is named."""
+        for name, values in columns.items():
+            bad = ~np.isfinite(values.reshape(len(rows), -1))
+            if bad.any():
+                r = int(np.argmax(bad.any(1)))
+                raise SeriesValidationError(
+                    f"series {self.ids_[rows[r]]!r}: the forecast {name!r} is {float(values.reshape(len(rows), -1)[bad][0])!r}: "
+                    "it cannot be represented (values too large for the model or the float range); "
+                    "rescale the series (e.g. divide it by a power of ten) and refit"
+                )
+        return columns
 
     # -- the forecast of step 4 ----------------------------------------------------------------
     def _quantiles(self) -> list[float]:
@@ -321,26 +384,11 @@ class Forecaster(Params):
             )
         train_len = panel.lengths - val
         S = len(panel.ids)
-
-        def training_part(i: int) -> np.ndarray:  # a view, never a copy
-            return panel.series(i)[: train_len[i]]
-
-        # Step 2: per-series statistics of the training part only.
-        positive = np.array([bool(np.all(training_part(i) > 0)) for i in range(S)])
-        if self.log is True and not positive.all():
-            bad = panel.ids[int(np.argmin(positive))]
-            raise SeriesValidationError(f"log=True needs positive values, but series {bad!r} has values <= 0; use log='auto' or False")
-        log = positive if self.log == "auto" else np.full(S, bool(self.log))
-        shift, scale = np.empty(S), np.empty(S)
-        for i in range(S):
-            v = np.log(training_part(i)) if log[i] else training_part(i)
-            shift[i], scale[i] = v.mean(), v.std()
-            if scale[i] <= 1e-12 * max(1.0, abs(shift[i])):
-                scale[i] = 1.0
-        self.log_, self.shift_, self.scale_, self.season_, self.seq_size_, self.val_size_ = log, shift, scale, season, L, val
-        z_all = np.empty(len(panel.values), dtype=np.float32)  # the model-space store, filled in place
-        for i, o in enumerate(panel.offsets[:-1]):
-            z_all[o : o + panel.lengths[i]] = self._transform(panel.series(i)[None, :], np.array([i]))[0]
+        # Step 2: the transform, then every series in model space.
+        self.ids_ = list(panel.ids)
+        self._fit_scaling(panel, train_len)
+        self.season_, self.seq_size_, self.val_size_ = season, L, val
+        z_all = self._model_space_store(panel)
         device = torch.device(self.device)
         self.tail_ = np.stack([panel.series(i)[-L:] for i in range(S)])  # [S, L] raw, for predict
         checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None  # hashes the raw values
@@ -420,7 +468,6 @@ class Forecaster(Params):
             self.residuals_ = (val_out - fc).double().cpu().numpy()  # [S, val], model space
         else:
             self.residuals_ = np.zeros((len(panel.ids), 0))
-        self.ids_ = list(panel.ids)
         self.freq_ = panel.freq
         self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
         return self
@@ -474,12 +521,12 @@ class Forecaster(Params):
         z = self._forecast_z_all(tail, rows, h)
         out = {self.alias: self._inverse(z, rows)}
         if level and self.intervals == "quantile":
-            return {**out, **self._quantile_bounds(tail, rows, h, level)}
+            return self._finite({**out, **self._quantile_bounds(tail, rows, h, level)}, rows)
         for lv in level or []:
             w = self.interval_widths(lv, h)[rows]
             out[f"{self.alias}-lo-{lv:g}"] = self._inverse(z - w, rows)
             out[f"{self.alias}-hi-{lv:g}"] = self._inverse(z + w, rows)
-        return out
+        return self._finite(out, rows)
 
     def _quantile_bounds(self, tail: np.ndarray, rows: np.ndarray, h: int, level) -> dict[str, np.ndarray]:
         """Interval bounds from the quantile head (``intervals="quantile"``)."""
