@@ -298,3 +298,16 @@ def test_values_beyond_what_float64_can_forecast_are_refused_not_capped():
     jump = pd.Series(np.r_[np.full(56, -1.0), -1e300, np.full(3, -1.0)])  # a constant, then a value far from it
     with pytest.raises(SeriesValidationError, match=r"series 'series' cannot be scaled: its value -1e\+300 at position 56"):
         Forecaster(h=4, seq_size=12, steps=1).fit(jump)
+
+
+def test_settings_changed_after_fit_change_only_the_next_fit(tmp_path):
+    model = Forecaster(h=6, seq_size=24, patch_size=2, hidden_dim=8, steps=5, seed=0, intervals="quantile", quantile_levels=(80,)).fit(panel())
+    before = model.predict(level=[80])
+    model.set_params(h=3, head="recursive", patch_size=4, seasonal_base=True, intervals="conformal", quantile_levels=(50,),
+                     alias="Other", id_col="series", time_col="when")
+    pd.testing.assert_frame_equal(model.predict(level=[80]), before)
+    model.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(level=[80]), before)
+    data = panel().rename(columns={"unique_id": "series", "ds": "when"})
+    refit = model.set_params(head="direct", patch_size=1, seasonal_base=False).fit(data).predict()  # a refit reads them
+    assert list(refit.columns) == ["series", "when", "Other"] and len(refit) == 6

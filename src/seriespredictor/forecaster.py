@@ -18,6 +18,7 @@ The pipeline, in order:
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +40,30 @@ from .windows import EpochSampler, WindowBatches, window_counts
 HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
 LOSSES = ("mse", "mae")
+
+
+@dataclass(frozen=True)
+class ForecastSpec:
+    """Every setting the forecast path reads, fixed at ``fit`` (``Forecaster.spec_``): changing
+    a parameter after ``fit`` (``set_params``) changes the next fit, never a fitted model."""
+
+    h: int
+    head: str
+    patch_size: int
+    seasonal_base: bool
+    intervals: str
+    quantile_levels: tuple[float, ...]
+    alias: str
+    id_col: str
+    time_col: str
+
+    @classmethod
+    def from_params(cls, params: dict) -> "ForecastSpec":
+        spec = {f.name: params[f.name] for f in fields(cls)}
+        return cls(**dict(spec, quantile_levels=tuple(spec["quantile_levels"])))
+
+    def to_dict(self) -> dict:
+        return dict(asdict(self), quantile_levels=list(self.quantile_levels))
 
 
 class Forecaster(Params):
@@ -300,9 +325,9 @@ class Forecaster(Params):
     # -- the forecast of step 4 ----------------------------------------------------------------
     def _quantiles(self) -> list[float]:
         """Probabilities the head outputs: the median, then each level's lower and upper bound."""
-        if self.intervals != "quantile":
+        if self.spec_.intervals != "quantile":
             return [0.5]
-        return [0.5] + [q for lv in self.quantile_levels for q in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)]
+        return [0.5] + [q for lv in self.spec_.quantile_levels for q in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)]
 
     def _direct_parts(self, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The direct head's input ``[B, seq_size / patch_size, patch_size]`` from windows
@@ -314,22 +339,22 @@ class Forecaster(Params):
         """
         level = window.mean(1, keepdim=True)  # [B, 1]
         B, L = window.shape
-        x = (window - level).view(B, L // self.patch_size, self.patch_size)
-        if self.seasonal_base:  # the last season, repeated over the horizon
+        x = (window - level).view(B, L // self.spec_.patch_size, self.spec_.patch_size)
+        if self.spec_.seasonal_base:  # the last season, repeated over the horizon
             m = self.season_
-            return x, window[:, None, L - m :].repeat(1, 1, -(-self.h // m))[:, :, : self.h]
+            return x, window[:, None, L - m :].repeat(1, 1, -(-self.spec_.h // m))[:, :, : self.spec_.h]
         return x, level[:, :, None]
 
     def _direct_block(self, net: LSTMNetwork, window: torch.Tensor, *, quantiles: bool = False) -> torch.Tensor:
         """The direct head's ``h`` steps in model space: ``[B, h]`` (the median when the head
         has quantiles), or ``[B, Q, h]`` with ``quantiles``."""
         x, offset = self._direct_parts(window)
-        out = net(x, last_only=True)[0].reshape(len(x), -1, self.h) + offset  # [B, Q, h]
+        out = net(x, last_only=True)[0].reshape(len(x), -1, self.spec_.h) + offset  # [B, Q, h]
         return out if quantiles else out[:, 0]
 
     def _forecast_z(self, net: LSTMNetwork, z: torch.Tensor, h: int) -> torch.Tensor:
         """Forecast ``h`` steps from windows ``z`` ``[S, seq_size]`` in model space."""
-        if self.head == "recursive":
+        if self.spec_.head == "recursive":
             level = z.mean(1, keepdim=True)  # [S, 1]
             out, state = net((z - level).unsqueeze(-1))  # [S, L, 1]
             step = out[:, -1]  # [S, 1]
@@ -340,8 +365,8 @@ class Forecaster(Params):
                 preds.append(step)
             return torch.cat(preds, 1) + level  # [S, h]
         preds, window = [], z
-        for _ in range(-(-h // self.h)):  # blocks of self.h for horizons past the trained one
-            block = self._direct_block(net, window)  # [S, self.h]
+        for _ in range(-(-h // self.spec_.h)):  # blocks of the trained h for horizons past it
+            block = self._direct_block(net, window)  # [S, trained h]
             preds.append(block)
             window = torch.cat([window, block], 1)[:, -window.shape[1] :]
         return torch.cat(preds, 1)[:, :h]
@@ -356,6 +381,8 @@ class Forecaster(Params):
                 interrupted ``fit`` with the same settings and data.
         """
         self._check_settings()
+        self.__dict__.pop("nets_", None)  # a refit that fails leaves no half-updated model to predict with
+        self.spec_ = ForecastSpec.from_params(self.get_params())
         if resume and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
@@ -519,25 +546,25 @@ class Forecaster(Params):
             ``{alias: [S, h]}`` plus ``{alias}-lo-{l}`` and ``{alias}-hi-{l}`` for each level.
         """
         z = self._forecast_z_all(tail, rows, h)
-        out = {self.alias: self._inverse(z, rows)}
-        if level and self.intervals == "quantile":
+        out = {self.spec_.alias: self._inverse(z, rows)}
+        if level and self.spec_.intervals == "quantile":
             return self._finite({**out, **self._quantile_bounds(tail, rows, h, level)}, rows)
         for lv in level or []:
             w = self.interval_widths(lv, h)[rows]
-            out[f"{self.alias}-lo-{lv:g}"] = self._inverse(z - w, rows)
-            out[f"{self.alias}-hi-{lv:g}"] = self._inverse(z + w, rows)
+            out[f"{self.spec_.alias}-lo-{lv:g}"] = self._inverse(z - w, rows)
+            out[f"{self.spec_.alias}-hi-{lv:g}"] = self._inverse(z + w, rows)
         return self._finite(out, rows)
 
     def _quantile_bounds(self, tail: np.ndarray, rows: np.ndarray, h: int, level) -> dict[str, np.ndarray]:
         """Interval bounds from the quantile head (``intervals="quantile"``)."""
-        missing = [lv for lv in level if lv not in self.quantile_levels]
+        missing = [lv for lv in level if lv not in self.spec_.quantile_levels]
         if missing:
             raise SeriesValidationError(
                 f"level={missing} was not learned: this model's quantile head has quantile_levels="
-                f"{list(self.quantile_levels)}; refit with those levels or use intervals='conformal'"
+                f"{list(self.spec_.quantile_levels)}; refit with those levels or use intervals='conformal'"
             )
-        if h > self.h:
-            raise SeriesValidationError(f"quantile intervals reach h={self.h} (the trained horizon), not h={h}; use intervals='conformal'")
+        if h > self.spec_.h:
+            raise SeriesValidationError(f"quantile intervals reach h={self.spec_.h} (the trained horizon), not h={h}; use intervals='conformal'")
         device = next(self.nets_[0].parameters()).device
         z = torch.as_tensor(self._transform(tail, rows), dtype=torch.float32, device=device)
         with torch.inference_mode():
@@ -545,10 +572,10 @@ class Forecaster(Params):
         q = q.double().cpu().numpy()[:, :, :h]  # [S, Q, h]
         out = {}
         for lv in level:
-            k = 1 + 2 * list(self.quantile_levels).index(lv)
+            k = 1 + 2 * list(self.spec_.quantile_levels).index(lv)
             lo, hi = np.minimum(q[:, k], q[:, k + 1]), np.maximum(q[:, k], q[:, k + 1])  # never crossed
-            out[f"{self.alias}-lo-{lv:g}"] = self._inverse(np.minimum(lo, q[:, 0]), rows)
-            out[f"{self.alias}-hi-{lv:g}"] = self._inverse(np.maximum(hi, q[:, 0]), rows)
+            out[f"{self.spec_.alias}-lo-{lv:g}"] = self._inverse(np.minimum(lo, q[:, 0]), rows)
+            out[f"{self.spec_.alias}-hi-{lv:g}"] = self._inverse(np.maximum(hi, q[:, 0]), rows)
         return out
 
     def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
@@ -628,7 +655,8 @@ class Forecaster(Params):
         return self.ids_
 
     def _horizon(self, h) -> int:
-        h = self.h if h is None else h
+        self._check_fitted()
+        h = self.spec_.h if h is None else h
         if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
             raise SeriesValidationError(f"h={h!r} must be a positive integer")
         return int(h)
@@ -636,8 +664,8 @@ class Forecaster(Params):
     def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:
         columns = self.forecast_array(self.tail_[rows], rows, h, level)
         out = pd.DataFrame({
-            self.id_col: np.repeat(np.asarray([self.ids_[r] for r in rows], dtype=object), h),
-            self.time_col: np.concatenate([np.asarray(future_times(self.last_times_[r], self.freq_, h)) for r in rows]),
+            self.spec_.id_col: np.repeat(np.asarray([self.ids_[r] for r in rows], dtype=object), h),
+            self.spec_.time_col: np.concatenate([np.asarray(future_times(self.last_times_[r], self.freq_, h)) for r in rows]),
         })
         for name, values in columns.items():
             out[name] = values.ravel()
@@ -658,6 +686,7 @@ class Forecaster(Params):
             "fitted": {
                 "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
                 "log": self.log_.tolist(), "shift": self.shift_.tolist(), "scale": self.scale_.tolist(),
+                "spec": self.spec_.to_dict(),
             },
             "training": [
                 {"steps_run": r.steps_run, "best_step": r.best_step, "seconds": round(r.seconds, 3),
@@ -683,6 +712,7 @@ class Forecaster(Params):
             fitted, schema = config["fitted"], config["schema"]
             network = LSTMConfig(**config["network"])
             self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
+            self.spec_ = ForecastSpec.from_params(fitted.get("spec", params))  # format 1 saved none: its params held it
             self.log_ = np.asarray(fitted["log"], dtype=bool)
             self.shift_ = np.asarray(fitted["shift"], dtype=np.float64)
             self.scale_ = np.asarray(fitted["scale"], dtype=np.float64)
