@@ -3,6 +3,7 @@
 - DDP_PARAMS_OUT=path: after fit, every rank gathers every rank's parameters and rank 0 writes
   whether they are identical.
 - DDP_KILL_AT=step: on the first attempt only, rank 1 kills itself with SIGKILL at that step.
+- DDP_FAIL_AT=step: rank 1 raises ZeroDivisionError (a bug) at that training step.
 """
 
 import json
@@ -30,6 +31,20 @@ if kill_at and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0" and os.e
         return real_fit_network(net, sample_or_die, *args, **kwargs)
 
     forecaster_module.fit_network = fit_network_that_dies
+
+fail_at = os.environ.get("DDP_FAIL_AT")
+if fail_at and os.environ["RANK"] == "1":
+    real_fit_network = forecaster_module.fit_network
+
+    def fit_network_with_a_bug(net, sample, *args, **kwargs):
+        def sample_or_fail(step):
+            if step == int(fail_at):
+                raise ZeroDivisionError("injected bug on rank 1")
+            return sample(step)
+
+        return real_fit_network(net, sample_or_fail, *args, **kwargs)
+
+    forecaster_module.fit_network = fit_network_with_a_bug
 
 params_out = os.environ.get("DDP_PARAMS_OUT")
 if params_out:

@@ -5,6 +5,7 @@ import os
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +99,25 @@ def test_a_data_error_stops_every_rank_with_the_same_message(tmp_path):
     assert r.returncode != 0
     assert r.stderr.count("seriespredictor: error: series 'y' has 2 rows with duplicate timestamps") == 2
     assert "[rank0]: Traceback" not in r.stderr and "src/seriespredictor" not in r.stderr  # no traceback of ours
+
+
+def test_a_failed_save_on_rank_0_stops_every_rank_with_its_message(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    (tmp_path / "file").write_text("not a folder")
+    started = time.perf_counter()
+    r = torchrun(WORKER, "fit", str(data), "--out", str(tmp_path / "file" / "m"), *FIT, "--timeout", "120")
+    assert r.returncode != 0 and time.perf_counter() - started < 90  # no rank waits for the timeout
+    assert r.stderr.count(f"seriespredictor: error: [Errno 17] File exists: '{tmp_path / 'file'}'") == 2, explain(r)  # both ranks
+
+
+def test_a_bug_on_one_rank_stops_every_rank_promptly(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    started = time.perf_counter()
+    r = torchrun(WORKER, "fit", str(data), "--out", str(tmp_path / "m"), *FIT, "--timeout", "120", env={"DDP_FAIL_AT": "10"})
+    assert r.returncode != 0 and time.perf_counter() - started < 90, explain(r)
+    assert "ZeroDivisionError: injected bug on rank 1" in r.stderr
+    assert "another process failed with ZeroDivisionError: injected bug on rank 1" in r.stderr, explain(r)  # rank 0
+    assert not (tmp_path / "m").exists()
 
 
 def test_sampler_shards_are_the_single_process_batch():
