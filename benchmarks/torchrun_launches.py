@@ -3,8 +3,9 @@
     PYTHONPATH=src python3 benchmarks/torchrun_launches.py --launches 40 --load-every 2
 
 ``--load-every k``: every k-th launch runs beside busy-looping processes, one per core, so the
-workers are descheduled at random points (start-up, barriers, teardown). Each failure's stderr
-tail is printed; the last line is the count.
+workers are descheduled at random points (start-up, barriers, teardown). ``--kill-at STEP``:
+rank 1 dies by SIGKILL at that step and torchrun restarts both workers, which resume from the
+checkpoint (the restart path). Each failure's stderr tail is printed; the last line is the count.
 """
 
 from __future__ import annotations
@@ -29,16 +30,20 @@ def spin() -> None:
         pass
 
 
-def launch(folder: Path) -> subprocess.CompletedProcess:
-    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", WORKER, "fit",
-           str(folder / "d.csv"), "--out", str(folder / "m"), *FIT, "--micro-batch-size", "8"]
-    return subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+def launch(folder: Path, kill_at: int | None) -> subprocess.CompletedProcess:
+    restart = ["--max-restarts=1"] if kill_at else []
+    resume = ["--checkpoint-dir", str(folder / "ckpt"), "--checkpoint-every", "20", "--resume"] if kill_at else []
+    cmd = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc-per-node=2", *restart, WORKER, "fit",
+           str(folder / "d.csv"), "--out", str(folder / "m"), *FIT, "--micro-batch-size", "8", *resume]
+    env = {**os.environ, **({"DDP_KILL_AT": str(kill_at)} if kill_at else {})}
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=300, env=env)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--launches", type=int, default=40)
     parser.add_argument("--load-every", type=int, default=2, help="every k-th launch runs under full CPU load; 0: never")
+    parser.add_argument("--kill-at", type=int, default=None, help="rank 1 dies at this step; torchrun restarts, they resume")
     args = parser.parse_args()
     failures, started = 0, time.perf_counter()
     for k in range(args.launches):
@@ -48,11 +53,11 @@ def main() -> int:
             b.start()
         with tempfile.TemporaryDirectory() as tmp:
             write_panel(Path(tmp) / "d.csv")
-            r = launch(Path(tmp))
+            r = launch(Path(tmp), args.kill_at)
         for b in burners:
             b.terminate()
             b.join()
-        ok = r.returncode == 0 and "model saved to" in r.stdout
+        ok = r.returncode == 0 and "model saved to" in r.stdout and (not args.kill_at or "resumed ensemble member 0" in r.stdout)
         failures += not ok
         print(f"launch {k + 1}: {'ok' if ok else f'FAILED (exit {r.returncode})'}{' under load' if loaded else ''}", flush=True)
         if not ok:
