@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import builtins
 import contextlib
-import gc
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -138,14 +137,7 @@ def wrap(net: torch.nn.Module) -> torch.nn.Module:
 
 
 def shutdown() -> None:
-    """Destroy the process group while every object that holds it is gone.
-
-    A DistributedDataParallel wrapper (a reference cycle) keeps the group alive past
-    ``destroy_process_group`` until the collector runs, possibly during interpreter exit, when
-    gloo's threads are torn down joinable ("terminate called without an active exception").
-    """
     global _store
     if dist.is_available() and dist.is_initialized():
-        gc.collect()
         dist.destroy_process_group()
     _store = None
