@@ -311,3 +311,10 @@ def test_settings_changed_after_fit_change_only_the_next_fit(tmp_path):
     data = panel().rename(columns={"unique_id": "series", "ds": "when"})
     refit = model.set_params(head="direct", patch_size=1, seasonal_base=False).fit(data).predict()  # a refit reads them
     assert list(refit.columns) == ["series", "when", "Other"] and len(refit) == 6
+
+
+def test_a_backtest_on_values_the_fitted_log_cannot_take_names_the_series(direct):
+    later = panel(132)
+    later.loc[later.index[later.unique_id == "b"][-10], "y"] = -5.0  # inside the last window's history
+    with pytest.raises(SeriesValidationError, match=r"series 'b' has the value -5.0, but the model log-transforms it"):
+        direct.cross_validation(later, n_windows=1)
