@@ -1,8 +1,9 @@
-"""Run by torchrun in tests/test_distributed.py: the real CLI, plus two test hooks.
+"""Run by torchrun in tests/test_distributed.py: the real CLI, plus test hooks.
 
 - DDP_PARAMS_OUT=path: after fit, every rank gathers every rank's parameters and rank 0 writes
   whether they are identical.
 - DDP_KILL_AT=step: on the first attempt only, rank 1 kills itself with SIGKILL at that step.
+- DDP_FAIL_AT=step: rank 1 raises ZeroDivisionError (a bug) at that training step.
 """
 
 import json
@@ -14,26 +15,36 @@ import torch
 import torch.distributed as dist
 
 import seriespredictor.forecaster as forecaster_module
-from seriespredictor import distributed
 from seriespredictor.cli import main
 
-kill_at = os.environ.get("DDP_KILL_AT")
-if kill_at and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0" and os.environ["RANK"] == "1":
+
+def at_step(step: int, action) -> None:
+    """Have this rank run ``action()`` when its training reaches ``step``."""
     real_fit_network = forecaster_module.fit_network
 
-    def fit_network_that_dies(net, sample, *args, **kwargs):
-        def sample_or_die(step):
-            if step == int(kill_at):
-                os.kill(os.getpid(), signal.SIGKILL)
-            return sample(step)
+    def fit_network(net, sample, *args, **kwargs):
+        def sample_or_act(s):
+            if s == step:
+                action()
+            return sample(s)
 
-        return real_fit_network(net, sample_or_die, *args, **kwargs)
+        return real_fit_network(net, sample_or_act, *args, **kwargs)
 
-    forecaster_module.fit_network = fit_network_that_dies
+    forecaster_module.fit_network = fit_network
+
+
+def injected_bug():
+    raise ZeroDivisionError("injected bug on rank 1")
+
+
+if os.environ["RANK"] == "1":
+    if os.environ.get("DDP_KILL_AT") and os.environ.get("TORCHELASTIC_RESTART_COUNT", "0") == "0":
+        at_step(int(os.environ["DDP_KILL_AT"]), lambda: os.kill(os.getpid(), signal.SIGKILL))
+    if os.environ.get("DDP_FAIL_AT"):
+        at_step(int(os.environ["DDP_FAIL_AT"]), injected_bug)
 
 params_out = os.environ.get("DDP_PARAMS_OUT")
 if params_out:
-    real_shutdown = distributed.shutdown
     real_fit = forecaster_module.Forecaster.fit
 
     def fit_and_remember(self, *args, **kwargs):

@@ -80,3 +80,14 @@ def test_resume_without_checkpoints_starts_from_scratch(tmp_path):
     a = Forecaster(checkpoint_dir=tmp_path / "none", **kw).fit(data, resume=True)
     b = Forecaster(**kw).fit(data)
     pd.testing.assert_frame_equal(a.predict(), b.predict())
+
+
+def test_resume_refuses_other_data_of_the_same_length(tmp_path):
+    data = write_data(tmp_path / "sales.csv")
+    kw = dict(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, checkpoint_dir=tmp_path / "ck", checkpoint_every=5)
+    Forecaster(**kw).fit(data)
+    changed = pd.read_csv(data)
+    changed.loc[40, "Sales"] += 1.0  # one value differs; same series, same length
+    changed.to_csv(data, index=False)
+    with pytest.raises(SeriesValidationError, match=f"the checkpoint '{tmp_path / 'ck' / 'member-0'}' was written by a run with other settings or data"):
+        Forecaster(**kw).fit(data, resume=True)

@@ -1,3 +1,5 @@
+import copy
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -244,3 +246,75 @@ def test_micro_batches_train_like_the_whole_batch():
     whole = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=60, seed=0).fit(panel())
     parts = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=60, seed=0, micro_batch_size=8).fit(panel())
     np.testing.assert_allclose(parts.predict()["LSTM"], whole.predict()["LSTM"], rtol=1e-4)
+
+
+def test_log_is_decided_on_every_value_of_a_series(tmp_path):
+    data = panel()
+    data.loc[data.index[data.unique_id == "b"][-3:], "y"] = [5.0, 0.0, -2.0]  # positive in training, not at its end
+    m = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=5, seed=0).fit(data)
+    assert m.log_.tolist() == [True, False]
+    assert np.isfinite(m.predict(level=[80])[["LSTM", "LSTM-lo-80", "LSTM-hi-80"]].to_numpy()).all()
+    assert all(np.isfinite(v) for _, v in m.history_[0].val_losses)
+    m.save(tmp_path / "m")  # no NaN reaches the JSON settings
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), m.predict())
+
+
+def test_nn5_with_missing_days_forecasts_every_series(shared_data):
+    df = pd.read_csv(shared_data / "nn5" / "nn5_long.csv").groupby("unique_id").head(735)
+    fc = Forecaster(h=56, freq="D", fill_missing="interpolate", hidden_dim=8, steps=5, seed=0).fit(df).predict()
+    assert fc["unique_id"].nunique() == 111 and np.isfinite(fc["LSTM"]).all()  # NN5-056 and -086 were NaN
+
+
+def test_a_non_finite_forecast_fails_and_names_the_series(direct):
+    broken = copy.deepcopy(direct)
+    with torch.no_grad():
+        broken.nets_[0].head.bias[2] = float("nan")
+    with pytest.raises(SeriesValidationError, match=r"series 'a': the forecast 'LSTM' is nan: it cannot be represented"):
+        broken.predict()
+
+
+@pytest.mark.parametrize("values", [
+    pytest.param(lambda t, rng: 1e300 * np.sin(t / 3) + 1e299 * rng.standard_normal(len(t)), id="1e300-both-signs"),
+    pytest.param(lambda t, rng: -1e-300 * (2 + np.sin(t / 3) + 0.1 * rng.standard_normal(len(t))), id="tiny-negative"),
+    pytest.param(lambda t, rng: np.full(len(t), -3e300), id="huge-constant"),
+    pytest.param(lambda t, rng: 1e12 + rng.standard_normal(len(t)), id="offset-1e12-plus-noise"),
+])
+def test_extreme_magnitudes_forecast_in_their_own_units(values):
+    t = np.arange(60.0)
+    y = values(t, np.random.default_rng(0))
+    fc = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=30, seed=0).fit(pd.Series(y)).predict()["LSTM"].to_numpy()
+    assert np.isfinite(fc).all()
+    slack = y.max() - y.min() + 1e-3 * np.abs(y).max()  # a constant's forecast is within a thousandth
+    assert (fc >= y.min() - slack).all() and (fc <= y.max() + slack).all()
+
+
+def test_values_beyond_what_float64_can_forecast_are_refused_not_capped():
+    y = pd.Series(1e307 * (2 + np.sin(np.arange(60.0) / 3)))
+    m = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=5, seed=0).fit(y)
+    with torch.no_grad():
+        m.nets_[0].head.bias[:] = 1e3  # a forecast of about e^(log(1e307) + 1e3 * scale): beyond float64
+    with pytest.raises(SeriesValidationError, match=r"series 'series': the forecast 'LSTM' is inf: it cannot be represented"):
+        m.predict()
+    jump = pd.Series(np.r_[np.full(56, -1.0), -1e300, np.full(3, -1.0)])  # a constant, then a value far from it
+    with pytest.raises(SeriesValidationError, match=r"series 'series' cannot be scaled: its value -1e\+300 at position 56"):
+        Forecaster(h=4, seq_size=12, steps=1).fit(jump)
+
+
+def test_settings_changed_after_fit_change_only_the_next_fit(tmp_path):
+    model = Forecaster(h=6, seq_size=24, patch_size=2, hidden_dim=8, steps=5, seed=0, intervals="quantile", quantile_levels=(80,)).fit(panel())
+    before = model.predict(level=[80])
+    model.set_params(h=3, head="recursive", patch_size=4, seasonal_base=True, intervals="conformal", quantile_levels=(50,),
+                     alias="Other", id_col="series", time_col="when")
+    pd.testing.assert_frame_equal(model.predict(level=[80]), before)
+    model.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(level=[80]), before)
+    data = panel().rename(columns={"unique_id": "series", "ds": "when"})
+    refit = model.set_params(head="direct", patch_size=1, seasonal_base=False).fit(data).predict()  # a refit reads them
+    assert list(refit.columns) == ["series", "when", "Other"] and len(refit) == 6
+
+
+def test_a_backtest_on_values_the_fitted_log_cannot_take_names_the_series(direct):
+    later = panel(132)
+    later.loc[later.index[later.unique_id == "b"][-10], "y"] = -5.0  # inside the last window's history
+    with pytest.raises(SeriesValidationError, match=r"series 'b' has the value -5.0, but the model log-transforms it"):
+        direct.cross_validation(later, n_windows=1)

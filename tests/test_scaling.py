@@ -41,3 +41,12 @@ def test_statistics_per_feature_and_round_trip_through_dict():
 def test_unknown_method():
     with pytest.raises(ValueError, match="scaler='robust' is not one of"):
         Scaler.fit([1.0], "robust")
+
+
+def test_statistics_of_values_near_the_float_limit_do_not_overflow():
+    x = np.array([1e300, -1.5e300, 1.7e308, -1.7e308, 3.0])
+    s = Scaler.fit(x, "standard")
+    assert np.isfinite(s.shift).all() and np.isfinite(s.scale).all() and s.scale[0] > 1e307
+    assert s.shift[0] == pytest.approx(np.mean(x / 1e300) * 1e300)
+    rows = Scaler.fit(np.array([[1e300, -1e300], [2.0, 4.0]]), "standard", axis=1)
+    assert rows.shift.tolist() == [0.0, 3.0] and rows.scale.tolist() == [1e300, 1.0]

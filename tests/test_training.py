@@ -1,3 +1,5 @@
+import gc
+
 import pytest
 import torch
 
@@ -162,3 +164,12 @@ def test_cache_size_is_the_level_3_cache_or_32_mib(tmp_path):
     assert cache_bytes(cpu((1, "48K"), (2, "1024K"), (3, "8192K"))) == 8 * 2**20
     assert cache_bytes(cpu((1, "48K"), (2, "2M"))) == 32 * 2**20  # no shared cache listed: not the per-core one
     assert cache_bytes(cpu((3, "garbled"))) == 32 * 2**20
+
+
+@pytest.mark.filterwarnings("error")  # an unclosed file warns when collected: that fails the test
+def test_the_cache_probe_closes_its_files(tmp_path):
+    (tmp_path / "index0").mkdir()
+    (tmp_path / "index0" / "level").write_text("3\n")
+    (tmp_path / "index0" / "size").write_text("4096K\n")
+    assert cache_bytes(str(tmp_path)) == 4 * 2**20
+    gc.collect()

@@ -58,10 +58,12 @@ class Checkpoints:
 
     def saver(self, member: int):
         def save(tensors: dict, loop: dict) -> None:
-            if distributed.is_main():  # one writer; the others wait until the file is complete
-                save_model(self.root / f"member-{member}", "Checkpoint", tensors,
-                           {"fingerprint": self.fingerprint, "member": member, "loop": loop}, overwrite=True)
-            distributed.barrier()
+            def write() -> None:
+                if distributed.is_main():  # one writer; the others wait until the file is complete
+                    save_model(self.root / f"member-{member}", "Checkpoint", tensors,
+                               {"fingerprint": self.fingerprint, "member": member, "loop": loop}, overwrite=True)
+
+            distributed.agree(write)  # a failed write (disk full) stops every rank, not rank 0 alone
 
         return save
 

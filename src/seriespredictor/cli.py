@@ -452,21 +452,26 @@ def _cmd_fit(args) -> int:
             raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is the --out folder; give the checkpoints their own folder")
     distributed.init_from_env(timeout_s=args.timeout)
     try:
-        model = _forecaster(args, args.h)
-        model.progress = model.progress and distributed.is_main()
-        model.fit(args.data, resume=args.resume)
-        if distributed.is_main():
-            for member, r in enumerate(model.history_):
-                if r.resumed_from is not None:
-                    _note(args, f"resumed ensemble member {member} from its checkpoint at step {r.resumed_from}")
-            model.save(args.out, overwrite=args.overwrite)
-            rank, world = distributed.rank_and_world()
-            _note(args, f"model saved to {args.out} ({len(model.ids_)} series, h={args.h}"
-                        + (f", trained by {world} processes" if world > 1 else "") + ")")
-        distributed.barrier()
+        with distributed.failing_together():  # an error on any rank stops them all with its message
+            model = _forecaster(args, args.h)
+            model.progress = model.progress and distributed.is_main()
+            model.fit(args.data, resume=args.resume)
+            distributed.agree(lambda: _save_on_main(model, args))
     finally:
         distributed.shutdown()
     return 0
+
+
+def _save_on_main(model, args) -> None:
+    if not distributed.is_main():
+        return
+    for member, r in enumerate(model.history_):
+        if r.resumed_from is not None:
+            _note(args, f"resumed ensemble member {member} from its checkpoint at step {r.resumed_from}")
+    model.save(args.out, overwrite=args.overwrite)
+    world = distributed.rank_and_world()[1]
+    _note(args, f"model saved to {args.out} ({len(model.ids_)} series, h={args.h}"
+                + (f", trained by {world} processes" if world > 1 else "") + ")")
 
 
 def _cmd_predict(args) -> int:

@@ -2,24 +2,32 @@
 
 The training step is the single-process one; under ``torchrun`` (detected from ``RANK``) the
 network is wrapped in DistributedDataParallel, each rank takes its share of every batch (see
-``windows.EpochSampler``), rank 0 alone logs and writes files, and the others wait at a barrier.
-Errors found in the data on any rank are raised on every rank with the same message, so no rank
-is left waiting in a collective.
+``windows.EpochSampler``), rank 0 alone logs and writes files, and the others wait for it (``agree``).
+An exception on any rank stops every rank with the same message, so no rank is left waiting in a
+collective until the timeout: where all ranks meet (reading the data, saving) ``agree`` gathers
+the error; anywhere else (a training step) ``failing_together`` posts it to the rendezvous store
+and the rank exits, which breaks the collective the others wait in, and they raise what was posted.
 """
 
 from __future__ import annotations
 
+import builtins
+import contextlib
+import gc
+import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TypeVar
 
 import torch
 import torch.distributed as dist
 
-from .errors import SeriesValidationError
+from . import errors
 
 T = TypeVar("T")
+_store: dist.Store | None = None  # this attempt's keys in torchrun's store: where a failing rank says why
+_ERROR_KEY = "error"
 
 
 def launched_by_torchrun() -> bool:
@@ -47,6 +55,8 @@ def init_from_env(timeout_s: float = 300.0) -> bool:
     attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
     store = dist.PrefixStore(f"seriespredictor/attempt-{attempt}", store)
     dist.init_process_group(backend=backend, store=store, rank=rank, world_size=world, timeout=timeout)
+    global _store
+    _store = store
     return True
 
 
@@ -60,31 +70,61 @@ def is_main() -> bool:
     return rank_and_world()[0] == 0
 
 
-def barrier() -> None:
-    if rank_and_world()[1] > 1:
-        dist.barrier()
-
-
 def local_processes() -> int:
     """Processes sharing this machine (for the thread budget)."""
     return int(os.environ.get("LOCAL_WORLD_SIZE", "1"))
 
 
+def _describe(error: BaseException) -> str:
+    return json.dumps([type(error).__name__, str(error)])
+
+
+def _rebuild(description: str) -> Exception:
+    """Another rank's error as this rank's: the same type (ours or a built-in OSError) and message."""
+    name, message = json.loads(description)
+    cls = getattr(errors, name, None) or getattr(builtins, name, None)
+    if isinstance(cls, type) and issubclass(cls, (ValueError, OSError, RuntimeError)):
+        return cls(message)
+    return RuntimeError(f"another process failed with {name}: {message}")
+
+
 def agree(fn: Callable[[], T]) -> T:
-    """Run ``fn`` on every rank; if it raised a data error on any rank, raise it on all of them."""
+    """Run ``fn`` on every rank; if it raised on any rank, raise that error on all of them."""
     if rank_and_world()[1] == 1:
         return fn()
     result, error = None, None
     try:
         result = fn()
-    except SeriesValidationError as e:
-        error = str(e)
-    errors: list = [None] * dist.get_world_size()
-    dist.all_gather_object(errors, error)
-    first = next((e for e in errors if e is not None), None)
-    if first is not None:
-        raise SeriesValidationError(first)
-    return result
+    except Exception as e:
+        error = e
+    described: list = [None] * dist.get_world_size()
+    dist.all_gather_object(described, None if error is None else _describe(error))
+    first = next((d for d in described if d is not None), None)
+    if first is None:
+        return result
+    if error is not None and _describe(error) == first:
+        raise error  # this rank's own, with its traceback
+    raise _rebuild(first)
+
+
+@contextlib.contextmanager
+def failing_together() -> Iterator[None]:
+    """An exception raised on one rank inside the block is raised on every rank.
+
+    The first rank to fail posts its error in the store and raises it; leaving the process
+    closes its connections, so the collective each other rank waits in fails at once, and
+    they raise the posted error instead of the broken connection's.
+    """
+    try:
+        yield
+    except Exception as e:
+        if _store is None or rank_and_world()[1] == 1:
+            raise
+        mine = _describe(e)
+        first = _store.compare_set(_ERROR_KEY, "", mine).decode()
+        if first == mine:
+            raise
+        raise _rebuild(first) from None
 
 
 def wrap(net: torch.nn.Module) -> torch.nn.Module:
@@ -98,5 +138,15 @@ def wrap(net: torch.nn.Module) -> torch.nn.Module:
 
 
 def shutdown() -> None:
+    """Destroy the process group once nothing holds it.
+
+    A DistributedDataParallel wrapper sits in a reference cycle, so it (and the gloo group its
+    reducer holds) outlives ``fit`` until the collector happens to run. Left to interpreter
+    exit, the group's threads are torn down joinable: "terminate called without an active
+    exception", SIGABRT, and torchrun reports the whole run failed (2 of 20 launches).
+    """
+    global _store
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
         dist.destroy_process_group()
+    _store = None

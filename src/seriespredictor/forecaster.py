@@ -3,7 +3,7 @@
 The pipeline, in order:
 
 1. ``data.to_panel`` validates the input into one contiguous array of all series.
-2. Each series is log-transformed when all its training values are positive (``log="auto"``)
+2. Each series is log-transformed when all its values are positive (``log="auto"``)
    and standardised with its own training statistics (the last ``val_size`` points excluded).
 3. Training windows of ``seq_size + h`` points are drawn by index arithmetic over that array;
    each window is centred on the mean of its input part, so one network serves series of any
@@ -18,6 +18,7 @@ The pipeline, in order:
 from __future__ import annotations
 
 import os
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -33,13 +34,39 @@ from .model import LSTMConfig, LSTMNetwork
 from .params import Params
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
 from .persistence import check_tensor, load_estimator, load_model, load_network, save_model
+from .scaling import mean_std
 from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
 from .windows import EpochSampler, WindowBatches, window_counts
 
 HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
 LOSSES = ("mse", "mae")
+INTERVALS = ("conformal", "quantile")
 MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
+
+
+@dataclass(frozen=True)
+class ForecastSpec:
+    """Every setting the forecast path reads, fixed at ``fit`` (``Forecaster.spec_``): changing
+    a parameter after ``fit`` (``set_params``) changes the next fit, never a fitted model."""
+
+    h: int
+    head: str
+    patch_size: int
+    seasonal_base: bool
+    intervals: str
+    quantile_levels: tuple[float, ...]
+    alias: str
+    id_col: str
+    time_col: str
+
+    @classmethod
+    def from_params(cls, params: dict) -> "ForecastSpec":
+        spec = {f.name: params[f.name] for f in fields(cls)}
+        return cls(**dict(spec, quantile_levels=tuple(spec["quantile_levels"])))
+
+    def to_dict(self) -> dict:
+        return dict(asdict(self), quantile_levels=list(self.quantile_levels))
 
 
 class Forecaster(Params):
@@ -75,7 +102,7 @@ class Forecaster(Params):
             less memory); on a GPU, the whole batch.
         lr: Adam learning rate.
         lr_schedule: "constant" or "cosine" (decay to lr / 10 over ``steps``).
-        log: "auto" (log-transform series whose training values are all positive), True or False.
+        log: "auto" (log-transform series whose values are all positive), True or False.
         val_size: points held out at the end of each series for early stopping; "auto" uses
             ``h`` when every series is long enough, else 0 (no validation).
         eval_every: steps between validation scores.
@@ -199,7 +226,7 @@ class Forecaster(Params):
             raise SeriesValidationError(f"device={self.device!r} but no CUDA GPU is available here; use device='cpu'")
         if self.lr_schedule not in ("constant", "cosine"):
             raise SeriesValidationError(f"lr_schedule={self.lr_schedule!r} is not 'constant' or 'cosine'")
-        if self.intervals not in ("conformal", "quantile"):
+        if self.intervals not in INTERVALS:
             raise SeriesValidationError(f"intervals={self.intervals!r} is not 'conformal' or 'quantile'")
         if self.intervals == "quantile":
             if self.head != "direct":
@@ -227,24 +254,86 @@ class Forecaster(Params):
                         freq=self.freq, time_format=self.time_format, fill_missing=self.fill_missing, aggregate_duplicates=self.aggregate_duplicates)
 
     # -- the transform of step 2 ---------------------------------------------------------------
+    def _fit_scaling(self, panel, train_len: np.ndarray) -> None:
+        """Per series: whether to log (decided on every value it holds, since every one is
+        transformed), and shift and scale from the training part only."""
+        S = len(panel.ids)
+        positive = np.array([bool(np.all(panel.series(i) > 0)) for i in range(S)])
+        if self.log is True and not positive.all():
+            i = int(np.argmin(positive))
+            raise SeriesValidationError(
+                f"log=True needs positive values, but series {panel.ids[i]!r} has the value "
+                f"{float(panel.series(i)[np.argmax(panel.series(i) <= 0)])!r}; use log='auto' or False"
+            )
+        self.log_ = positive if self.log == "auto" else np.full(S, bool(self.log))
+        self.shift_, self.scale_ = np.empty(S), np.empty(S)
+        for i in range(S):
+            part = panel.series(i)[: train_len[i]]
+            v = np.log(part) if self.log_[i] else part
+            shift, scale = mean_std(v)
+            size = float(np.max(np.abs(v)))
+            # A spread within rounding is a constant: its scale is a thousandth of its size, so the
+            # network's small error on it stays small in the data's units, whatever its magnitude.
+            constant = scale <= 64 * np.finfo(np.float64).eps * size
+            self.shift_[i], self.scale_[i] = shift, (1e-3 * size or 1.0) if constant else scale
+
+    def _model_space_store(self, panel) -> np.ndarray:
+        """All series in model space, one float32 array; refuses a series it cannot represent."""
+        z_all = np.empty(len(panel.values), dtype=np.float32)
+        with np.errstate(over="ignore"):
+            for i, o in enumerate(panel.offsets[:-1]):
+                z_all[o : o + panel.lengths[i]] = self._transform(panel.series(i)[None, :], np.array([i]))[0]
+        bad = ~np.isfinite(z_all)
+        if bad.any():
+            i = int(np.searchsorted(panel.offsets, np.argmax(bad), side="right")) - 1
+            k = int(np.argmax(bad[panel.offsets[i] : panel.offsets[i + 1]]))
+            raise SeriesValidationError(
+                f"series {panel.ids[i]!r} cannot be scaled: its value {float(panel.series(i)[k])!r} at position {k} is "
+                f"too far from the training part's level ({self.shift_[i]:.6g}, spread {self.scale_[i]:.6g}); "
+                "check that value, or rescale the series"
+            )
+        return z_all
+
     def _transform(self, values: np.ndarray, rows: np.ndarray) -> np.ndarray:
         """Rows of raw values ``[S, T]`` of series ``rows`` to model space."""
         log = self.log_[rows][:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            v = np.where(log, np.log(np.where(log, values, 1.0)), values)
-        return (v - self.shift_[rows][:, None]) / self.scale_[rows][:, None]
+        outside = log & ~(values > 0)
+        if outside.any():
+            r, k = np.argwhere(outside)[0]
+            raise SeriesValidationError(
+                f"series {self.ids_[rows[r]]!r} has the value {float(values[r, k])!r}, but the model log-transforms it "
+                "(all its values were positive at fit); refit on data that includes it, or with log=False"
+            )
+        v = np.where(log, np.log(np.where(log, values, 1.0)), values)
+        scale = self.scale_[rows][:, None]
+        return v / scale - self.shift_[rows][:, None] / scale  # never v - shift: both near 1e308 would overflow
 
     def _inverse(self, z: np.ndarray, rows: np.ndarray) -> np.ndarray:
-        v = z * self.scale_[rows][:, None] + self.shift_[rows][:, None]
-        with np.errstate(over="ignore"):
-            return np.where(self.log_[rows][:, None], np.exp(np.minimum(v, 700.0)), v)
+        """Model space back to the data's units; a value too large to represent becomes inf,
+        which :meth:`_finite` refuses (never capped)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = z * self.scale_[rows][:, None] + self.shift_[rows][:, None]
+            return np.where(self.log_[rows][:, None], np.exp(v), v)
+
+    def _finite(self, columns: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
+        """The forecast path's last guard: every output value is finite, or the series is named."""
+        for name, values in columns.items():
+            bad = ~np.isfinite(values.reshape(len(rows), -1))
+            if bad.any():
+                r = int(np.argmax(bad.any(1)))
+                raise SeriesValidationError(
+                    f"series {self.ids_[rows[r]]!r}: the forecast {name!r} is {float(values.reshape(len(rows), -1)[bad][0])!r}: "
+                    "it cannot be represented (values too large for the model or the float range); "
+                    "rescale the series (e.g. divide it by a power of ten) and refit"
+                )
+        return columns
 
     # -- the forecast of step 4 ----------------------------------------------------------------
     def _quantiles(self) -> list[float]:
         """Probabilities the head outputs: the median, then each level's lower and upper bound."""
-        if self.intervals != "quantile":
+        if self.spec_.intervals != "quantile":
             return [0.5]
-        return [0.5] + [q for lv in self.quantile_levels for q in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)]
+        return [0.5] + [q for lv in self.spec_.quantile_levels for q in ((1 - lv / 100) / 2, (1 + lv / 100) / 2)]
 
     def _direct_parts(self, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """The direct head's input ``[B, seq_size / patch_size, patch_size]`` from windows
@@ -256,22 +345,22 @@ class Forecaster(Params):
         """
         level = window.mean(1, keepdim=True)  # [B, 1]
         B, L = window.shape
-        x = (window - level).view(B, L // self.patch_size, self.patch_size)
-        if self.seasonal_base:  # the last season, repeated over the horizon
+        x = (window - level).view(B, L // self.spec_.patch_size, self.spec_.patch_size)
+        if self.spec_.seasonal_base:  # the last season, repeated over the horizon
             m = self.season_
-            return x, window[:, None, L - m :].repeat(1, 1, -(-self.h // m))[:, :, : self.h]
+            return x, window[:, None, L - m :].repeat(1, 1, -(-self.spec_.h // m))[:, :, : self.spec_.h]
         return x, level[:, :, None]
 
     def _direct_block(self, net: LSTMNetwork, window: torch.Tensor, *, quantiles: bool = False) -> torch.Tensor:
         """The direct head's ``h`` steps in model space: ``[B, h]`` (the median when the head
         has quantiles), or ``[B, Q, h]`` with ``quantiles``."""
         x, offset = self._direct_parts(window)
-        out = net(x, last_only=True)[0].reshape(len(x), -1, self.h) + offset  # [B, Q, h]
+        out = net(x, last_only=True)[0].reshape(len(x), -1, self.spec_.h) + offset  # [B, Q, h]
         return out if quantiles else out[:, 0]
 
     def _forecast_z(self, net: LSTMNetwork, z: torch.Tensor, h: int) -> torch.Tensor:
         """Forecast ``h`` steps from windows ``z`` ``[S, seq_size]`` in model space."""
-        if self.head == "recursive":
+        if self.spec_.head == "recursive":
             level = z.mean(1, keepdim=True)  # [S, 1]
             out, state = net((z - level).unsqueeze(-1))  # [S, L, 1]
             step = out[:, -1]  # [S, 1]
@@ -282,8 +371,8 @@ class Forecaster(Params):
                 preds.append(step)
             return torch.cat(preds, 1) + level  # [S, h]
         preds, window = [], z
-        for _ in range(-(-h // self.h)):  # blocks of self.h for horizons past the trained one
-            block = self._direct_block(net, window)  # [S, self.h]
+        for _ in range(-(-h // self.spec_.h)):  # blocks of the trained h for horizons past it
+            block = self._direct_block(net, window)  # [S, trained h]
             preds.append(block)
             window = torch.cat([window, block], 1)[:, -window.shape[1] :]
         return torch.cat(preds, 1)[:, :h]
@@ -298,6 +387,8 @@ class Forecaster(Params):
                 interrupted ``fit`` with the same settings and data.
         """
         self._check_settings()
+        self.__dict__.pop("nets_", None)  # a refit that fails leaves no half-updated model to predict with
+        self.spec_ = ForecastSpec.from_params(self.get_params())
         if resume and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
@@ -326,28 +417,14 @@ class Forecaster(Params):
             )
         train_len = panel.lengths - val
         S = len(panel.ids)
-
-        def training_part(i: int) -> np.ndarray:  # a view, never a copy
-            return panel.series(i)[: train_len[i]]
-
-        # Step 2: per-series statistics of the training part only.
-        positive = np.array([bool(np.all(training_part(i) > 0)) for i in range(S)])
-        if self.log is True and not positive.all():
-            bad = panel.ids[int(np.argmin(positive))]
-            raise SeriesValidationError(f"log=True needs positive values, but series {bad!r} has values <= 0; use log='auto' or False")
-        log = positive if self.log == "auto" else np.full(S, bool(self.log))
-        shift, scale = np.empty(S), np.empty(S)
-        for i in range(S):
-            v = np.log(training_part(i)) if log[i] else training_part(i)
-            shift[i], scale[i] = v.mean(), v.std()
-            if scale[i] <= 1e-12 * max(1.0, abs(shift[i])):
-                scale[i] = 1.0
-        self.log_, self.shift_, self.scale_, self.season_, self.seq_size_, self.val_size_ = log, shift, scale, season, L, val
-        z_all = np.empty(len(panel.values), dtype=np.float32)  # the model-space store, filled in place
-        for i, o in enumerate(panel.offsets[:-1]):
-            z_all[o : o + panel.lengths[i]] = self._transform(panel.series(i)[None, :], np.array([i]))[0]
+        # Step 2: the transform, then every series in model space.
+        self.ids_ = list(panel.ids)
+        self._fit_scaling(panel, train_len)
+        self.season_, self.seq_size_, self.val_size_ = season, L, val
+        z_all = self._model_space_store(panel)
         device = torch.device(self.device)
         self.tail_ = np.stack([panel.series(i)[-L:] for i in range(S)])  # [S, L] raw, for predict
+        checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None  # hashes the raw values
         if own_panel:
             panel.values = np.empty(0)  # training needs only the model-space store from here on
         store = torch.as_tensor(z_all, device=device)  # all series, one array (shared with z_all on the CPU)
@@ -394,7 +471,6 @@ class Forecaster(Params):
         per_process = self.batch_size // world  # windows each process takes per step
         threads = choose_threads(per_process, self.hidden_dim, self.threads, processes=distributed.local_processes())
         micro_batches = self._micro_batches(per_process, L // p if self.head == "direct" else L + h - 1, device)
-        checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None
         for member in range(self.ensemble):  # members differ only in their seed
             seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
             with seeded(seed) as gen, num_threads(threads):
@@ -425,7 +501,6 @@ class Forecaster(Params):
             self.residuals_ = (val_out - fc).double().cpu().numpy()  # [S, val], model space
         else:
             self.residuals_ = np.zeros((len(panel.ids), 0))
-        self.ids_ = list(panel.ids)
         self.freq_ = panel.freq
         self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
         return self
@@ -477,25 +552,25 @@ class Forecaster(Params):
             ``{alias: [S, h]}`` plus ``{alias}-lo-{l}`` and ``{alias}-hi-{l}`` for each level.
         """
         z = self._forecast_z_all(tail, rows, h)
-        out = {self.alias: self._inverse(z, rows)}
-        if level and self.intervals == "quantile":
-            return {**out, **self._quantile_bounds(tail, rows, h, level)}
+        out = {self.spec_.alias: self._inverse(z, rows)}
+        if level and self.spec_.intervals == "quantile":
+            return self._finite({**out, **self._quantile_bounds(tail, rows, h, level)}, rows)
         for lv in level or []:
             w = self.interval_widths(lv, h)[rows]
-            out[f"{self.alias}-lo-{lv:g}"] = self._inverse(z - w, rows)
-            out[f"{self.alias}-hi-{lv:g}"] = self._inverse(z + w, rows)
-        return out
+            out[f"{self.spec_.alias}-lo-{lv:g}"] = self._inverse(z - w, rows)
+            out[f"{self.spec_.alias}-hi-{lv:g}"] = self._inverse(z + w, rows)
+        return self._finite(out, rows)
 
     def _quantile_bounds(self, tail: np.ndarray, rows: np.ndarray, h: int, level) -> dict[str, np.ndarray]:
         """Interval bounds from the quantile head (``intervals="quantile"``)."""
-        missing = [lv for lv in level if lv not in self.quantile_levels]
+        missing = [lv for lv in level if lv not in self.spec_.quantile_levels]
         if missing:
             raise SeriesValidationError(
                 f"level={missing} was not learned: this model's quantile head has quantile_levels="
-                f"{list(self.quantile_levels)}; refit with those levels or use intervals='conformal'"
+                f"{list(self.spec_.quantile_levels)}; refit with those levels or use intervals='conformal'"
             )
-        if h > self.h:
-            raise SeriesValidationError(f"quantile intervals reach h={self.h} (the trained horizon), not h={h}; use intervals='conformal'")
+        if h > self.spec_.h:
+            raise SeriesValidationError(f"quantile intervals reach h={self.spec_.h} (the trained horizon), not h={h}; use intervals='conformal'")
         device = next(self.nets_[0].parameters()).device
         z = torch.as_tensor(self._transform(tail, rows), dtype=torch.float32, device=device)
         with torch.inference_mode():
@@ -503,10 +578,10 @@ class Forecaster(Params):
         q = q.double().cpu().numpy()[:, :, :h]  # [S, Q, h]
         out = {}
         for lv in level:
-            k = 1 + 2 * list(self.quantile_levels).index(lv)
+            k = 1 + 2 * list(self.spec_.quantile_levels).index(lv)
             lo, hi = np.minimum(q[:, k], q[:, k + 1]), np.maximum(q[:, k], q[:, k + 1])  # never crossed
-            out[f"{self.alias}-lo-{lv:g}"] = self._inverse(np.minimum(lo, q[:, 0]), rows)
-            out[f"{self.alias}-hi-{lv:g}"] = self._inverse(np.maximum(hi, q[:, 0]), rows)
+            out[f"{self.spec_.alias}-lo-{lv:g}"] = self._inverse(np.minimum(lo, q[:, 0]), rows)
+            out[f"{self.spec_.alias}-hi-{lv:g}"] = self._inverse(np.maximum(hi, q[:, 0]), rows)
         return out
 
     def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
@@ -591,7 +666,8 @@ class Forecaster(Params):
         return self.ids_
 
     def _horizon(self, h) -> int:
-        h = self.h if h is None else h
+        self._check_fitted()
+        h = self.spec_.h if h is None else h
         if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
             raise SeriesValidationError(f"h={h!r} must be a positive integer")
         return int(h)
@@ -599,8 +675,8 @@ class Forecaster(Params):
     def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:
         columns = self.forecast_array(self.tail_[rows], rows, h, level)
         out = pd.DataFrame({
-            self.id_col: np.repeat(np.asarray([self.ids_[r] for r in rows], dtype=object), h),
-            self.time_col: np.concatenate([np.asarray(future_times(self.last_times_[r], self.freq_, h)) for r in rows]),
+            self.spec_.id_col: np.repeat(np.asarray([self.ids_[r] for r in rows], dtype=object), h),
+            self.spec_.time_col: np.concatenate([np.asarray(future_times(self.last_times_[r], self.freq_, h)) for r in rows]),
         })
         for name, values in columns.items():
             out[name] = values.ravel()
@@ -621,6 +697,7 @@ class Forecaster(Params):
             "fitted": {
                 "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
                 "log": self.log_.tolist(), "shift": self.shift_.tolist(), "scale": self.scale_.tolist(),
+                "spec": self.spec_.to_dict(),
             },
             "training": [
                 {"steps_run": r.steps_run, "best_step": r.best_step, "seconds": round(r.seconds, 3),
@@ -648,20 +725,28 @@ class Forecaster(Params):
                               "schema.ids": IDS}, path)
         self = load_estimator(cls, dict(config["params"], device="cpu"), path)
         n, fitted, schema = len(config["schema"]["ids"]), config["fitted"], config["schema"]
+        if "spec" not in fitted:  # format 1 saved none: its params, checked above, held it
+            fitted["spec"] = ForecastSpec.from_params(config["params"]).to_dict()
         check_fields(config, {
-            "params.alias": TEXT, "params.id_col": TEXT, "params.time_col": TEXT,
+            "fitted.spec": DICT, "fitted.spec.h": integer(1, MAX_HORIZON), "fitted.spec.head": one_of(*HEADS),
+            "fitted.spec.patch_size": integer(1, 10**6), "fitted.spec.seasonal_base": BOOL,
+            "fitted.spec.intervals": one_of(*INTERVALS), "fitted.spec.quantile_levels": list_of(PERCENT),
+            "fitted.spec.alias": TEXT, "fitted.spec.id_col": TEXT, "fitted.spec.time_col": TEXT,
             "fitted.season": integer(1, 10**6), "fitted.seq_size": integer(1, 10**7), "fitted.val_size": integer(0, 10**7),
             "fitted.log": list_of(BOOL, n), "fitted.shift": list_of(number(), n),
             "fitted.scale": list_of(number(0, low_open=True), n),
             "schema.freq": FREQ, "schema.tz": TIME_ZONE, "schema.last_times": list_of(TIME, n),
         }, path)
         self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
-        outputs = self.h * len(self._quantiles()) if self.head == "direct" else 1
-        check_fields(config, {"network.input_dim": one_of(self.patch_size), "network.output_dim": one_of(outputs),
+        self.spec_ = spec = ForecastSpec.from_params(fitted["spec"])
+        outputs = spec.h * len(self._quantiles()) if spec.head == "direct" else 1
+        check_fields(config, {"network.input_dim": one_of(spec.patch_size), "network.output_dim": one_of(outputs),
                               "network.hidden_dim": one_of(self.hidden_dim), "network.num_layers": one_of(self.num_layers)}, path)
-        if self.seq_size_ % self.patch_size or (self.seasonal_base and self.seq_size_ < self.season_):
-            raise ModelFileError(f"{str(path)!r}: fitted seq_size={self.seq_size_} does not fit patch_size={self.patch_size} "
-                                 f"and season={self.season_}; the file is damaged or was edited, save the model again")
+        if (self.seq_size_ % spec.patch_size or (spec.seasonal_base and self.seq_size_ < self.season_)
+                or (spec.head == "recursive" and (spec.patch_size != 1 or spec.seasonal_base or spec.intervals == "quantile"))
+                or (spec.intervals == "quantile" and not spec.quantile_levels)):
+            raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, season={self.season_}, {spec}) "
+                                 "do not fit together; the file is damaged or was edited, save the model again")
         self.log_ = np.asarray(fitted["log"], dtype=bool)
         self.shift_ = np.asarray(fitted["shift"], dtype=np.float64)
         self.scale_ = np.asarray(fitted["scale"], dtype=np.float64)
@@ -716,6 +801,7 @@ def _are_ids(v) -> bool:
             and all((type(i) is str and i != "") or type(i) is int for i in v))
 
 
+PERCENT = Field("a number between 0 and 100", lambda v: type(v) in (int, float) and 0 < v < 100)
 FREQ = Field("a positive integer, 'obs:<step>' or a pandas frequency such as 'D'", _is_freq)
 TIME_ZONE = Field("'' or a time zone name such as 'Europe/Berlin'", _is_time_zone)
 TIME = Field("an ISO timestamp or an integer", _is_time)

@@ -14,6 +14,23 @@ import numpy as np
 METHODS = ("standard", "minmax", "none")
 
 
+def mean_std(x: np.ndarray, axis=None) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of float64 ``x`` over ``axis``, without overflow.
+
+    Both are computed on ``x`` divided by the power of two just above ``max|x|`` and scaled
+    back: values near 1e300 of both signs would overflow the sums and squares to inf, while the
+    statistics themselves are representable. A power of two loses no digit on the way, so where
+    no square can overflow or underflow the plain computation, the same numbers, is taken.
+    """
+    size = np.max(np.abs(x), axis=axis, keepdims=True)
+    if np.all((size < 2.0**500) & (size > 2.0**-500)):
+        return np.mean(x, axis=axis), np.std(x, axis=axis)
+    _, exponent = np.frexp(size)
+    u = np.ldexp(x, -exponent)
+    mean, std = np.mean(u, axis=axis, keepdims=True), np.std(u, axis=axis, keepdims=True)
+    return np.ldexp(mean, exponent).squeeze(axis), np.ldexp(std, exponent).squeeze(axis)
+
+
 @dataclass
 class Scaler:
     method: str
@@ -27,8 +44,7 @@ class Scaler:
             raise ValueError(f"scaler={method!r} is not one of {METHODS}")
         x = np.asarray(x, dtype=np.float64)
         if method == "standard":
-            shift = x.mean(axis=axis)
-            scale = x.std(axis=axis)
+            shift, scale = mean_std(x, axis)
         elif method == "minmax":
             shift = x.min(axis=axis)
             scale = x.max(axis=axis) - shift

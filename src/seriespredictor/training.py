@@ -17,6 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import torch
 from torch import nn
@@ -63,8 +64,8 @@ def cache_bytes(root: str = "/sys/devices/system/cpu/cpu0/cache") -> int:
     sizes = []
     for folder in glob.glob(f"{root}/index*"):
         try:
-            level = int(open(f"{folder}/level").read())
-            text = open(f"{folder}/size").read().strip()  # e.g. "32768K"
+            level = int(Path(folder, "level").read_text())
+            text = Path(folder, "size").read_text().strip()  # e.g. "32768K"
         except (OSError, ValueError):
             continue
         unit = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
