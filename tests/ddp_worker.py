@@ -4,6 +4,8 @@
   whether they are identical.
 - DDP_KILL_AT=step: on the first attempt only, rank 1 kills itself with SIGKILL at that step.
 - DDP_FAIL_AT=step: rank 1 raises ZeroDivisionError (a bug) at that training step.
+- DDP_FILE_AT=step:path: rank 0 writes a file at ``path`` at that training step (another program
+  taking a path the run will write to, after the CLI checked it).
 """
 
 import json
@@ -42,6 +44,10 @@ if os.environ["RANK"] == "1":
         at_step(int(os.environ["DDP_KILL_AT"]), lambda: os.kill(os.getpid(), signal.SIGKILL))
     if os.environ.get("DDP_FAIL_AT"):
         at_step(int(os.environ["DDP_FAIL_AT"]), injected_bug)
+
+if os.environ["RANK"] == "0" and os.environ.get("DDP_FILE_AT"):
+    step, path = os.environ["DDP_FILE_AT"].split(":", 1)
+    at_step(int(step), lambda: open(path, "w").close())
 
 params_out = os.environ.get("DDP_PARAMS_OUT")
 if params_out:

@@ -84,11 +84,12 @@ def test_a_data_error_stops_every_rank_with_the_same_message(tmp_path):
 
 def test_a_failed_save_on_rank_0_stops_every_rank_with_its_message(tmp_path):
     data = write_panel(tmp_path / "d.csv")
-    (tmp_path / "file").write_text("not a folder")
+    blocked = tmp_path / "later"  # free when the CLI checks --out; a file by the time rank 0 saves into it
     started = time.perf_counter()
-    r = torchrun(WORKER, "fit", str(data), "--out", str(tmp_path / "file" / "m"), *FIT, "--timeout", "120")
+    r = torchrun(WORKER, "fit", str(data), "--out", str(blocked / "m"), *FIT, "--timeout", "120",
+                 env={"DDP_FILE_AT": f"10:{blocked}"})
     assert r.returncode != 0 and time.perf_counter() - started < 90  # no rank waits for the timeout
-    assert r.stderr.count(f"seriespredictor: error: [Errno 17] File exists: '{tmp_path / 'file'}'") == 2, explain(r)  # both ranks
+    assert r.stderr.count(f"seriespredictor: error: cannot save the model to '{blocked / 'm'}': cannot create the folder") == 2, explain(r)  # both ranks
 
 
 def test_a_bug_on_one_rank_stops_every_rank_promptly(tmp_path):

@@ -20,7 +20,7 @@ from . import __version__, distributed
 from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
 from .data import Panel, season_length, to_panel
-from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError
+from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, message
 from .forecaster import HEADS, Forecaster
 
 EXAMPLES = """examples:
@@ -511,11 +511,10 @@ def _cli_words(message: str, flags: dict[str, str]) -> str:
 
 
 def _os_message(e: OSError) -> str:
-    where = f"{e.filename!r}: " if e.filename else ""
     hint = {errno.ENOSPC: "; free some disk space", errno.EFBIG: "; the file size limit is reached",
             errno.EACCES: "; choose a place you can write to", errno.EROFS: "; choose a place you can write to",
             errno.ENOENT: "; check the path"}.get(e.errno, "")
-    return f"{where}{e.strerror or e}{hint}"
+    return f"{message(e)}{hint}"
 
 
 def _commands(parser: argparse.ArgumentParser) -> dict[str, argparse.ArgumentParser]:
@@ -540,13 +539,13 @@ def main(argv: list[str] | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
     try:
         return command(args)
-    except (SeriesValidationError, ModelFileError, NotFittedError, FileExistsError, TrainingDivergedError) as e:
+    except (SeriesValidationError, ModelFileError, NotFittedError, TrainingDivergedError) as e:
         return _fail(_cli_words(str(e), _flags(parser)))
     except BrokenPipeError:  # the reader of our output left (as `| head` does): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 128 + signal.SIGPIPE
-    except OSError as e:
-        return _fail(_os_message(e))
+    except OSError as e:  # FileExistsError included: "already exists; pass overwrite=True"
+        return _fail(_cli_words(_os_message(e), _flags(parser)))
     except MemoryError:
         return _fail("not enough memory; use a smaller --hidden-dim, --batch-size or --chunk-size")
     except KeyboardInterrupt as e:

@@ -631,10 +631,6 @@ def _obs_panel(frame: pd.DataFrame, uniq: np.ndarray, bounds: np.ndarray, freq: 
 
 def _finite(v: np.ndarray, sid, fill_missing, target_col: str, times) -> tuple[np.ndarray, int]:
     """``v`` with its NaN (gaps) filled, and how many were; inf, or NaN without a fill, is refused."""
-    huge = too_large(v)
-    if huge.any():
-        pos = int(np.flatnonzero(huge)[0])
-        raise SeriesValidationError(too_large_message(sid, target_col, v[pos], times[pos]))
     bad = ~np.isfinite(v)
     if not bad.any():
         return v, 0
@@ -645,16 +641,6 @@ def _finite(v: np.ndarray, sid, fill_missing, target_col: str, times) -> tuple[n
             f"{times[pos]}; remove them or pass fill_missing='ffill', 'interpolate' or 'zero' (for NaN)"
         )
     return _fill(v, fill_missing, sid, target_col), int(bad.sum())
-
-
-def too_large(v: np.ndarray) -> np.ndarray:
-    """Where finite values are so large that sums over a series would overflow to inf."""
-    return np.isfinite(v) & (np.abs(v) > 1e300)
-
-
-def too_large_message(sid, target_col: str, value: float, at) -> str:
-    return (f"series {sid!r} has values too large for float64 arithmetic in '{target_col}' (e.g. {value:g} at {at}); "
-            "divide the column by a power of ten")
 
 
 def _fill(v: np.ndarray, method: str, sid, target_col: str) -> np.ndarray:

@@ -76,7 +76,7 @@ def local_processes() -> int:
 
 
 def _describe(error: BaseException) -> str:
-    return json.dumps([type(error).__name__, str(error)])
+    return json.dumps([type(error).__name__, errors.message(error)])
 
 
 def _rebuild(description: str) -> Exception:

@@ -17,3 +17,12 @@ class NotFittedError(ValueError, AttributeError):
 
 class TrainingDivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
+
+
+def message(error: BaseException) -> str:
+    """The one-line text of an error: for an ``OSError``, its reason and the path it names (without
+    Python's "[Errno N]" prefix), else ``str(error)``."""
+    if isinstance(error, OSError) and error.strerror:
+        where = f"{str(error.filename)!r}: " if error.filename and str(error.filename) not in error.strerror else ""
+        return f"{where}{error.strerror}"
+    return str(error)

@@ -388,7 +388,8 @@ class Forecaster(Params):
         """
         self._check_settings()
         self.__dict__.pop("nets_", None)  # a refit that fails leaves no half-updated model to predict with
-        self.spec_ = ForecastSpec.from_params(self.get_params())
+        self.params_ = self.get_params()  # what this fit used: saved with the model, whatever set_params does later
+        self.spec_ = ForecastSpec.from_params(self.params_)
         if resume and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
@@ -692,7 +693,7 @@ class Forecaster(Params):
         tensors["spread"] = torch.as_tensor(self.spread_, dtype=torch.float64)
         freq = self.freq_ if isinstance(self.freq_, str) else int(self.freq_)
         config = {
-            "params": self.get_params(),
+            "params": self.params_,
             "network": self.nets_[0].config.to_dict(),
             "fitted": {
                 "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
@@ -724,6 +725,7 @@ class Forecaster(Params):
                               "params.h": integer(1, MAX_HORIZON), "params.ensemble": integer(1, 1000),
                               "schema.ids": IDS}, path)
         self = load_estimator(cls, dict(config["params"], device="cpu"), path)
+        self.params_ = self.get_params()
         n, fitted, schema = len(config["schema"]["ids"]), config["fitted"], config["schema"]
         if "spec" not in fitted:  # format 1 saved none: its params, checked above, held it
             fitted["spec"] = ForecastSpec.from_params(config["params"]).to_dict()
@@ -732,6 +734,7 @@ class Forecaster(Params):
             "fitted.spec.patch_size": integer(1, 10**6), "fitted.spec.seasonal_base": BOOL,
             "fitted.spec.intervals": one_of(*INTERVALS), "fitted.spec.quantile_levels": list_of(PERCENT),
             "fitted.spec.alias": TEXT, "fitted.spec.id_col": TEXT, "fitted.spec.time_col": TEXT,
+            "params.alias": TEXT, "params.id_col": TEXT, "params.time_col": TEXT,
             "fitted.season": integer(1, 10**6), "fitted.seq_size": integer(1, 10**7), "fitted.val_size": integer(0, 10**7),
             "fitted.log": list_of(BOOL, n), "fitted.shift": list_of(number(), n),
             "fitted.scale": list_of(number(0, low_open=True), n),

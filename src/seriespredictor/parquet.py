@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import (OBS, Panel, check_file, check_freq, first_sentence, is_obs, obs_freq, refuse_duplicate_columns, refuse_integer_dates,
-                   too_large, too_large_message)
+from .data import (OBS, Panel, check_file, check_freq, first_sentence, is_obs, obs_freq, refuse_duplicate_columns,
+                   refuse_integer_dates)
 from .errors import SeriesValidationError
 from .training import set_mmap_threshold
 
@@ -216,9 +216,6 @@ class _Reader:
                 f"series {ids[k]!r} has NaN or infinite values in '{self.target_col}'; remove them, or read the "
                 "data in memory with fill_missing= to fill them"
             )
-        if too_large(y).any():
-            k = int(np.flatnonzero(too_large(y))[0])
-            raise SeriesValidationError(too_large_message(ids[k], self.target_col, y[k], f"row {self.pos + k}"))
         return y
 
     # -- one run of rows of one series ---------------------------------------------------------

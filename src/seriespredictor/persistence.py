@@ -214,7 +214,11 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
         raise _exists(path)
     if os.path.lexists(path) and (path.is_symlink() or not (path / CONFIG).is_file()):
         raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as e:  # a file where a folder should be, a read-only place...
+        raise OSError(e.errno, f"cannot save the model to {str(path)!r}: cannot create the folder {str(path.parent)!r} "
+                               f"({e.strerror})", e.filename) from None
     _clean_stale(path)
     tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")  # threads differ too
     try:

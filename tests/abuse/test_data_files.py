@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seriespredictor import SeriesValidationError
+from seriespredictor import Forecaster, SeriesValidationError
 from seriespredictor.data import to_panel
 
 DAYS = pd.date_range("2024-01-01", periods=8, freq="D").strftime("%Y-%m-%d")
@@ -105,10 +105,15 @@ def test_quoted_numbers_are_numbers_and_thousands_separators_are_named(tmp_path)
     ("inf", "NaN or infinite"),
     ("-inf", "NaN or infinite"),
     ("1e400", "NaN or infinite"),
-    ("1e308", r"too large for float64 arithmetic in 'y' \(e.g. 1e\+308 at 2024-01-04"),
 ])
 def test_missing_infinite_and_huge_cells_are_named(tmp_path, cell, match):
     refused(csv(tmp_path, "ds,y\n" + rows([cell if i == 3 else i for i in range(8)])), match)
+
+
+def test_a_value_near_the_float64_limit_among_small_ones_is_read_and_forecast_finite(tmp_path):
+    data = csv(tmp_path, "ds,y\n" + rows([1e308 if i == 3 else i for i in range(40)]))
+    assert to_panel(data).values[3] == 1e308
+    assert np.isfinite(Forecaster(h=2, seq_size=4, steps=5, seed=0).fit(data).predict()["LSTM"]).all()
 
 
 def test_empty_cells_are_filled_and_counted_on_request(tmp_path):
@@ -237,7 +242,7 @@ def test_a_truncated_parquet_file_is_refused(tmp_path, fill):
     (lambda d: "/dev/zero", "is not a regular file"),
     (lambda d: csv(d, bytes(range(256)) * 8), "is binary"),
     (lambda d: csv(d, "Date,Passengers\n" + rows(range(8), days=pd.date_range("1958-04-05", periods=8).strftime("%Y%m%d"))),
-     "time_format='%Y%m%d'"),
+     "--time-format %Y%m%d"),
     (lambda d: csv(d, "ds,y,y\n2024-01-01,1,2\n"), "has the column 'y' more than once"),
 ])
 def test_cli_refuses_bad_files_in_one_line_with_exit_2(tmp_path, make, match):
