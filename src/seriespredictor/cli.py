@@ -351,9 +351,8 @@ def _load(args) -> tuple[Panel, int]:
         data, h, source = args.data, args.h, args.data
     panel = to_panel(data, **_reading(args))
     _note(args, f"data: {source}: {len(panel.ids)} series, {int(panel.lengths.sum())} points, frequency {panel.freq}")
-    filled = getattr(panel, "filled", 0)
-    if filled:
-        _note(args, f"filled {filled} missing points with {args.fill_missing}")
+    if panel.filled:
+        _note(args, f"filled {panel.filled} missing points with {args.fill_missing}")
     return panel, h
 
 
