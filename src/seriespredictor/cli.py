@@ -284,12 +284,9 @@ def _warn(message: str) -> None:
 
 
 def _reading(args) -> dict:
-    """Keyword arguments that say how to read the data (``time_format`` only when given)."""
-    kwargs = dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq,
-                  fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates)
-    if args.time_format is not None:
-        kwargs["time_format"] = args.time_format
-    return kwargs
+    """Keyword arguments that say how to read the data."""
+    return dict(id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, freq=args.freq,
+                time_format=args.time_format, fill_missing=args.fill_missing, aggregate_duplicates=args.aggregate_duplicates)
 
 
 def _forecaster(args, h: int) -> Forecaster:
