@@ -360,3 +360,24 @@ def _read_or_end(fd) -> bytes:
         return os.read(fd, 4096)
     except OSError:  # the terminal's other side closed
         return b""
+
+
+@pytest.mark.parametrize("content, options, expected", [
+    ("ds,y\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n2024-01-04,4\n", [],
+     "remove them or pass --fill-missing ffill, interpolate or zero (for NaN)"),
+    ("DATE,sales\nJan-1-1995,1\nFeb-1-1995,2\nMar-1-1995,3\n", [],
+     "pass --time-format with the format of its dates (e.g. '%d/%m/%Y'), or use"),
+])
+def test_cli_errors_name_flags_and_values_as_typed(tmp_path, content, options, expected):
+    f = tmp_path / "d.csv"
+    f.write_text(content)
+    message = one_line_error(cli("forecast", f, "--h", "2", "--out", tmp_path / "o", *options))
+    assert expected in message and "CLI" not in message and "'zero'" not in message
+
+
+def test_the_forecast_span_is_printed_in_one_format(tmp_path, capsys):
+    f = tmp_path / "half_hourly.csv"
+    t = pd.date_range("2024-01-01", periods=480, freq="30min")
+    pd.DataFrame({"timestamp": t, "demand": 100 + np.sin(np.arange(480) / 5)}).to_csv(f, index=False)
+    assert main(["forecast", str(f), "--h", "48", "--out", str(tmp_path / "o"), *FAST]) == 0
+    assert "48 steps per series (2024-01-11 00:00:00 .. 2024-01-11 23:30:00)" in capsys.readouterr().out

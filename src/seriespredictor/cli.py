@@ -395,8 +395,12 @@ def _plot(args, panel: Panel, forecast: pd.DataFrame, holdout: pd.DataFrame, h: 
     return fig
 
 
-def _when(t) -> str:
-    return str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize() else str(t)
+def _span(times: pd.Series) -> str:
+    """'first .. last' of all series, both as dates when neither has a time of day."""
+    ends = pd.Series([times.min(), times.max()])
+    if pd.api.types.is_datetime64_any_dtype(ends) and (ends == ends.dt.normalize()).all():
+        ends = ends.dt.date
+    return " .. ".join(map(str, ends))
 
 
 def _cmd_forecast(args) -> int:
@@ -417,8 +421,7 @@ def _cmd_forecast(args) -> int:
     _write(out / "metrics.csv", table.to_csv)
     _write(out / "holdout.csv", lambda p: holdout.to_csv(p, index=False))
     _write(out / "forecast.png", lambda p: fig.savefig(p, dpi=110, format="png"))
-    first, last = (_when(t) for t in (forecast[args.time_col].iloc[0], forecast[args.time_col].iloc[-1]))
-    _note(args, f"forecast: {h} steps per series ({first} .. {last}) written to {out / names[0]}, plot {out / names[3]}")
+    _note(args, f"forecast: {h} steps per series ({_span(forecast[args.time_col])}) written to {out / names[0]}, plot {out / names[3]}")
     return 0
 
 
@@ -497,17 +500,19 @@ def _terminate(signum, frame):
 
 
 def _cli_words(message: str, flags: dict[str, str]) -> str:
-    """Say ``--fill-missing ffill`` where the library says ``fill_missing='ffill'``."""
-    message = re.sub(r" \(CLI: [^)]*\)", "", message)
+    """Say ``--fill-missing ffill, interpolate or zero`` where the library says
+    ``fill_missing='ffill', 'interpolate' or 'zero'``; drop its ``(CLI: ...)`` and ``; CLI: ...`` asides."""
+    message = re.sub(r" \(CLI: [^)]*\)|; CLI: [^)]*(?=\))", "", message)
 
     def swap(m: re.Match) -> str:
         flag = flags.get(m.group(1))
         if flag is None:
             return m.group(0)
         value = (m.group(2) or "").strip("'\"")
-        return flag if value in ("", "True") else f"{flag} {value}"
+        alternatives = re.sub(r"'([^']*)'", r"\1", m.group(3))  # the other values, as typed on a command line
+        return flag + alternatives if value in ("", "True") else f"{flag} {value}{alternatives}"
 
-    return re.sub(r"\b([a-z_]+)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)?", swap, message)
+    return re.sub(r"\b([a-z_]+)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)?((?:(?:, | or )'[^']*')*)", swap, message)
 
 
 def _os_message(e: OSError) -> str:
