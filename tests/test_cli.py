@@ -381,3 +381,10 @@ def test_the_forecast_span_is_printed_in_one_format(tmp_path, capsys):
     pd.DataFrame({"timestamp": t, "demand": 100 + np.sin(np.arange(480) / 5)}).to_csv(f, index=False)
     assert main(["forecast", str(f), "--h", "48", "--out", str(tmp_path / "o"), *FAST]) == 0
     assert "48 steps per series (2024-01-11 00:00:00 .. 2024-01-11 23:30:00)" in capsys.readouterr().out
+
+
+def test_a_series_too_short_to_train_is_told_what_the_cli_can_change(tmp_path):
+    f = tmp_path / "short.csv"
+    pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=96, freq="30min"), "y": np.arange(96.0) + 1}).to_csv(f, index=False)
+    message = one_line_error(cli("forecast", f, "--h", "48", "--out", tmp_path / "o", *FAST))
+    assert "use a smaller --seq-size or --h, or drop those series" in message and "val_size" not in message

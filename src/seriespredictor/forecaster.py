@@ -413,7 +413,7 @@ class Forecaster(Params):
             raise SeriesValidationError(
                 f"{len(short)} series are shorter than seq_size + h{' + val_size' if val else ''} = "
                 f"{L} + {h}{f' + {val}' if val else ''} = {need} points, e.g. {short[:3]}; "
-                "use a smaller seq_size or h, set val_size=0, or drop those series"
+                f"use a smaller seq_size= or h={', set val_size=0' if val else ''}, or drop those series"
             )
         train_len = panel.lengths - val
         S = len(panel.ids)
