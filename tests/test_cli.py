@@ -111,9 +111,10 @@ def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(tuning, "default_grid", lambda h, season: {"hidden_dim": [4, 8], "steps": [10]})
     data = write_panel(tmp_path / "d.csv")
-    assert main(["forecast", str(data), "--h", "7", "--tune", "--level", "80", "--out", str(tmp_path / "o"), *FAST]) == 0
+    assert main(["forecast", str(data), "--h", "7", "--tune", "--level", "80", "--out", str(tmp_path / "o"), "--steps", "40"]) == 0
     out = capsys.readouterr().out
     assert "tuning (backtest MASE" in out and "chosen: {'hidden_dim'" in out
+    assert "steps" not in out.split("chosen:")[1].splitlines()[0]  # given on the command line, so not tuned
     fc = pd.read_csv(tmp_path / "o" / "forecast.csv")
     assert list(fc.columns) == ["unique_id", "ds", "LSTM", "LSTM-lo-80", "LSTM-hi-80"]
 
@@ -388,3 +389,15 @@ def test_a_series_too_short_to_train_is_told_what_the_cli_can_change(tmp_path):
     pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=96, freq="30min"), "y": np.arange(96.0) + 1}).to_csv(f, index=False)
     message = one_line_error(cli("forecast", f, "--h", "48", "--out", tmp_path / "o", *FAST))
     assert "use a smaller --seq-size or --h, or drop those series" in message and "val_size" not in message
+
+
+def test_tune_keeps_the_settings_given_and_refuses_when_nothing_is_left_to_choose(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    start = time.monotonic()
+    r = cli("forecast", data, "--h", "7", "--tune", "--steps", "5", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    chosen = next(line for line in r.stdout.splitlines() if line.startswith("chosen:"))
+    assert "'hidden_dim'" in chosen and "'seq_size'" in chosen and "steps" not in chosen
+    assert time.monotonic() - start < 120  # 6 candidates of 5 steps, not 500 and 1000
+    message = one_line_error(cli("forecast", data, "--h", "7", "--tune", "--out", tmp_path / "p", *FAST, "--seq-size", "7"))
+    assert "--tune chooses --seq-size, --hidden-dim and --steps, but all three are given" in message

@@ -105,6 +105,7 @@ def _history(text: str):
 
 
 COUNT = _int_in(1, 10**9)
+TUNED = ("seq_size", "hidden_dim", "steps")  # what --tune chooses, among these settings not given
 
 
 class _Parser(argparse.ArgumentParser):
@@ -132,10 +133,10 @@ def _model_args(p: argparse.ArgumentParser, h_help: str = "forecast horizon (def
     g = p.add_argument_group("the model")
     g.add_argument("--h", type=_int_in(1, 10**6), default=None, help=h_help)
     g.add_argument("--seq-size", type=_int_in(1, 10**6), help="input window length (default: twice the season or the horizon)")
-    g.add_argument("--hidden-dim", type=_int_in(1, 4096), default=64, help="LSTM hidden units (default: 64)")
+    g.add_argument("--hidden-dim", type=_int_in(1, 4096), help="LSTM hidden units (default: 64)")
     g.add_argument("--num-layers", type=_int_in(1, 64), default=1, help="stacked LSTM layers (default: 1)")
     g.add_argument("--head", choices=HEADS, default="direct", help="direct multi-output or recursive forecasting")
-    g.add_argument("--steps", type=COUNT, default=1000, help="training steps (default: 1000)")
+    g.add_argument("--steps", type=COUNT, help="training steps (default: 1000)")
     g.add_argument("--batch-size", type=_int_in(1, 10**6), default=32, help="windows per step (default: 32)")
     g.add_argument("--micro-batch-size", type=_int_in(1, 10**6),
                    help="windows per forward/backward pass within a step (default: what fits the CPU cache)")
@@ -179,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("data", nargs="?", help="CSV or Parquet file (default: the embedded airline passengers series)")
     _output_args(p, "folder for forecast.csv, metrics.csv, holdout.csv and forecast.png (default: out)", default="out")
     p.add_argument("--level", **level)
-    p.add_argument("--tune", action="store_true", help="choose hidden size, window and steps by backtest first")
+    p.add_argument("--tune", action="store_true", help="choose --hidden-dim, --seq-size and --steps by backtest first (those not given)")
     _plot_args(p)
     _model_args(p)
     _data_args(p)
@@ -214,6 +215,8 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
     if getattr(args, "resume", False) and not args.checkpoint_dir:
         parser.error("--resume needs --checkpoint-dir, the folder where the interrupted run saved its checkpoints")
     micro, batch = getattr(args, "micro_batch_size", None), getattr(args, "batch_size", None)
+    if getattr(args, "tune", False) and all(getattr(args, k) is not None for k in TUNED):
+        parser.error("--tune chooses --seq-size, --hidden-dim and --steps, but all three are given; leave out one of them or --tune")
     if micro is not None and micro > batch:
         parser.error(f"--micro-batch-size {micro} is larger than --batch-size {batch}; a step is split into passes of at most its size")
 
@@ -293,9 +296,9 @@ def _reading(args) -> dict:
 
 
 def _forecaster(args, h: int) -> Forecaster:
+    chosen = {k: getattr(args, k) for k in TUNED if getattr(args, k) is not None}  # unset: the Forecaster's defaults
     return Forecaster(
-        h=h, seq_size=args.seq_size, hidden_dim=args.hidden_dim, num_layers=args.num_layers, head=args.head,
-        steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size, lr=args.lr, season=args.season, seed=args.seed,
+        h=h, **chosen, num_layers=args.num_layers, head=args.head, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size, lr=args.lr, season=args.season, seed=args.seed,
         threads=args.threads, device=args.device, precision=args.precision, progress=not args.quiet,
         checkpoint_dir=getattr(args, "checkpoint_dir", None), checkpoint_every=getattr(args, "checkpoint_every", 500),
         **_reading(args),
@@ -359,10 +362,12 @@ def _load(args) -> tuple[Panel, int]:
 
 def _tune(args, panel: Panel, h: int) -> None:
     """Replace the model settings in ``args`` by the best found by backtest."""
-    from .tuning import tune
+    from .tuning import default_grid, tune
 
     train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
-    best, table = tune(_forecaster(args, h), train)
+    grid = default_grid(h, args.season or season_length(panel.freq))
+    grid = {k: v for k, v in grid.items() if getattr(args, k) is None}  # what the user set stays as set
+    best, table = tune(_forecaster(args, h), train, grid=grid)
     _note(args, "tuning (backtest MASE, 2 windows before the holdout):")
     _note(args, table.head(5).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for k, v in best.items():
