@@ -113,7 +113,7 @@ class Forecaster(Params):
             read the data (see ``to_panel``); freq="obs" indexes series by their observations
             (trading days), time_format="%Y%m%d" reads dates that are not ISO 8601.
         seed: makes training repeatable; None draws a fresh seed.
-        threads: torch intra-op threads while training; None chooses from the model size.
+        threads: torch intra-op threads while training and forecasting; None chooses from the model size.
         device: "cpu" or "cuda" (the data are moved to the device once, before training).
         precision: "fp32", or "bf16" to train under bfloat16 autocast (for GPUs; weights stay fp32).
         alias: the name of the forecast column.
@@ -551,6 +551,12 @@ class Forecaster(Params):
         Returns:
             ``{alias: [S, h]}`` plus ``{alias}-lo-{l}`` and ``{alias}-hi-{l}`` for each level.
         """
+        # threads chosen as for training: torch's default of one per core made a small model's
+        # forecast a thousand times slower on a machine where other processes held the cores
+        with num_threads(choose_threads(len(rows), self.hidden_dim, self.threads)):
+            return self._forecast_array(tail, rows, h, level)
+
+    def _forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level) -> dict[str, np.ndarray]:
         z = self._forecast_z_all(tail, rows, h)
         out = {self.spec_.alias: self._inverse(z, rows)}
         if level and self.spec_.intervals == "quantile":
