@@ -335,3 +335,11 @@ def test_forecasts_of_a_small_model_run_on_one_thread_like_its_training():
         assert torch.get_num_threads() == 2  # the caller's setting is given back
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_horizon_past_the_bound_is_refused_before_any_work():
+    model = Forecaster(h=3, steps=5, hidden_dim=8).fit(np.arange(1.0, 40.0))
+    with pytest.raises(SeriesValidationError, match=r"h=1000000000 is more than 100,000 steps ahead; use h=100,000 or less"):
+        model.predict(h=10**9)  # took memory and time without end
+    with pytest.raises(SeriesValidationError, match=r"h=100001 is more than 100,000"):
+        Forecaster(h=100_001).fit(np.arange(1.0, 40.0))

@@ -21,7 +21,7 @@ from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
 from .data import Panel, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError
-from .forecaster import HEADS, Forecaster
+from .forecaster import HEADS, MAX_HORIZON, Forecaster
 
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
@@ -131,7 +131,7 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def _model_args(p: argparse.ArgumentParser, h_help: str = "forecast horizon (default: 12 on the embedded data)") -> None:
     g = p.add_argument_group("the model")
-    g.add_argument("--h", type=_int_in(1, 10**6), default=None, help=h_help)
+    g.add_argument("--h", type=_int_in(1, MAX_HORIZON), default=None, help=h_help)
     g.add_argument("--seq-size", type=_int_in(1, 10**6), help="input window length (default: twice the season or the horizon)")
     g.add_argument("--hidden-dim", type=_int_in(1, 4096), help="LSTM hidden units (default: 64)")
     g.add_argument("--num-layers", type=_int_in(1, 64), default=1, help="stacked LSTM layers (default: 1)")
@@ -204,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     _data_args(p)
     p = _subparser(sub, "predict", "forecast with a saved model")
     p.add_argument("model", help="model folder written by 'fit'")
-    p.add_argument("--h", type=_int_in(1, 10**6), help="horizon (default: the one the model was trained for)")
+    p.add_argument("--h", type=_int_in(1, MAX_HORIZON), help="horizon (default: the one the model was trained for)")
     _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default: CSV to standard output)")
     p.add_argument("--chunk-size", type=COUNT, default=10_000, help="series forecast per chunk with --out (default: 10000)")
     p.add_argument("--level", **level)

@@ -45,6 +45,13 @@ INTERVALS = ("conformal", "quantile")
 MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
 
 
+def _check_horizon(h: int) -> None:
+    """Refuse a horizon past MAX_HORIZON: its forecast would take memory and time without end
+    (and a model fitted for it could not be loaded)."""
+    if h > MAX_HORIZON:
+        raise SeriesValidationError(f"h={h} is more than {MAX_HORIZON:,} steps ahead; use h={MAX_HORIZON:,} or less")
+
+
 @dataclass(frozen=True)
 class ForecastSpec:
     """Every setting the forecast path reads, fixed at ``fit`` (``Forecaster.spec_``): changing
@@ -218,6 +225,7 @@ class Forecaster(Params):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1):
                 raise SeriesValidationError(f"{name}={v!r} must be a positive integer or None")
+        _check_horizon(self.h)
         if self.head not in HEADS:
             raise SeriesValidationError(f"head={self.head!r} is not one of {HEADS}")
         if self.precision not in ("fp32", "bf16"):
@@ -676,6 +684,7 @@ class Forecaster(Params):
         h = self.spec_.h if h is None else h
         if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
             raise SeriesValidationError(f"h={h!r} must be a positive integer")
+        _check_horizon(h)
         return int(h)
 
     def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:
