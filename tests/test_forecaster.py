@@ -1,3 +1,4 @@
+import re
 import copy
 
 import numpy as np
@@ -343,3 +344,11 @@ def test_a_horizon_past_the_bound_is_refused_before_any_work():
         model.predict(h=10**9)  # took memory and time without end
     with pytest.raises(SeriesValidationError, match=r"h=100001 is more than 100,000"):
         Forecaster(h=100_001).fit(np.arange(1.0, 40.0))
+
+
+def test_levels_are_one_number_or_a_list_of_percentages():
+    model = Forecaster(h=3, steps=5, hidden_dim=8).fit(np.arange(1.0, 60.0))
+    assert list(model.predict(level=95).columns[-2:]) == ["LSTM-lo-95", "LSTM-hi-95"]
+    for bad, shown in (("95", "'95'"), (["95"], "'95'"), ([80, None], "None"), ([True], "True"), ({"a": 1}, "'a'"), (object(), "<object")):
+        with pytest.raises(SeriesValidationError, match=rf"level={re.escape(shown)}.*must be a (list of percentages|percentage between)"):
+            model.predict(level=bad)

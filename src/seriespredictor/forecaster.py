@@ -45,6 +45,21 @@ INTERVALS = ("conformal", "quantile")
 MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
 
 
+def _levels(level) -> list:
+    """``level=`` as a list of percentages: one number or a list of them (None: no intervals)."""
+    if level is None:
+        return []
+    is_number = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)  # noqa: E731
+    levels = [level] if is_number(level) else level
+    if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
+        raise SeriesValidationError(f"level={level!r} must be a list of percentages, e.g. level=[80, 95]")
+    levels = list(levels)
+    bad = [v for v in levels if not is_number(v) or not 0 < v < 100]
+    if bad:
+        raise SeriesValidationError(f"level={bad[0]!r} must be a percentage between 0 and 100, e.g. level=[80, 95]")
+    return levels
+
+
 def _check_horizon(h: int) -> None:
     """Refuse a horizon past MAX_HORIZON: its forecast would take memory and time without end
     (and a model fitted for it could not be loaded)."""
@@ -561,6 +576,7 @@ class Forecaster(Params):
         """
         # threads chosen as for training: torch's default of one per core made a small model's
         # forecast a thousand times slower on a machine where other processes held the cores
+        level = _levels(level)
         with num_threads(choose_threads(len(rows), self.hidden_dim, self.threads)):
             return self._forecast_array(tail, rows, h, level)
 
