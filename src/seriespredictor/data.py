@@ -204,12 +204,16 @@ def _csv_dialect(path: Path) -> tuple[str, str]:
     else:
         encoding = "utf-8-sig"
     try:
-        header = head.decode(encoding, errors="strict" if len(head) < 64 * 1024 else "ignore").splitlines()[0]
+        lines = head.decode(encoding, errors="strict" if len(head) < 64 * 1024 else "ignore").splitlines()
     except UnicodeDecodeError:
         raise SeriesValidationError(f"data file {str(path)!r} is not UTF-8 text (binary, or another encoding); save it as UTF-8 CSV") from None
-    except IndexError:
-        header = ""
+    header = lines[0] if lines else ""
     sep = next((c for c in (";", "\t", "|") if c in header and "," not in header), ",")
+    if sep not in header and len(lines) > 1 and len(header.split()) > 1 and len(lines[1].split()) == len(header.split()):
+        raise SeriesValidationError(
+            f"data file {str(path)!r} has fields separated by spaces ({header.strip()[:40]!r}...), not by commas, "
+            "semicolons or tabs; save it as a CSV file with a header such as ds,y"
+        )
     return encoding, sep
 
 
