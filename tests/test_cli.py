@@ -111,9 +111,10 @@ def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
 
     monkeypatch.setattr(tuning, "default_grid", lambda h, season: {"hidden_dim": [4, 8], "steps": [10]})
     data = write_panel(tmp_path / "d.csv")
-    assert main(["forecast", str(data), "--h", "7", "--tune", "--level", "80", "--out", str(tmp_path / "o"), *FAST]) == 0
+    assert main(["forecast", str(data), "--h", "7", "--tune", "--level", "80", "--out", str(tmp_path / "o"), "--steps", "40"]) == 0
     out = capsys.readouterr().out
     assert "tuning (backtest MASE" in out and "chosen: {'hidden_dim'" in out
+    assert "steps" not in out.split("chosen:")[1].splitlines()[0]  # given on the command line, so not tuned
     fc = pd.read_csv(tmp_path / "o" / "forecast.csv")
     assert list(fc.columns) == ["unique_id", "ds", "LSTM", "LSTM-lo-80", "LSTM-hi-80"]
 
@@ -360,3 +361,43 @@ def _read_or_end(fd) -> bytes:
         return os.read(fd, 4096)
     except OSError:  # the terminal's other side closed
         return b""
+
+
+@pytest.mark.parametrize("content, options, expected", [
+    ("ds,y\n2024-01-01,1\n2024-01-02,\n2024-01-03,3\n2024-01-04,4\n", [],
+     "remove them or pass --fill-missing ffill, interpolate or zero (for NaN)"),
+    ("DATE,sales\nJan-1-1995,1\nFeb-1-1995,2\nMar-1-1995,3\n", [],
+     "pass --time-format with the format of its dates (e.g. '%d/%m/%Y'), or use"),
+])
+def test_cli_errors_name_flags_and_values_as_typed(tmp_path, content, options, expected):
+    f = tmp_path / "d.csv"
+    f.write_text(content)
+    message = one_line_error(cli("forecast", f, "--h", "2", "--out", tmp_path / "o", *options))
+    assert expected in message and "CLI" not in message and "'zero'" not in message
+
+
+def test_the_forecast_span_is_printed_in_one_format(tmp_path, capsys):
+    f = tmp_path / "half_hourly.csv"
+    t = pd.date_range("2024-01-01", periods=480, freq="30min")
+    pd.DataFrame({"timestamp": t, "demand": 100 + np.sin(np.arange(480) / 5)}).to_csv(f, index=False)
+    assert main(["forecast", str(f), "--h", "48", "--out", str(tmp_path / "o"), *FAST]) == 0
+    assert "48 steps per series (2024-01-11 00:00:00 .. 2024-01-11 23:30:00)" in capsys.readouterr().out
+
+
+def test_a_series_too_short_to_train_is_told_what_the_cli_can_change(tmp_path):
+    f = tmp_path / "short.csv"
+    pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=96, freq="30min"), "y": np.arange(96.0) + 1}).to_csv(f, index=False)
+    message = one_line_error(cli("forecast", f, "--h", "48", "--out", tmp_path / "o", *FAST))
+    assert "use a smaller --seq-size or --h, or drop those series" in message and "val_size" not in message
+
+
+def test_tune_keeps_the_settings_given_and_refuses_when_nothing_is_left_to_choose(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    start = time.monotonic()
+    r = cli("forecast", data, "--h", "7", "--tune", "--steps", "5", "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    chosen = next(line for line in r.stdout.splitlines() if line.startswith("chosen:"))
+    assert "'hidden_dim'" in chosen and "'seq_size'" in chosen and "steps" not in chosen
+    assert time.monotonic() - start < 120  # 6 candidates of 5 steps, not 500 and 1000
+    message = one_line_error(cli("forecast", data, "--h", "7", "--tune", "--out", tmp_path / "p", *FAST, "--seq-size", "7"))
+    assert "--tune chooses --seq-size, --hidden-dim and --steps, but all three are given" in message

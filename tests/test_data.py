@@ -375,3 +375,22 @@ def test_integer_ids_come_back_as_python_ints():
     df = pd.DataFrame({"unique_id": np.repeat([7, 8], 3), "ds": np.tile(np.arange(3), 2), "y": 1.0})
     for p in (to_panel(df), to_panel(df, freq="obs"), to_panel(df, fill_missing="zero")):
         assert [type(i) for i in p.ids] == [int, int]  # JSON-safe for model files
+
+
+def test_a_frame_without_series_ids_is_asked_only_for_its_time_and_value_columns(tmp_path):
+    f = tmp_path / "prices.csv"
+    f.write_text("Date,Open,Close\n2024-01-02,1,2\n2024-01-03,2,3\n2024-01-04,3,4\n")
+    with pytest.raises(SeriesValidationError, match=r"prices.csv' has columns \['Date', 'Open', 'Close'\] but is missing \['ds'\]; "
+                                                    r"name the time and value columns with time_col=, target_col="):
+        to_panel(f, target_col="Close")
+    assert to_panel(f, time_col="Date", target_col="Close").series(0).tolist() == [2, 3, 4]
+
+
+def test_a_file_separated_by_spaces_is_refused_as_such(tmp_path):
+    f = tmp_path / "sunspots.txt"  # as sunspots_monthly_1749_1983.txt: 12 values a line, no header
+    f.write_text(" 58.0  62.6  70.0  55.7\n 73.3  75.9  89.2  88.3\n 70.0  43.5  45.3  56.4\n")
+    with pytest.raises(SeriesValidationError, match=r"sunspots.txt' has fields separated by spaces .*, not by commas"):
+        to_panel(f)
+    g = tmp_path / "sales.csv"  # a header with a space in a name is still CSV
+    g.write_text("ds,monthly sales\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
+    assert to_panel(g).ids == ["monthly sales"]

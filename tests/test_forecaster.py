@@ -1,3 +1,4 @@
+import re
 import copy
 
 import numpy as np
@@ -318,3 +319,36 @@ def test_a_backtest_on_values_the_fitted_log_cannot_take_names_the_series(direct
     later.loc[later.index[later.unique_id == "b"][-10], "y"] = -5.0  # inside the last window's history
     with pytest.raises(SeriesValidationError, match=r"series 'b' has the value -5.0, but the model log-transforms it"):
         direct.cross_validation(later, n_windows=1)
+
+
+def test_forecasts_of_a_small_model_run_on_one_thread_like_its_training():
+    """torch's default (a thread per core) made predict(h=600) of a small model take 20 s instead of
+    0.02 s on a machine whose cores other processes were using."""
+    model = Forecaster(h=4, steps=5, hidden_dim=8, seed=0).fit(np.sin(np.arange(60) / 3) + 2)
+    seen = []
+    for net in model.nets_:
+        net.register_forward_pre_hook(lambda module, args: seen.append(torch.get_num_threads()))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        model.predict(h=40, level=[90])
+        assert seen and set(seen) == {1}
+        assert torch.get_num_threads() == 2  # the caller's setting is given back
+    finally:
+        torch.set_num_threads(before)
+
+
+def test_a_horizon_past_the_bound_is_refused_before_any_work():
+    model = Forecaster(h=3, steps=5, hidden_dim=8).fit(np.arange(1.0, 40.0))
+    with pytest.raises(SeriesValidationError, match=r"h=1000000000 is more than 100,000 steps ahead; use h=100,000 or less"):
+        model.predict(h=10**9)  # took memory and time without end
+    with pytest.raises(SeriesValidationError, match=r"h=100001 is more than 100,000"):
+        Forecaster(h=100_001).fit(np.arange(1.0, 40.0))
+
+
+def test_levels_are_one_number_or_a_list_of_percentages():
+    model = Forecaster(h=3, steps=5, hidden_dim=8).fit(np.arange(1.0, 60.0))
+    assert list(model.predict(level=95).columns[-2:]) == ["LSTM-lo-95", "LSTM-hi-95"]
+    for bad, shown in (("95", "'95'"), (["95"], "'95'"), ([80, None], "None"), ([True], "True"), ({"a": 1}, "'a'"), (object(), "<object")):
+        with pytest.raises(SeriesValidationError, match=rf"level={re.escape(shown)}.*must be a (list of percentages|percentage between)"):
+            model.predict(level=bad)

@@ -129,3 +129,16 @@ def test_streamed_missing_ids_are_named(tmp_path):
     df.loc[3, "unique_id"] = None
     with pytest.raises(SeriesValidationError, match="the id column 'unique_id' has missing values"):
         read_parquet_panel(_write(tmp_path, df))
+
+
+def test_a_parquet_file_without_series_ids_is_one_series_like_a_csv(tmp_path):
+    """The README's "a plain two-column file such as Date,Passengers just works" holds for Parquet too."""
+    air = pd.DataFrame({"Date": ["1949-01", "1949-02", "1949-03", "1949-04"], "Passengers": [112.0, 118.0, 132.0, 129.0]})
+    air.to_parquet(tmp_path / "air.parquet")
+    air.to_csv(tmp_path / "air.csv", index=False)
+    same(to_panel(tmp_path / "air.parquet"), to_panel(tmp_path / "air.csv"))
+    prices = air.rename(columns={"Passengers": "Close"}).assign(Open=1.0, Volume=5)
+    prices.to_parquet(tmp_path / "prices.parquet")
+    assert to_panel(tmp_path / "prices.parquet", time_col="Date", target_col="Close").series(0).tolist() == [112, 118, 132, 129]
+    with pytest.raises(SeriesValidationError, match=r"prices.parquet' has columns .* but is missing \['ds', 'y'\]"):
+        to_panel(tmp_path / "prices.parquet")

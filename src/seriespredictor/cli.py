@@ -21,7 +21,7 @@ from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
 from .data import Panel, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, message
-from .forecaster import HEADS, Forecaster
+from .forecaster import HEADS, MAX_HORIZON, Forecaster
 
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
@@ -105,6 +105,7 @@ def _history(text: str):
 
 
 COUNT = _int_in(1, 10**9)
+TUNED = ("seq_size", "hidden_dim", "steps")  # what --tune chooses, among these settings not given
 
 
 class _Parser(argparse.ArgumentParser):
@@ -130,19 +131,19 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 
 def _model_args(p: argparse.ArgumentParser, h_help: str = "forecast horizon (default: 12 on the embedded data)") -> None:
     g = p.add_argument_group("the model")
-    g.add_argument("--h", type=_int_in(1, 10**6), default=None, help=h_help)
+    g.add_argument("--h", type=_int_in(1, MAX_HORIZON), default=None, help=h_help)
     g.add_argument("--seq-size", type=_int_in(1, 10**6), help="input window length (default: twice the season or the horizon)")
-    g.add_argument("--hidden-dim", type=_int_in(1, 4096), default=64, help="LSTM hidden units (default: 64)")
+    g.add_argument("--hidden-dim", type=_int_in(1, 4096), help="LSTM hidden units (default: 64)")
     g.add_argument("--num-layers", type=_int_in(1, 64), default=1, help="stacked LSTM layers (default: 1)")
     g.add_argument("--head", choices=HEADS, default="direct", help="direct multi-output or recursive forecasting")
-    g.add_argument("--steps", type=COUNT, default=1000, help="training steps (default: 1000)")
+    g.add_argument("--steps", type=COUNT, help="training steps (default: 1000)")
     g.add_argument("--batch-size", type=_int_in(1, 10**6), default=32, help="windows per step (default: 32)")
     g.add_argument("--micro-batch-size", type=_int_in(1, 10**6),
                    help="windows per forward/backward pass within a step (default: what fits the CPU cache)")
     g.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (default: 0.001)")
     g.add_argument("--season", type=_int_in(1, 10**6), help="seasonal period (default: from the frequency)")
     g.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0, help="random seed (default: 0)")
-    g.add_argument("--threads", type=_int_in(1, 1024), help="torch threads for training (default: chosen from the model size)")
+    g.add_argument("--threads", type=_int_in(1, 1024), help="torch threads for training and forecasting (default: chosen from the model size)")
     g.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
     g.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 trains under bfloat16 autocast (GPUs)")
 
@@ -179,7 +180,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("data", nargs="?", help="CSV or Parquet file (default: the embedded airline passengers series)")
     _output_args(p, "folder for forecast.csv, metrics.csv, holdout.csv and forecast.png (default: out)", default="out")
     p.add_argument("--level", **level)
-    p.add_argument("--tune", action="store_true", help="choose hidden size, window and steps by backtest first")
+    p.add_argument("--tune", action="store_true", help="choose --hidden-dim, --seq-size and --steps by backtest first (those not given)")
     _plot_args(p)
     _model_args(p)
     _data_args(p)
@@ -203,7 +204,7 @@ def _parser() -> argparse.ArgumentParser:
     _data_args(p)
     p = _subparser(sub, "predict", "forecast with a saved model")
     p.add_argument("model", help="model folder written by 'fit'")
-    p.add_argument("--h", type=_int_in(1, 10**6), help="horizon (default: the one the model was trained for)")
+    p.add_argument("--h", type=_int_in(1, MAX_HORIZON), help="horizon (default: the one the model was trained for)")
     _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default: CSV to standard output)")
     p.add_argument("--chunk-size", type=COUNT, default=10_000, help="series forecast per chunk with --out (default: 10000)")
     p.add_argument("--level", **level)
@@ -214,6 +215,8 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
     if getattr(args, "resume", False) and not args.checkpoint_dir:
         parser.error("--resume needs --checkpoint-dir, the folder where the interrupted run saved its checkpoints")
     micro, batch = getattr(args, "micro_batch_size", None), getattr(args, "batch_size", None)
+    if getattr(args, "tune", False) and all(getattr(args, k) is not None for k in TUNED):
+        parser.error("--tune chooses --seq-size, --hidden-dim and --steps, but all three are given; leave out one of them or --tune")
     if micro is not None and micro > batch:
         parser.error(f"--micro-batch-size {micro} is larger than --batch-size {batch}; a step is split into passes of at most its size")
 
@@ -290,9 +293,9 @@ def _reading(args) -> dict:
 
 
 def _forecaster(args, h: int) -> Forecaster:
+    chosen = {k: getattr(args, k) for k in TUNED if getattr(args, k) is not None}  # unset: the Forecaster's defaults
     return Forecaster(
-        h=h, seq_size=args.seq_size, hidden_dim=args.hidden_dim, num_layers=args.num_layers, head=args.head,
-        steps=args.steps, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size, lr=args.lr, season=args.season, seed=args.seed,
+        h=h, **chosen, num_layers=args.num_layers, head=args.head, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size, lr=args.lr, season=args.season, seed=args.seed,
         threads=args.threads, device=args.device, precision=args.precision, progress=not args.quiet,
         checkpoint_dir=getattr(args, "checkpoint_dir", None), checkpoint_every=getattr(args, "checkpoint_every", 500),
         **_reading(args),
@@ -355,10 +358,12 @@ def _load(args) -> tuple[Panel, int]:
 
 def _tune(args, panel: Panel, h: int) -> None:
     """Replace the model settings in ``args`` by the best found by backtest."""
-    from .tuning import tune
+    from .tuning import default_grid, tune
 
     train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
-    best, table = tune(_forecaster(args, h), train)
+    grid = default_grid(h, args.season or season_length(panel.freq))
+    grid = {k: v for k, v in grid.items() if getattr(args, k) is None}  # what the user set stays as set
+    best, table = tune(_forecaster(args, h), train, grid=grid)
     _note(args, "tuning (backtest MASE, 2 windows before the holdout):")
     _note(args, table.head(5).to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     for k, v in best.items():
@@ -391,8 +396,12 @@ def _plot(args, panel: Panel, forecast: pd.DataFrame, holdout: pd.DataFrame, h: 
     return fig
 
 
-def _when(t) -> str:
-    return str(t.date()) if isinstance(t, pd.Timestamp) and t == t.normalize() else str(t)
+def _span(times: pd.Series) -> str:
+    """'first .. last' of all series, both as dates when neither has a time of day."""
+    ends = pd.Series([times.min(), times.max()])
+    if pd.api.types.is_datetime64_any_dtype(ends) and (ends == ends.dt.normalize()).all():
+        ends = ends.dt.date
+    return " .. ".join(map(str, ends))
 
 
 def _cmd_forecast(args) -> int:
@@ -413,8 +422,7 @@ def _cmd_forecast(args) -> int:
     _write(out / "metrics.csv", table.to_csv)
     _write(out / "holdout.csv", lambda p: holdout.to_csv(p, index=False))
     _write(out / "forecast.png", lambda p: fig.savefig(p, dpi=110, format="png"))
-    first, last = (_when(t) for t in (forecast[args.time_col].iloc[0], forecast[args.time_col].iloc[-1]))
-    _note(args, f"forecast: {h} steps per series ({first} .. {last}) written to {out / names[0]}, plot {out / names[3]}")
+    _note(args, f"forecast: {h} steps per series ({_span(forecast[args.time_col])}) written to {out / names[0]}, plot {out / names[3]}")
     return 0
 
 
@@ -493,17 +501,19 @@ def _terminate(signum, frame):
 
 
 def _cli_words(message: str, flags: dict[str, str]) -> str:
-    """Say ``--fill-missing ffill`` where the library says ``fill_missing='ffill'``."""
-    message = re.sub(r" \(CLI: [^)]*\)", "", message)
+    """Say ``--fill-missing ffill, interpolate or zero`` where the library says
+    ``fill_missing='ffill', 'interpolate' or 'zero'``; drop its ``(CLI: ...)`` and ``; CLI: ...`` asides."""
+    message = re.sub(r" \(CLI: [^)]*\)|; CLI: [^)]*(?=\))", "", message)
 
     def swap(m: re.Match) -> str:
         flag = flags.get(m.group(1))
         if flag is None:
             return m.group(0)
         value = (m.group(2) or "").strip("'\"")
-        return flag if value in ("", "True") else f"{flag} {value}"
+        alternatives = re.sub(r"'([^']*)'", r"\1", m.group(3))  # the other values, as typed on a command line
+        return flag + alternatives if value in ("", "True") else f"{flag} {value}{alternatives}"
 
-    return re.sub(r"\b([a-z_]+)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)?", swap, message)
+    return re.sub(r"\b([a-z_]+)=('[^']*'|\"[^\"]*\"|[^\s,;)]+)?((?:(?:, | or )'[^']*')*)", swap, message)
 
 
 def _os_message(e: OSError) -> str:

@@ -204,12 +204,16 @@ def _csv_dialect(path: Path) -> tuple[str, str]:
     else:
         encoding = "utf-8-sig"
     try:
-        header = head.decode(encoding, errors="strict" if len(head) < 64 * 1024 else "ignore").splitlines()[0]
+        lines = head.decode(encoding, errors="strict" if len(head) < 64 * 1024 else "ignore").splitlines()
     except UnicodeDecodeError:
         raise SeriesValidationError(f"data file {str(path)!r} is not UTF-8 text (binary, or another encoding); save it as UTF-8 CSV") from None
-    except IndexError:
-        header = ""
+    header = lines[0] if lines else ""
     sep = next((c for c in (";", "\t", "|") if c in header and "," not in header), ",")
+    if sep not in header and len(lines) > 1 and len(header.split()) > 1 and len(lines[1].split()) == len(header.split()):
+        raise SeriesValidationError(
+            f"data file {str(path)!r} has fields separated by spaces ({header.strip()[:40]!r}...), not by commas, "
+            "semicolons or tabs; save it as a CSV file with a header such as ds,y"
+        )
     return encoding, sep
 
 
@@ -297,10 +301,11 @@ def _to_long(data, id_col: str, time_col: str, target_col: str, named: tuple) ->
     if isinstance(data, pd.DataFrame):
         cols = list(data.columns)
         refuse_duplicate_columns(cols, source)
+        where = "the data" if source is None else repr(str(source))
         absent = [c for c in named if c not in cols]
         if absent:
             raise SeriesValidationError(
-                f"{'the data' if source is None else repr(str(source))} has columns {_short(cols)} but is missing "
+                f"{where} has columns {_short(cols)} but is missing "
                 f"{absent}; name existing columns with id_col=, time_col=, target_col= (CLI: --id-col, --time-col, "
                 "--target-col), or leave them out for a two-column (time, value) file"
             )
@@ -316,11 +321,11 @@ def _to_long(data, id_col: str, time_col: str, target_col: str, named: tuple) ->
         if len(cols) == 1:
             data = data[cols[0]]
         else:
-            missing = [c for c in (id_col, time_col, target_col) if c not in cols]
+            missing = [c for c in (time_col, target_col) if c not in cols]  # the ids are optional: one series
             raise SeriesValidationError(
-                f"the data has columns {_short(cols)} but is missing {missing}; pass a long frame with "
-                f"'{id_col}', '{time_col}', '{target_col}' (or name yours with id_col=, time_col=, target_col=), "
-                "or a two-column (time, value) table"
+                f"{where} has columns {_short(cols)} but is missing {missing}; name the time and value columns "
+                "with time_col=, target_col= (and the series ids with id_col=, for several series), "
+                "or pass a two-column (time, value) table"
             )
     if isinstance(data, pd.Series):
         name = str(data.name) if data.name is not None else "series"
@@ -502,9 +507,10 @@ def to_panel(
     if isinstance(data, Panel):
         return data
     if isinstance(data, (str, Path)) and fill_missing is None and aggregate_duplicates is None:
-        from .parquet import is_parquet, read_parquet_panel
+        from .parquet import is_parquet, parquet_columns, read_parquet_panel
 
-        if Path(data).exists() and is_parquet(data):  # streamed: memory for the values alone
+        # streamed: memory for the values alone; a file without series ids holds one series, read like a CSV
+        if Path(data).exists() and is_parquet(data) and id_col in parquet_columns(data):
             return read_parquet_panel(data, id_col=id_col, time_col=time_col, target_col=target_col, freq=freq,
                                       time_format=time_format)
     if fill_missing is not None and fill_missing not in FILL_METHODS:

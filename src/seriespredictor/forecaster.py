@@ -45,6 +45,28 @@ INTERVALS = ("conformal", "quantile")
 MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
 
 
+def _levels(level) -> list:
+    """``level=`` as a list of percentages: one number or a list of them (None: no intervals)."""
+    if level is None:
+        return []
+    is_number = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)  # noqa: E731
+    levels = [level] if is_number(level) else level
+    if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
+        raise SeriesValidationError(f"level={level!r} must be a list of percentages, e.g. level=[80, 95]")
+    levels = list(levels)
+    bad = [v for v in levels if not is_number(v) or not 0 < v < 100]
+    if bad:
+        raise SeriesValidationError(f"level={bad[0]!r} must be a percentage between 0 and 100, e.g. level=[80, 95]")
+    return levels
+
+
+def _check_horizon(h: int) -> None:
+    """Refuse a horizon past MAX_HORIZON: its forecast would take memory and time without end
+    (and a model fitted for it could not be loaded)."""
+    if h > MAX_HORIZON:
+        raise SeriesValidationError(f"h={h} is more than {MAX_HORIZON:,} steps ahead; use h={MAX_HORIZON:,} or less")
+
+
 @dataclass(frozen=True)
 class ForecastSpec:
     """Every setting the forecast path reads, fixed at ``fit`` (``Forecaster.spec_``): changing
@@ -113,7 +135,7 @@ class Forecaster(Params):
             read the data (see ``to_panel``); freq="obs" indexes series by their observations
             (trading days), time_format="%Y%m%d" reads dates that are not ISO 8601.
         seed: makes training repeatable; None draws a fresh seed.
-        threads: torch intra-op threads while training; None chooses from the model size.
+        threads: torch intra-op threads while training and forecasting; None chooses from the model size.
         device: "cpu" or "cuda" (the data are moved to the device once, before training).
         precision: "fp32", or "bf16" to train under bfloat16 autocast (for GPUs; weights stay fp32).
         alias: the name of the forecast column.
@@ -218,6 +240,7 @@ class Forecaster(Params):
             v = getattr(self, name)
             if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1):
                 raise SeriesValidationError(f"{name}={v!r} must be a positive integer or None")
+        _check_horizon(self.h)
         if self.head not in HEADS:
             raise SeriesValidationError(f"head={self.head!r} is not one of {HEADS}")
         if self.precision not in ("fp32", "bf16"):
@@ -414,7 +437,7 @@ class Forecaster(Params):
             raise SeriesValidationError(
                 f"{len(short)} series are shorter than seq_size + h{' + val_size' if val else ''} = "
                 f"{L} + {h}{f' + {val}' if val else ''} = {need} points, e.g. {short[:3]}; "
-                "use a smaller seq_size or h, set val_size=0, or drop those series"
+                f"use a smaller seq_size= or h={', set val_size=0' if val else ''}, or drop those series"
             )
         train_len = panel.lengths - val
         S = len(panel.ids)
@@ -552,6 +575,13 @@ class Forecaster(Params):
         Returns:
             ``{alias: [S, h]}`` plus ``{alias}-lo-{l}`` and ``{alias}-hi-{l}`` for each level.
         """
+        # threads chosen as for training: torch's default of one per core made a small model's
+        # forecast a thousand times slower on a machine where other processes held the cores
+        level = _levels(level)
+        with num_threads(choose_threads(len(rows), self.hidden_dim, self.threads)):
+            return self._forecast_array(tail, rows, h, level)
+
+    def _forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level) -> dict[str, np.ndarray]:
         z = self._forecast_z_all(tail, rows, h)
         out = {self.spec_.alias: self._inverse(z, rows)}
         if level and self.spec_.intervals == "quantile":
@@ -671,6 +701,7 @@ class Forecaster(Params):
         h = self.spec_.h if h is None else h
         if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
             raise SeriesValidationError(f"h={h!r} must be a positive integer")
+        _check_horizon(h)
         return int(h)
 
     def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:

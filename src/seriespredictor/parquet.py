@@ -50,6 +50,13 @@ def _dataset(path):
         raise SeriesValidationError(f"could not read {str(path)!r}: {first_sentence(e)}; check that it is a Parquet file or a folder of them") from None
 
 
+def parquet_columns(path, dataset=None) -> list[str]:
+    """The column names of a Parquet file or folder; a damaged one is refused by name."""
+    names = (dataset or _dataset(path)).schema.names
+    refuse_duplicate_columns(names, path)
+    return names
+
+
 class _Series:
     """The series being read: its id, first and last time, and length so far."""
 
@@ -65,8 +72,7 @@ def read_parquet_panel(path, *, id_col: str = "unique_id", time_col: str = "ds",
     """
     check_freq(freq)
     dataset = _dataset(path)
-    names = dataset.schema.names
-    refuse_duplicate_columns(names, path)
+    names = parquet_columns(path, dataset)
     missing = [c for c in (id_col, time_col, target_col) if c not in names]
     if missing:
         raise SeriesValidationError(

@@ -43,7 +43,7 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
     """
     panel = forecaster._read(data)
     season = forecaster.season or season_length(panel.freq)
-    grid = grid or default_grid(forecaster.h, season)
+    grid = default_grid(forecaster.h, season) if grid is None else grid
     unknown = sorted(set(grid) - set(forecaster.get_params()))
     if unknown:
         raise SeriesValidationError(f"cannot tune {unknown}: not Forecaster settings")
