@@ -22,6 +22,7 @@ from .baselines import Naive, SeasonalNaive
 from .data import Panel, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError
 from .forecaster import HEADS, Forecaster
+from .persistence import atomic_output
 
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
@@ -240,6 +241,8 @@ def _check_target(path: Path, args, *, folder: bool = False, flag: str = "--out"
         if path.is_dir() != folder:
             kind = "a folder; give a file name" if path.is_dir() else "a file; give a folder name"
             raise SeriesValidationError(f"{flag} {str(path)!r} is {kind}")
+        if not folder and path.exists() and not path.is_file():
+            raise SeriesValidationError(f"{flag} {str(path)!r} is not a regular file (a FIFO or device); give a file name")
         if not args.overwrite and not folder:
             raise SeriesValidationError(f"{str(path)!r} already exists; pass --overwrite to replace it")
     parent = path.parent
@@ -263,14 +266,8 @@ def _check_outputs(args, names: tuple[str, ...]) -> None:
 
 def _write(path: Path, write) -> None:
     """Write through a temporary file in the same folder, so ``path`` is never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
+    with atomic_output(path) as tmp:
         write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 # -- the work --------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ The pipeline, in order:
 
 from __future__ import annotations
 
-import os
+import contextlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -33,7 +33,7 @@ from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
 from .params import Params
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
-from .persistence import check_tensor, load_estimator, load_model, load_network, save_model
+from .persistence import atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
 from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
 from .windows import EpochSampler, WindowBatches, window_counts
@@ -630,35 +630,24 @@ class Forecaster(Params):
         if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
             raise SeriesValidationError(f"chunk_size={chunk_size!r} must be a positive integer")
         path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
         parquet = path.suffix.lower() in (".parquet", ".pq")
         if parquet:
             try:
-                import pyarrow.parquet  # noqa: F401  (checked before any forecast is made)
+                import pyarrow as pa
+                import pyarrow.parquet as pq
             except ImportError:
                 raise SeriesValidationError(f"writing {str(path)!r} needs pyarrow: pip install 'seriespredictor[parquet]'") from None
-        writer = None
-        try:
+        with atomic_output(path) as tmp, contextlib.ExitStack() as writers:  # the forecast file appears only when complete
+            writer = None
             for start in range(0, len(self._fitted_ids()), chunk_size):
                 rows = np.arange(start, min(start + chunk_size, len(self.ids_)))
                 frame = self._predict_rows(rows, h, level)
                 if parquet:
-                    import pyarrow as pa
-                    import pyarrow.parquet as pq
-
                     table = pa.Table.from_pandas(frame, preserve_index=False)
-                    writer = writer or pq.ParquetWriter(tmp, table.schema)
+                    writer = writer or writers.enter_context(pq.ParquetWriter(tmp, table.schema))
                     writer.write_table(table)
                 else:
                     frame.to_csv(tmp, mode="a" if start else "w", header=not start, index=False)
-            if writer is not None:
-                writer.close()
-            os.replace(tmp, path)  # the forecast file appears only when complete
-        except BaseException:
-            if writer is not None:
-                writer.close()
-            tmp.unlink(missing_ok=True)
-            raise
         return path
 
     def _fitted_ids(self) -> list:

@@ -18,6 +18,7 @@ processes are never read as models and are deleted by the next save of the same 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import hashlib
@@ -35,7 +36,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from safetensors.torch import save as dump_safetensors
 
-from .errors import ModelFileError
+from .errors import ModelFileError, SeriesValidationError
 from .fields import Field, check_fields, integer, number
 
 FORMAT_VERSION = 2
@@ -150,8 +151,40 @@ def _clean_stale(path: Path) -> None:
             continue
         if kind == "old" and not os.path.lexists(path):
             os.rename(tmp, path)
-        else:
+        elif tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+
+
+def _temporary(path: Path) -> Path:
+    """A name next to ``path`` that no other process or thread uses, and that
+    :func:`_clean_stale` deletes once its process is dead."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary file name next to ``path`` (next to the file a symlink points to);
+    when the block completes, the temporary file replaces ``path`` in one rename, otherwise it
+    is deleted: ``path`` never holds a half-written file, whatever stops the process.
+
+    Raises:
+        SeriesValidationError: ``path`` exists and is not a regular file (a folder, a FIFO,
+            a device), which a rename would destroy.
+    """
+    path = Path(os.path.realpath(path))
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise SeriesValidationError(f"{str(path)!r} exists and is not a regular file (a folder, FIFO or device); "
+                                    "give the name of a file to write")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(path)
+    tmp = _temporary(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
@@ -216,7 +249,7 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
         raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
     _clean_stale(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")  # threads differ too
+    tmp = _temporary(path)
     try:
         tmp.mkdir()
         meta = {
