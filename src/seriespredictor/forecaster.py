@@ -27,7 +27,7 @@ import torch
 
 from . import distributed
 from .checkpoints import Checkpoints
-from .data import check_freq, future_times, season_length, to_panel
+from .data import _step, check_freq, future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
@@ -736,6 +736,10 @@ class Forecaster(Params):
                 or (spec.intervals == "quantile" and not spec.quantile_levels)):
             raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, season={self.season_}, {spec}) "
                                  "do not fit together; the file is damaged or was edited, save the model again")
+        integer_times = isinstance(_step(schema["freq"]), int)  # an integer step continues integer times
+        if any((type(t) is int) != integer_times for t in schema["last_times"]):
+            raise ModelFileError(f"{str(path)!r}: schema.last_times must be {'integers' if integer_times else 'ISO timestamps'} "
+                                 f"with schema.freq {schema['freq']!r}; the file is damaged or was edited, save the model again")
         self.log_ = np.asarray(fitted["log"], dtype=bool)
         self.shift_ = np.asarray(fitted["shift"], dtype=np.float64)
         self.scale_ = np.asarray(fitted["scale"], dtype=np.float64)
@@ -782,7 +786,7 @@ def _is_time_zone(v) -> bool:
 
 
 def _is_time(v) -> bool:
-    return type(v) is int or (type(v) is str and pd.Timestamp(v) is not pd.NaT)
+    return (type(v) is int and -2**63 < v < 2**63) or (type(v) is str and pd.Timestamp(v) is not pd.NaT)
 
 
 def _are_ids(v) -> bool:
