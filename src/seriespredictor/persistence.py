@@ -26,7 +26,9 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import stat
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -269,8 +271,23 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
             raise
         raise OSError(e.errno, f"cannot save the model to {str(path)!r}: {e.strerror}", e.filename) from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # the new model's leftovers, or the replaced one
+        with _signals_held():
+            shutil.rmtree(tmp, ignore_errors=True)  # the new model's leftovers, or the replaced one
     return path
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold Ctrl-C and SIGTERM back until the block is done (in the main thread, where Python
+    runs signal handlers), so a cleanup is not cut short; the held signal then acts."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 # -- reading -----------------------------------------------------------------------------------

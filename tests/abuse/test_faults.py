@@ -162,11 +162,12 @@ CHILD = textwrap.dedent("""
 
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     name, when = os.environ["PAUSE_AT"].split(":")
-    real = getattr(p, name)
+    owner = p.shutil if name == "rmtree" else p  # rmtree: the cleanup, which holds signals back until done
+    real = getattr(owner, name)
 
     def pause():
         print("paused", flush=True)
-        time.sleep(60)
+        time.sleep(3 if name == "rmtree" else 60)
 
     def step(*args, **kwargs):
         if when == "before":
@@ -176,11 +177,11 @@ CHILD = textwrap.dedent("""
             pause()
         return out
 
-    setattr(p, name, step)
+    setattr(owner, name, step)
     SeriesPredictor.load(sys.argv[1]).save(sys.argv[2], overwrite=True)
     print("finished", flush=True)
 """)
-STEPS = ["_clean_stale:after", "_write_weights:after", "_write_config:after", "_publish:before", "_publish:after"]
+STEPS = ["_clean_stale:after", "_write_weights:after", "_write_config:after", "_publish:before", "_publish:after", "rmtree:before"]
 SIGNALS = {"SIGINT": (signal.SIGINT, -signal.SIGINT), "SIGTERM": (signal.SIGTERM, 143), "SIGKILL": (signal.SIGKILL, -signal.SIGKILL)}
 
 
