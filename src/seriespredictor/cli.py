@@ -447,6 +447,9 @@ def _cmd_fit(args) -> int:
         _check_target(Path(args.checkpoint_dir), args, folder=True, flag="--checkpoint-dir")
         if _same(Path(args.checkpoint_dir), Path(args.out)):
             raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is the --out folder; give the checkpoints their own folder")
+        if not (args.resume or args.overwrite) and any(Path(args.checkpoint_dir).glob("member-*")):
+            raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} holds the checkpoints of an earlier run; "
+                                        "pass --resume to continue it, or --overwrite to start over")
     distributed.init_from_env(timeout_s=args.timeout)
     try:
         with distributed.failing_together():  # an error on any rank stops them all with its message
