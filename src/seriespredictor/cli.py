@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import math
 import os
@@ -264,10 +265,12 @@ def _check_outputs(args, names: tuple[str, ...]) -> None:
         _check_target(out / name, args)
 
 
-def _write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, so ``path`` is never half-written."""
-    with atomic_output(path) as tmp:
-        write(tmp)
+def _write(out: Path, writers: dict) -> None:
+    """Write each file of ``out`` through a temporary file in the same folder, renamed only once
+    every file is complete: no file is half-written, and a failure replaces none of them."""
+    with contextlib.ExitStack() as files:
+        for name, write in writers.items():
+            write(files.enter_context(atomic_output(out / name)))
 
 
 # -- the work --------------------------------------------------------------------------------------
@@ -410,10 +413,8 @@ def _cmd_forecast(args) -> int:
     forecast = _forecaster(args, h).fit(panel).predict(level=args.level)
     fig = _plot(args, panel, forecast, holdout, h, ids)
     out = Path(args.out)
-    _write(out / "forecast.csv", lambda p: forecast.to_csv(p, index=False))
-    _write(out / "metrics.csv", table.to_csv)
-    _write(out / "holdout.csv", lambda p: holdout.to_csv(p, index=False))
-    _write(out / "forecast.png", lambda p: fig.savefig(p, dpi=110, format="png"))
+    _write(out, dict(zip(names, (lambda p: forecast.to_csv(p, index=False), table.to_csv,
+                                 lambda p: holdout.to_csv(p, index=False), lambda p: fig.savefig(p, dpi=110, format="png")))))
     first, last = (_when(t) for t in (forecast[args.time_col].iloc[0], forecast[args.time_col].iloc[-1]))
     _note(args, f"forecast: {h} steps per series ({first} .. {last}) written to {out / names[0]}, plot {out / names[3]}")
     return 0
@@ -430,8 +431,7 @@ def _cmd_backtest(args) -> int:
     _note(args, table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
     _skill_warnings(table, "in the backtest")
     out = Path(args.out)
-    _write(out / names[0], lambda p: cv.to_csv(p, index=False))
-    _write(out / names[1], table.to_csv)
+    _write(out, dict(zip(names, (lambda p: cv.to_csv(p, index=False), table.to_csv))))
     _note(args, f"written: {out / names[0]}, {out / names[1]}")
     return 0
 

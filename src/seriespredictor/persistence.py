@@ -175,7 +175,7 @@ def atomic_output(path):
         SeriesValidationError: ``path`` exists and is not a regular file (a folder, a FIFO,
             a device), which a rename would destroy.
     """
-    path = Path(os.path.realpath(path))
+    given, path = path, Path(os.path.realpath(path))
     if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
         raise SeriesValidationError(f"{str(path)!r} exists and is not a regular file (a folder, FIFO or device); "
                                     "give the name of a file to write")
@@ -185,6 +185,10 @@ def atomic_output(path):
     try:
         yield tmp
         os.replace(tmp, path)
+    except OSError as e:
+        if e.filename is not None:
+            raise
+        raise OSError(e.errno, e.strerror, str(given)) from None  # writers such as pandas' leave out the file name
     finally:
         tmp.unlink(missing_ok=True)
 

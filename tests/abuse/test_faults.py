@@ -298,3 +298,23 @@ def test_an_output_that_is_a_symlink_is_written_through(tmp_path, panel_model):
     for name in ("real.csv", "new.csv"):
         assert len(pd.read_csv(tmp_path / name)) == 3 * 40
     assert leftovers(tmp_path / "real.csv") == []
+
+
+def test_a_full_disk_replaces_no_forecast_output_and_names_the_file(tmp_path, panel_model_dir):
+    import pandas as pd
+
+    data = tmp_path / "air.csv"
+    pd.DataFrame({"Month": pd.date_range("1949-01-01", periods=60, freq="MS"), "Passengers": 100.0 + np.arange(60) % 12 + np.arange(60)}).to_csv(data, index=False)
+    with tmpfs(tmp_path / "disk", "200k") as disk:
+        old = {name: f"old {name}\n".encode() for name in ("forecast.csv", "metrics.csv", "holdout.csv", "forecast.png")}
+        (disk / "o").mkdir()
+        for name, content in old.items():
+            (disk / "o" / name).write_bytes(content)
+        (disk / "filler").write_bytes(b"\0" * 150_000)
+        r = run_python("-m", "seriespredictor", "forecast", str(data), "--h", "6", "--steps", "2", "--hidden-dim", "4",
+                       "--out", str(disk / "o"), "--overwrite", "--quiet")
+        assert r.returncode == 2 and f"{str(disk / 'o')}/forecast" in r.stderr and "No space left" in r.stderr, r.stderr
+        assert {p.name: p.read_bytes() for p in (disk / "o").iterdir()} == old  # all old, no temporaries
+        r = run_python("-m", "seriespredictor", "predict", str(panel_model_dir), "--h", "1000", "--out", str(disk / "f.csv"), "--quiet")
+        assert r.returncode == 2 and f"error: {str(disk / 'f.csv')!r}: No space left" in r.stderr, r.stderr
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "o"]
