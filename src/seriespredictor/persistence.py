@@ -28,6 +28,7 @@ import secrets
 import shutil
 import signal
 import stat
+import struct
 import threading
 import time
 import warnings
@@ -46,6 +47,8 @@ WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
 MAX_UNITS = 2**20  # per layer: far beyond a real model, small enough that no size overflows
+MAX_TENSORS = 100_000  # in one weights file: 1000 ensemble members of 24 layers; each costs memory to load
+MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit on its JSON header
 READ_ATTEMPTS = 10  # a reader retries this often when a concurrent save deletes what it opened
 
 
@@ -349,6 +352,11 @@ def _read_weights(dir_fd: int, config: dict, path: Path) -> dict[str, torch.Tens
     try:
         if config.get("weights_sha256") != _sha256_fd(fd):
             raise ModelFileError(f"{str(weights)!r} does not match its {CONFIG} (checksum differs): the file is damaged or was replaced")
+        (size,) = struct.unpack("<Q", os.pread(fd, 8, 0).ljust(8, b"\0"))
+        tensors = os.pread(fd, min(size, MAX_HEADER_BYTES), 8).count(b'"data_offsets"')  # counted before any is built
+        if tensors > MAX_TENSORS:
+            raise ModelFileError(f"{str(weights)!r} lists {tensors} tensors, more than any model seriespredictor writes "
+                                 f"({MAX_TENSORS}): not a seriespredictor model file")
         # Linux names the open file; elsewhere the path is read again (a racing save may then win).
         proc = f"/proc/self/fd/{fd}"
         try:
