@@ -91,3 +91,17 @@ def test_resume_refuses_other_data_of_the_same_length(tmp_path):
     changed.to_csv(data, index=False)
     with pytest.raises(SeriesValidationError, match=f"the checkpoint '{tmp_path / 'ck' / 'member-0'}' was written by a run with other settings or data"):
         Forecaster(**kw).fit(data, resume=True)
+
+
+def test_a_new_run_does_not_replace_the_checkpoints_of_an_earlier_one_unless_asked(tmp_path):
+    data = write_data(tmp_path / "sales.csv")
+    ckpt = tmp_path / "ckpt"
+    fit = ["-m", "seriespredictor", "fit", str(data), "--checkpoint-dir", str(ckpt), "--checkpoint-every", "10", "--quiet", *ARGS]
+    assert run_python(*fit, "--out", str(tmp_path / "a")).returncode == 0
+    saved = (ckpt / "member-0" / "config.json").read_bytes()
+    r = run_python(*fit, "--out", str(tmp_path / "b"), "--seed", "5")
+    assert r.returncode == 2 and "holds the checkpoints of an earlier run; pass --resume" in r.stderr, r.stderr
+    assert (ckpt / "member-0" / "config.json").read_bytes() == saved and not (tmp_path / "b").exists()
+    r = run_python(*fit, "--out", str(tmp_path / "b"), "--seed", "5", "--overwrite")
+    assert r.returncode == 0, r.stderr
+    assert (ckpt / "member-0" / "config.json").read_bytes() != saved

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import errno
 import math
 import os
@@ -22,6 +23,7 @@ from .baselines import Naive, SeasonalNaive
 from .data import Panel, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, message
 from .forecaster import HEADS, MAX_HORIZON, Forecaster
+from .persistence import atomic_output
 
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
@@ -243,6 +245,8 @@ def _check_target(path: Path, args, *, folder: bool = False, flag: str = "--out"
         if path.is_dir() != folder:
             kind = "a folder; give a file name" if path.is_dir() else "a file; give a folder name"
             raise SeriesValidationError(f"{flag} {str(path)!r} is {kind}")
+        if not folder and path.exists() and not path.is_file():
+            raise SeriesValidationError(f"{flag} {str(path)!r} is not a regular file (a FIFO or device); give a file name")
         if not args.overwrite and not folder:
             raise SeriesValidationError(f"{str(path)!r} already exists; pass --overwrite to replace it")
     parent = path.parent
@@ -264,16 +268,12 @@ def _check_outputs(args, names: tuple[str, ...]) -> None:
         _check_target(out / name, args)
 
 
-def _write(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, so ``path`` is never half-written."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        write(tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def _write(out: Path, writers: dict) -> None:
+    """Write each file of ``out`` through a temporary file in the same folder, renamed only once
+    every file is complete: no file is half-written, and a failure replaces none of them."""
+    with contextlib.ExitStack() as files:
+        for name, write in writers.items():
+            write(files.enter_context(atomic_output(out / name)))
 
 
 # -- the work --------------------------------------------------------------------------------------
@@ -418,10 +418,8 @@ def _cmd_forecast(args) -> int:
     forecast = _forecaster(args, h).fit(panel).predict(level=args.level)
     fig = _plot(args, panel, forecast, holdout, h, ids)
     out = Path(args.out)
-    _write(out / "forecast.csv", lambda p: forecast.to_csv(p, index=False))
-    _write(out / "metrics.csv", table.to_csv)
-    _write(out / "holdout.csv", lambda p: holdout.to_csv(p, index=False))
-    _write(out / "forecast.png", lambda p: fig.savefig(p, dpi=110, format="png"))
+    _write(out, dict(zip(names, (lambda p: forecast.to_csv(p, index=False), table.to_csv,
+                                 lambda p: holdout.to_csv(p, index=False), lambda p: fig.savefig(p, dpi=110, format="png")))))
     _note(args, f"forecast: {h} steps per series ({_span(forecast[args.time_col])}) written to {out / names[0]}, plot {out / names[3]}")
     return 0
 
@@ -437,8 +435,7 @@ def _cmd_backtest(args) -> int:
     _note(args, table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
     _skill_warnings(table, "in the backtest")
     out = Path(args.out)
-    _write(out / names[0], lambda p: cv.to_csv(p, index=False))
-    _write(out / names[1], table.to_csv)
+    _write(out, dict(zip(names, (lambda p: cv.to_csv(p, index=False), table.to_csv))))
     _note(args, f"written: {out / names[0]}, {out / names[1]}")
     return 0
 
@@ -454,6 +451,9 @@ def _cmd_fit(args) -> int:
         _check_target(Path(args.checkpoint_dir), args, folder=True, flag="--checkpoint-dir")
         if _same(Path(args.checkpoint_dir), Path(args.out)):
             raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is the --out folder; give the checkpoints their own folder")
+        if not (args.resume or args.overwrite) and any(Path(args.checkpoint_dir).glob("member-*")):
+            raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} holds the checkpoints of an earlier run; "
+                                        "pass --resume to continue it, or --overwrite to start over")
     distributed.init_from_env(timeout_s=args.timeout)
     try:
         with distributed.failing_together():  # an error on any rank stops them all with its message

@@ -143,9 +143,15 @@ def _step(freq):
 def future_times(last, freq, h: int) -> pd.Index:
     """The ``h`` timestamps after ``last`` at frequency ``freq`` (an alias, an integer step or "obs:<step>")."""
     freq = _step(freq)
+    beyond = f"{h} steps of {freq!r} after {last} go past the last time that can be represented; use a smaller h"
     if isinstance(freq, (int, np.integer)):
+        if not int(last) + int(freq) * h < 2**63:  # numpy's int64 would wrap around silently
+            raise SeriesValidationError(beyond)
         return pd.Index(last + freq * np.arange(1, h + 1))
-    return pd.date_range(last, periods=h + 1, freq=freq)[1:]
+    try:
+        return pd.date_range(last, periods=h + 1, freq=freq)[1:]
+    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+        raise SeriesValidationError(beyond) from None
 
 
 def season_length(freq) -> int:

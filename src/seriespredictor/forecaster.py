@@ -17,7 +17,7 @@ The pipeline, in order:
 
 from __future__ import annotations
 
-import os
+import contextlib
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -27,13 +27,13 @@ import torch
 
 from . import distributed
 from .checkpoints import Checkpoints
-from .data import check_freq, future_times, season_length, to_panel
+from .data import _step, check_freq, future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
 from .params import Params
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
-from .persistence import check_tensor, load_estimator, load_model, load_network, save_model
+from .persistence import atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
 from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
 from .windows import EpochSampler, WindowBatches, window_counts
@@ -661,35 +661,24 @@ class Forecaster(Params):
         if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
             raise SeriesValidationError(f"chunk_size={chunk_size!r} must be a positive integer")
         path = Path(path)
-        tmp = path.with_name(f".{path.name}.tmp")
         parquet = path.suffix.lower() in (".parquet", ".pq")
         if parquet:
             try:
-                import pyarrow.parquet  # noqa: F401  (checked before any forecast is made)
+                import pyarrow as pa
+                import pyarrow.parquet as pq
             except ImportError:
                 raise SeriesValidationError(f"writing {str(path)!r} needs pyarrow: pip install 'seriespredictor[parquet]'") from None
-        writer = None
-        try:
+        with atomic_output(path) as tmp, contextlib.ExitStack() as writers:  # the forecast file appears only when complete
+            writer = None
             for start in range(0, len(self._fitted_ids()), chunk_size):
                 rows = np.arange(start, min(start + chunk_size, len(self.ids_)))
                 frame = self._predict_rows(rows, h, level)
                 if parquet:
-                    import pyarrow as pa
-                    import pyarrow.parquet as pq
-
                     table = pa.Table.from_pandas(frame, preserve_index=False)
-                    writer = writer or pq.ParquetWriter(tmp, table.schema)
+                    writer = writer or writers.enter_context(pq.ParquetWriter(tmp, table.schema))
                     writer.write_table(table)
                 else:
                     frame.to_csv(tmp, mode="a" if start else "w", header=not start, index=False)
-            if writer is not None:
-                writer.close()
-            os.replace(tmp, path)  # the forecast file appears only when complete
-        except BaseException:
-            if writer is not None:
-                writer.close()
-            tmp.unlink(missing_ok=True)
-            raise
         return path
 
     def _fitted_ids(self) -> list:
@@ -781,6 +770,10 @@ class Forecaster(Params):
                 or (spec.intervals == "quantile" and not spec.quantile_levels)):
             raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, season={self.season_}, {spec}) "
                                  "do not fit together; the file is damaged or was edited, save the model again")
+        integer_times = isinstance(_step(schema["freq"]), int)  # an integer step continues integer times
+        if any((type(t) is int) != integer_times for t in schema["last_times"]):
+            raise ModelFileError(f"{str(path)!r}: schema.last_times must be {'integers' if integer_times else 'ISO timestamps'} "
+                                 f"with schema.freq {schema['freq']!r}; the file is damaged or was edited, save the model again")
         self.log_ = np.asarray(fitted["log"], dtype=bool)
         self.shift_ = np.asarray(fitted["shift"], dtype=np.float64)
         self.scale_ = np.asarray(fitted["scale"], dtype=np.float64)
@@ -827,7 +820,7 @@ def _is_time_zone(v) -> bool:
 
 
 def _is_time(v) -> bool:
-    return type(v) is int or (type(v) is str and pd.Timestamp(v) is not pd.NaT)
+    return (type(v) is int and -2**63 < v < 2**63) or (type(v) is str and pd.Timestamp(v) is not pd.NaT)
 
 
 def _are_ids(v) -> bool:

@@ -18,6 +18,7 @@ processes are never read as models and are deleted by the next save of the same 
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import errno
 import hashlib
@@ -25,7 +26,10 @@ import json
 import os
 import secrets
 import shutil
+import signal
 import stat
+import struct
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -35,7 +39,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from safetensors.torch import save as dump_safetensors
 
-from .errors import ModelFileError
+from .errors import ModelFileError, SeriesValidationError
 from .fields import Field, check_fields, integer, number
 
 FORMAT_VERSION = 2
@@ -43,6 +47,8 @@ WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
 MAX_UNITS = 2**20  # per layer: far beyond a real model, small enough that no size overflows
+MAX_TENSORS = 100_000  # in one weights file: 1000 ensemble members of 24 layers; each costs memory to load
+MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit on its JSON header
 READ_ATTEMPTS = 10  # a reader retries this often when a concurrent save deletes what it opened
 
 
@@ -150,8 +156,44 @@ def _clean_stale(path: Path) -> None:
             continue
         if kind == "old" and not os.path.lexists(path):
             os.rename(tmp, path)
-        else:
+        elif tmp.is_dir() and not tmp.is_symlink():
             shutil.rmtree(tmp, ignore_errors=True)
+        else:
+            tmp.unlink(missing_ok=True)
+
+
+def _temporary(path: Path) -> Path:
+    """A name next to ``path`` that no other process or thread uses, and that
+    :func:`_clean_stale` deletes once its process is dead."""
+    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
+
+
+@contextlib.contextmanager
+def atomic_output(path):
+    """Yield a temporary file name next to ``path`` (next to the file a symlink points to);
+    when the block completes, the temporary file replaces ``path`` in one rename, otherwise it
+    is deleted: ``path`` never holds a half-written file, whatever stops the process.
+
+    Raises:
+        SeriesValidationError: ``path`` exists and is not a regular file (a folder, a FIFO,
+            a device), which a rename would destroy.
+    """
+    given, path = path, Path(os.path.realpath(path))
+    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
+        raise SeriesValidationError(f"{str(path)!r} exists and is not a regular file (a folder, FIFO or device); "
+                                    "give the name of a file to write")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _clean_stale(path)
+    tmp = _temporary(path)
+    try:
+        yield tmp
+        os.replace(tmp, path)
+    except OSError as e:
+        if e.filename is not None:
+            raise
+        raise OSError(e.errno, e.strerror, str(given)) from None  # writers such as pandas' leave out the file name
+    finally:
+        tmp.unlink(missing_ok=True)
 
 
 def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
@@ -220,7 +262,7 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
         raise OSError(e.errno, f"cannot save the model to {str(path)!r}: cannot create the folder {str(path.parent)!r} "
                                f"({e.strerror})", e.filename) from None
     _clean_stale(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")  # threads differ too
+    tmp = _temporary(path)
     try:
         tmp.mkdir()
         meta = {
@@ -240,8 +282,23 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
             raise
         raise OSError(e.errno, f"cannot save the model to {str(path)!r}: {e.strerror}", e.filename) from None
     finally:
-        shutil.rmtree(tmp, ignore_errors=True)  # the new model's leftovers, or the replaced one
+        with _signals_held():
+            shutil.rmtree(tmp, ignore_errors=True)  # the new model's leftovers, or the replaced one
     return path
+
+
+@contextlib.contextmanager
+def _signals_held():
+    """Hold Ctrl-C and SIGTERM back until the block is done (in the main thread, where Python
+    runs signal handlers), so a cleanup is not cut short; the held signal then acts."""
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -299,6 +356,11 @@ def _read_weights(dir_fd: int, config: dict, path: Path) -> dict[str, torch.Tens
     try:
         if config.get("weights_sha256") != _sha256_fd(fd):
             raise ModelFileError(f"{str(weights)!r} does not match its {CONFIG} (checksum differs): the file is damaged or was replaced")
+        (size,) = struct.unpack("<Q", os.pread(fd, 8, 0).ljust(8, b"\0"))
+        tensors = os.pread(fd, min(size, MAX_HEADER_BYTES), 8).count(b'"data_offsets"')  # counted before any is built
+        if tensors > MAX_TENSORS:
+            raise ModelFileError(f"{str(weights)!r} lists {tensors} tensors, more than any model seriespredictor writes "
+                                 f"({MAX_TENSORS}): not a seriespredictor model file")
         # Linux names the open file; elsewhere the path is read again (a racing save may then win).
         proc = f"/proc/self/fd/{fd}"
         try:

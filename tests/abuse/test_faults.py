@@ -7,6 +7,7 @@ simulated at the ``os.write`` level otherwise; signals hit a real subprocess at 
 import errno
 import os
 import signal
+import stat
 import subprocess
 import sys
 import textwrap
@@ -161,11 +162,14 @@ CHILD = textwrap.dedent("""
 
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     name, when = os.environ["PAUSE_AT"].split(":")
-    real = getattr(p, name)
+    owner = p.shutil if name == "rmtree" else p  # rmtree: the cleanup, which holds signals back until done
+    real = getattr(owner, name)
 
     def pause():
         print("paused", flush=True)
-        time.sleep(60)
+        end = time.monotonic() + 60
+        while time.monotonic() < end and not (name == "rmtree" and signal.sigpending()):  # held back: pending
+            time.sleep(0.01)
 
     def step(*args, **kwargs):
         if when == "before":
@@ -175,11 +179,11 @@ CHILD = textwrap.dedent("""
             pause()
         return out
 
-    setattr(p, name, step)
+    setattr(owner, name, step)
     SeriesPredictor.load(sys.argv[1]).save(sys.argv[2], overwrite=True)
     print("finished", flush=True)
 """)
-STEPS = ["_clean_stale:after", "_write_weights:after", "_write_config:after", "_publish:before", "_publish:after"]
+STEPS = ["_clean_stale:after", "_write_weights:after", "_write_config:after", "_publish:before", "_publish:after", "rmtree:before"]
 SIGNALS = {"SIGINT": (signal.SIGINT, -signal.SIGINT), "SIGTERM": (signal.SIGTERM, 143), "SIGKILL": (signal.SIGKILL, -signal.SIGKILL)}
 
 
@@ -208,3 +212,111 @@ def test_a_signal_at_each_write_step_leaves_the_old_or_the_new_model(tmp_path, m
         if sig == "SIGKILL":  # a dead process cannot clean up: its leftover is never read, the next save removes it
             models["new"].save(path, overwrite=True)
         assert leftovers(path) == [], step
+
+
+# -- forecast outputs: predict_to and the CLI's files ----------------------------------------------
+@pytest.fixture(scope="module")
+def panel_model(tmp_path_factory):
+    """A small fitted Forecaster over 40 series."""
+    import pandas as pd
+
+    from seriespredictor import Forecaster
+
+    data = pd.DataFrame({"unique_id": np.repeat([f"s{i}" for i in range(40)], 30),
+                         "ds": np.tile(pd.date_range("2020-01-01", periods=30, freq="D"), 40),
+                         "y": np.tile(10.0 + np.arange(30) % 7, 40) + np.repeat(np.arange(40), 30)})
+    return Forecaster(h=3, seq_size=7, hidden_dim=4, steps=2, seed=0).fit(data)
+
+
+@pytest.fixture(scope="module")
+def panel_model_dir(tmp_path_factory, panel_model):
+    return panel_model.save(tmp_path_factory.mktemp("panel") / "model")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_two_predictions_into_one_file_at_once(tmp_path, panel_model, suffix):
+    """Each writer has its own temporary file: both finish, the file holds one whole forecast."""
+    import threading
+
+    import pandas as pd
+
+    pytest.importorskip("pyarrow")
+    out, errors = tmp_path / f"forecast{suffix}", []
+
+    def write():
+        try:
+            panel_model.predict_to(out, chunk_size=1)
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=write) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    got = pd.read_csv(out, parse_dates=["ds"]) if suffix == ".csv" else pd.read_parquet(out)
+    pd.testing.assert_frame_equal(got, panel_model.predict(), check_dtype=False)
+    assert leftovers(out) == []
+
+
+def test_a_killed_prediction_leaves_a_temporary_that_the_next_one_removes(tmp_path, panel_model):
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    out = tmp_path / "forecast.csv"
+    (tmp_path / f".forecast.csv.tmp-{int(dead.stdout)}-0a1b2c3d").write_text("unique_id,ds,LSTM\ns0,2020-")
+    panel_model.predict_to(out)
+    assert leftovers(out) == []
+
+
+@pytest.mark.parametrize("special", ["fifo", "device"])
+def test_a_fifo_or_device_is_never_replaced_by_a_forecast(tmp_path, panel_model, panel_model_dir, special):
+    from seriespredictor import SeriesValidationError
+
+    out = tmp_path / "out.csv"
+    if special == "fifo":
+        os.mkfifo(out)
+    else:
+        try:
+            os.mknod(out, 0o644 | stat.S_IFCHR, os.makedev(1, 3))  # like /dev/null
+        except PermissionError:
+            pytest.skip("creating a device needs root")
+    r = run_python("-m", "seriespredictor", "predict", str(panel_model_dir), "--out", str(out), "--overwrite", "--quiet")
+    assert r.returncode == 2 and "is not a regular file" in r.stderr, r.stderr
+    with pytest.raises(SeriesValidationError, match="not a regular file"):
+        panel_model.predict_to(out)
+    assert not stat.S_ISREG(os.lstat(out).st_mode)
+
+
+def test_an_output_that_is_a_symlink_is_written_through(tmp_path, panel_model):
+    """The link stays a link; the file it points to gets the forecast (as the shell's ``>`` does)."""
+    import pandas as pd
+
+    (tmp_path / "real.csv").write_text("old\n")
+    (tmp_path / "link.csv").symlink_to("real.csv")
+    (tmp_path / "dangling.csv").symlink_to("new.csv")
+    for name in ("link.csv", "dangling.csv"):
+        panel_model.predict_to(tmp_path / name)
+        assert (tmp_path / name).is_symlink()
+    for name in ("real.csv", "new.csv"):
+        assert len(pd.read_csv(tmp_path / name)) == 3 * 40
+    assert leftovers(tmp_path / "real.csv") == []
+
+
+def test_a_full_disk_replaces_no_forecast_output_and_names_the_file(tmp_path, panel_model_dir):
+    import pandas as pd
+
+    data = tmp_path / "air.csv"
+    pd.DataFrame({"Month": pd.date_range("1949-01-01", periods=60, freq="MS"), "Passengers": 100.0 + np.arange(60) % 12 + np.arange(60)}).to_csv(data, index=False)
+    with tmpfs(tmp_path / "disk", "200k") as disk:
+        old = {name: f"old {name}\n".encode() for name in ("forecast.csv", "metrics.csv", "holdout.csv", "forecast.png")}
+        (disk / "o").mkdir()
+        for name, content in old.items():
+            (disk / "o" / name).write_bytes(content)
+        (disk / "filler").write_bytes(b"\0" * 150_000)
+        r = run_python("-m", "seriespredictor", "forecast", str(data), "--h", "6", "--steps", "2", "--hidden-dim", "4",
+                       "--out", str(disk / "o"), "--overwrite", "--quiet")
+        assert r.returncode == 2 and f"{str(disk / 'o')}/forecast" in r.stderr and "No space left" in r.stderr, r.stderr
+        assert {p.name: p.read_bytes() for p in (disk / "o").iterdir()} == old  # all old, no temporaries
+        r = run_python("-m", "seriespredictor", "predict", str(panel_model_dir), "--h", "1000", "--out", str(disk / "f.csv"), "--quiet")
+        assert r.returncode == 2 and f"error: {str(disk / 'f.csv')!r}: No space left" in r.stderr, r.stderr
+        assert sorted(p.name for p in disk.iterdir()) == ["filler", "o"]
