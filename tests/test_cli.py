@@ -282,6 +282,21 @@ def test_a_signal_during_training_gives_one_line_and_leaves_nothing_half_written
     assert not [f for f in tmp_path.rglob("*") if "tmp" in f.name], list(tmp_path.rglob("*"))
 
 
+@pytest.mark.parametrize("sig,returncode,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
+def test_a_signal_while_the_command_is_still_loading_gives_one_line(tmp_path, sig, returncode, word):
+    p = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "seriespredictor", "forecast", "--out", str(tmp_path / "o")],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    for line in p.stderr:  # -X importtime reports each module once it is imported
+        if line.rstrip().endswith("seriespredictor.errors"):
+            break
+    time.sleep(0.1)
+    p.send_signal(sig)  # torch and pandas are still loading (or, on a fast machine, the command has begun)
+    _, err = p.communicate(timeout=60)
+    lines = [line for line in err.splitlines() if not line.startswith("import time:")]
+    assert p.returncode == returncode and lines == [f"seriespredictor: {word}"], err[-2000:]
+    assert not (tmp_path / "o").exists()
+
+
 def test_errors_speak_in_cli_flags(tmp_path):
     f = tmp_path / "gap.csv"
     f.write_text(BAD_FILES["gap"][0])

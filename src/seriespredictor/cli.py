@@ -21,7 +21,8 @@ from . import __version__, distributed
 from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
 from .data import Panel, season_length, to_panel
-from .errors import ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, message
+from .errors import (ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, interrupt_exit, message,
+                     raise_terminated)
 from .forecaster import HEADS, MAX_HORIZON, Forecaster
 from .persistence import atomic_output
 
@@ -492,14 +493,6 @@ def _cmd_predict(args) -> int:
 
 
 # -- errors and signals ----------------------------------------------------------------------------
-class _Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C so that every cleanup for an interrupt runs."""
-
-
-def _terminate(signum, frame):
-    raise _Terminated
-
-
 def _cli_words(message: str, flags: dict[str, str]) -> str:
     """Say ``--fill-missing ffill, interpolate or zero`` where the library says
     ``fill_missing='ffill', 'interpolate' or 'zero'``; drop its ``(CLI: ...)`` and ``; CLI: ...`` asides."""
@@ -537,13 +530,13 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    _check_combinations(_commands(parser)[args.command], args)
-    command = {"forecast": _cmd_forecast, "backtest": _cmd_backtest, "fit": _cmd_fit, "predict": _cmd_predict}[args.command]
     in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _terminate) if in_main_thread else None
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
+    parser = _parser()
     try:
+        args = parser.parse_args(argv)
+        _check_combinations(_commands(parser)[args.command], args)
+        command = {"forecast": _cmd_forecast, "backtest": _cmd_backtest, "fit": _cmd_fit, "predict": _cmd_predict}[args.command]
         return command(args)
     except (SeriesValidationError, ModelFileError, NotFittedError, TrainingDivergedError) as e:
         return _fail(_cli_words(str(e), _flags(parser)))
@@ -555,13 +548,10 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         return _fail("not enough memory; use a smaller --hidden-dim, --batch-size or --chunk-size")
     except KeyboardInterrupt as e:
-        terminated = isinstance(e, _Terminated)
-        print(f"seriespredictor: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
-        return 143 if terminated else 130
+        return interrupt_exit(e)
     finally:
         if in_main_thread:
             signal.signal(signal.SIGTERM, previous)
-
 
 if __name__ == "__main__":
     raise SystemExit(main())

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 
 class SeriesValidationError(ValueError):
     """Bad input data or argument: the message names the culprit, the value and the fix."""
@@ -26,3 +28,19 @@ def message(error: BaseException) -> str:
         where = f"{str(error.filename)!r}: " if error.filename and str(error.filename) not in error.strerror else ""
         return f"{where}{error.strerror}"
     return str(error)
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C (see :func:`raise_terminated`) so that every cleanup for an
+    interrupt runs."""
+
+
+def raise_terminated(signum, frame):
+    raise Terminated
+
+
+def interrupt_exit(error: KeyboardInterrupt) -> int:
+    """Say in one line how the command was stopped; its exit status (130 Ctrl-C, 143 SIGTERM)."""
+    terminated = isinstance(error, Terminated)
+    print(f"seriespredictor: {'terminated' if terminated else 'interrupted'}", file=sys.stderr)
+    return 143 if terminated else 130
