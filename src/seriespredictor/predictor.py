@@ -7,6 +7,7 @@ linear layer. Inputs and targets are scaled with statistics of the training data
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -14,11 +15,11 @@ import torch
 
 from .errors import NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
-from .params import Params
+from .params import MAX_BATCH, MAX_SEED, MAX_STEPS, MAX_THREADS, Params, check_choice, check_int, check_number
 from .fields import DICT, LOSS_HISTORY, check_fields, integer, list_of, number, one_of
-from .persistence import load_estimator, load_model, load_network, save_model
+from .persistence import MAX_UNITS, load_estimator, load_model, load_network, save_model
 from .scaling import METHODS, Scaler
-from .training import TrainResult, choose_threads, fit_network, num_threads, seeded
+from .training import TrainResult, check_network_memory, choose_threads, fit_network, num_threads, seeded
 
 
 def _as_array(name: str, value, ndim: int, shape_hint: str) -> np.ndarray:
@@ -106,14 +107,16 @@ class SeriesPredictor(Params):
 
     # -- validation ------------------------------------------------------------------------
     def _check_settings(self) -> None:
-        for name in ("input_dim", "seq_size", "hidden_dim", "steps", "log_every"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
-            raise SeriesValidationError(f"batch_size={self.batch_size!r} must be a positive integer or None (all windows)")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise SeriesValidationError(f"lr={self.lr!r} must be a positive number")
+        for name, hi in (("input_dim", MAX_UNITS), ("seq_size", 10**7), ("hidden_dim", MAX_UNITS), ("steps", MAX_STEPS),
+                         ("log_every", MAX_STEPS)):
+            check_int(self, name, 1, hi)
+        for name, lo, hi in (("batch_size", 1, MAX_BATCH), ("threads", 1, MAX_THREADS), ("seed", 0, MAX_SEED)):
+            check_int(self, name, lo, hi, optional=True)
+        check_number(self, "lr", 0, 1, low_open=True)
+        check_number(self, "grad_clip", 0, math.inf, low_open=True, optional=True)
+        check_choice(self, "scaler", METHODS)
+        check_choice(self, "verbose", (True, False))
+        check_network_memory(LSTMConfig(self.input_dim, self.hidden_dim, 1))
 
     def _check_x(self, x, name: str = "x") -> np.ndarray:
         hint = f"[batch, seq_size={self.seq_size}, input_dim={self.input_dim}]"
