@@ -85,6 +85,9 @@ def cross_validation(model, data, h: int, n_windows: int, step_size: int | None 
     refit = bool_arg("refit", refit)
     id_col = getattr(model, "id_col", "unique_id")
     time_col = getattr(model, "time_col", "ds")
+    alias = getattr(model, "alias", None)
+    if alias in (id_col, time_col, "cutoff", "y"):
+        raise SeriesValidationError(f"alias={alias!r} would overwrite the backtest's own column {alias!r}; give the model another alias")
     if isinstance(model, Forecaster):
         panel = model._read(data)
         if refit:

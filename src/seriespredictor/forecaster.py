@@ -32,8 +32,8 @@ from .data import check_freq, future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
-from .params import (MAX_BATCH, MAX_SEED, MAX_STEPS, MAX_THREADS, Params, check_choice, check_device, check_int, check_number,
-                     integer_arg, levels_arg, path_arg)
+from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice,
+                     check_device, check_int, check_number, integer_arg, levels_arg, path_arg)
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
 from .persistence import MAX_UNITS, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
@@ -44,10 +44,8 @@ HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
 LOSSES = ("mse", "mae")
 INTERVALS = ("conformal", "quantile")
-MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
 MAX_PREDICT_HORIZON = 10**4  # steps predict(h=) goes past the trained h: 10**5 recursive steps would run for minutes
 MAX_LAYERS, MAX_ENSEMBLE = 1000, 1000
-MAX_SEASON, MAX_SEQ_SIZE = 10**6, 10**7  # what a saved model may hold: a model fitted within them loads back
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,8 @@ import numpy as np
 
 from .errors import SeriesValidationError
 
+MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
+MAX_SEASON, MAX_SEQ_SIZE = 10**6, 10**7  # what a saved model may hold: a model fitted within them loads back
 MAX_STEPS = 10**7  # training steps, eval and checkpoint intervals: past this a fit would run for weeks
 MAX_THREADS = 1024
 MAX_BATCH = 2**20  # windows per step

@@ -15,7 +15,7 @@ import torch
 
 from .errors import NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
-from .params import MAX_BATCH, MAX_SEED, MAX_STEPS, MAX_THREADS, Params, check_choice, check_int, check_number
+from .params import MAX_BATCH, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice, check_int, check_number
 from .fields import DICT, LOSS_HISTORY, check_fields, integer, list_of, number, one_of
 from .persistence import MAX_UNITS, load_estimator, load_model, load_network, save_model
 from .scaling import METHODS, Scaler
@@ -107,7 +107,7 @@ class SeriesPredictor(Params):
 
     # -- validation ------------------------------------------------------------------------
     def _check_settings(self) -> None:
-        for name, hi in (("input_dim", MAX_UNITS), ("seq_size", 10**7), ("hidden_dim", MAX_UNITS), ("steps", MAX_STEPS),
+        for name, hi in (("input_dim", MAX_UNITS), ("seq_size", MAX_SEQ_SIZE), ("hidden_dim", MAX_UNITS), ("steps", MAX_STEPS),
                          ("log_every", MAX_STEPS)):
             check_int(self, name, 1, hi)
         for name, lo, hi in (("batch_size", 1, MAX_BATCH), ("threads", 1, MAX_THREADS), ("seed", 0, MAX_SEED)):

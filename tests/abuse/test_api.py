@@ -2,12 +2,14 @@
 before any large allocation or long run; numpy scalars and other reasonable spellings work."""
 
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from seriespredictor import Forecaster, SeriesPredictor
+from seriespredictor import Drift, Forecaster, Naive, Naive2, SeasonalNaive, SeriesPredictor
+from seriespredictor.backtest import cross_validation
 from seriespredictor.errors import SeriesValidationError
 from seriespredictor.metrics import mae, mase, msis, owa, score_panel, smape
 
@@ -165,3 +167,55 @@ def test_series_predictor_bad_settings(kwargs, message):
 def test_metrics_refuse_what_they_cannot_score(call, message):
     with pytest.raises(SeriesValidationError, match=message):
         call()
+
+
+def long_frame(ids, y=None, n=40):
+    y = 10 + np.sin(np.arange(n) / 3) if y is None else y
+    return pd.DataFrame({"unique_id": ids, "ds": pd.date_range("2000-01-01", periods=n, freq="D"), "y": y})
+
+
+@pytest.mark.parametrize("data,message", [
+    (long_frame([("a", 1)] * 40), r"the id column 'unique_id' holds tuple values like \('a', 1\) at row 0; ids are labels"),
+    (long_frame(["a"] * 40, y=np.arange(40) + 1j), "the target column 'y' holds complex numbers; it needs real numbers"),
+])
+def test_data_the_api_cannot_forecast_is_refused(data, message):
+    for model in (quick(), Naive()):
+        with pytest.raises(SeriesValidationError, match=message):
+            model.fit(data)
+
+
+def test_period_index_and_an_id_time_multiindex_are_read():
+    frame = long_frame(["a"] * 40)
+    expected = Naive().fit(frame).predict(3)
+    pd.testing.assert_frame_equal(Naive().fit(frame.set_index(["unique_id", "ds"])).predict(3), expected)
+    monthly = pd.Series(np.arange(1.0, 41.0), index=pd.period_range("2000-01", periods=40, freq="M"))
+    assert list(Naive().fit(monthly).predict(2)["ds"]) == list(pd.to_datetime(["2003-05-01", "2003-06-01"]))
+    assert len(quick().fit(monthly).predict()) == 3
+
+
+@pytest.mark.parametrize("baseline,call,message", [
+    (SeasonalNaive(season=0), lambda m: m.fit(series()), r"season=0 must be a positive integer or None"),
+    (SeasonalNaive(season=2.5), lambda m: m.fit(series()), r"season=2.5 must be"),
+    (Naive(alias=""), lambda m: m.fit(series()), r"alias='' must be a non-empty column name, e.g. alias='Naive'"),
+    (Naive(alias="ds"), lambda m: m.fit(series()).predict(3), r"alias='ds' is also the name of the time column"),
+    (Naive(alias="y"), lambda m: cross_validation(m, series(), h=3, n_windows=1), r"alias='y' would overwrite the backtest's own column"),
+    (Naive(), lambda m: m.fit(series()).predict(True), r"h=True must be a positive integer"),
+    (Naive(), lambda m: m.fit(series()).predict(10**9), r"h=1000000000 must be a positive integer \(at most 100000\)"),
+    (Drift(), lambda m: cross_validation(m, series(), h=3, n_windows=10**9), r"too short for 1000000000 windows"),
+])
+def test_baselines_refuse_bad_arguments(baseline, call, message):
+    with pytest.raises(SeriesValidationError, match=message):
+        call(baseline)
+
+
+def test_naive2_on_a_seasonal_series_with_zeros_stays_finite():
+    y = np.maximum(5 * np.sin(np.arange(48) * 2 * np.pi / 12), 0)  # seasonal, half of it zeros
+    assert np.isfinite(Naive2(season=12).fit(y).predict(12)["Naive2"]).all()
+
+
+def test_naive2_seasonality_test_on_values_near_the_float_limit():
+    y = 1e299 * (2 + np.sin(np.arange(48) * 2 * np.pi / 12))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        fc = Naive2(season=12).fit(y).predict(12)["Naive2"]
+    np.testing.assert_allclose(fc, Naive2(season=12).fit(y / 1e299).predict(12)["Naive2"] * 1e299)
