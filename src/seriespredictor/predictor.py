@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .data import too_large
 from .errors import NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
 from .params import MAX_BATCH, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice, check_int, check_number
@@ -26,6 +27,8 @@ def _as_array(name: str, value, ndim: int, shape_hint: str) -> np.ndarray:
     """Convert nested lists, arrays or tensors to float64, refusing anything malformed."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray) and np.iscomplexobj(value):  # a list of complex numbers fails float() below
+        raise SeriesValidationError(f"{name} holds complex numbers; it needs real numbers shaped {shape_hint}")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError) as e:
@@ -33,20 +36,24 @@ def _as_array(name: str, value, ndim: int, shape_hint: str) -> np.ndarray:
             f"{name} must be numbers shaped {shape_hint}; could not convert it ({e}). "
             "Check that every window has the same length and holds only numbers"
         ) from None
+    if arr.size == 0:
+        raise SeriesValidationError(f"{name} is empty (shape {arr.shape}); pass at least one window, shaped {shape_hint}")
     if arr.ndim != ndim:
-        raise SeriesValidationError(
-            f"{name} must be {ndim}-D, shaped {shape_hint}; got shape {arr.shape}. "
-            + ("Wrap each value in a list ([[1], [2], ...]) or use x[..., None] for one feature" if ndim == 3 else "")
-        )
-    if arr.size == 0 or arr.shape[0] == 0:
-        raise SeriesValidationError(f"{name} is empty (shape {arr.shape}); pass at least one window")
+        fix = ("wrap each value in a list ([[1], [2], ...]) or use x[..., None] for one feature" if ndim == 3
+               else "pass one row of targets per window, e.g. [[1, 3, 7, 11], ...]")
+        raise SeriesValidationError(f"{name} must be {ndim}-D, shaped {shape_hint}; got shape {arr.shape}: {fix}")
     bad = ~np.isfinite(arr)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise SeriesValidationError(
             f"{name} holds {int(bad.sum())} NaN or infinite value(s), the first at index {first} "
-            f"({arr[first]}); remove or fill them before fitting"
+            f"({arr[first]}); remove or fill them"
         )
+    huge = too_large(arr)
+    if huge.any():
+        first = tuple(int(i) for i in np.argwhere(huge)[0])
+        raise SeriesValidationError(f"{name} holds values too large for float64 arithmetic (e.g. {arr[first]:g} at index {first}); "
+                                    "divide them by a power of ten")
     return arr
 
 

@@ -219,3 +219,25 @@ def test_naive2_seasonality_test_on_values_near_the_float_limit():
         warnings.simplefilter("error")
         fc = Naive2(season=12).fit(y).predict(12)["Naive2"]
     np.testing.assert_allclose(fc, Naive2(season=12).fit(y / 1e299).predict(12)["Naive2"] * 1e299)
+
+
+BOOK_X = [[[1], [2], [5], [6]], [[5], [7], [7], [8]], [[3], [4], [5], [7]]]
+BOOK_Y = [[1, 3, 7, 11], [5, 12, 14, 15], [3, 7, 9, 12]]
+
+
+@pytest.mark.parametrize("x,y,message", [
+    (BOOK_X, [], r"y is empty \(shape \(0,\)\); pass at least one window, shaped \[batch, seq_size=4\]$"),
+    (BOOK_X, [1, 2, 3], r"y must be 2-D, shaped \[batch, seq_size=4\]; got shape \(3,\): pass one row of targets per window"),
+    ([[[1e308], [-1e308], [3], [4]]], [[1, 2, 3, 4]], r"x holds values too large for float64 arithmetic \(e\.g\. 1e\+308 at index \(0, 0, 0\)\)"),
+    (np.array(BOOK_X) + 1j, BOOK_Y, "x holds complex numbers; it needs real numbers"),
+    ([[[1], [2]], [[1], [2], [3], [4]]], BOOK_Y[:2], "x must be numbers shaped"),
+])
+def test_series_predictor_bad_windows(x, y, message):
+    with pytest.raises(SeriesValidationError, match=message):
+        SeriesPredictor(1, 4, steps=2, seed=0).fit(x, y)
+
+
+def test_series_predictor_nan_at_predict_does_not_speak_of_fitting():
+    fitted = SeriesPredictor(1, 4, steps=2, seed=0).fit(BOOK_X, BOOK_Y)
+    with pytest.raises(SeriesValidationError, match=r"x holds 1 NaN or infinite value\(s\), the first at index \(0, 1, 0\) \(nan\); remove or fill them$"):
+        fitted.predict([[[1], [np.nan], [3], [4]]])
