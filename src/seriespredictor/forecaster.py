@@ -33,7 +33,7 @@ from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
 from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice,
-                     check_device, check_int, check_number, integer_arg, levels_arg, path_arg)
+                     bool_arg, check_device, check_int, check_number, integer_arg, levels_arg, path_arg)
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
 from .persistence import MAX_UNITS, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
@@ -239,16 +239,16 @@ class Forecaster(Params):
             raise SeriesValidationError(f"time_format={self.time_format!r} must be a strftime format such as '%Y%m%d', or None for ISO 8601")
         if self.checkpoint_dir is not None:
             path_arg("checkpoint_dir", self.checkpoint_dir)
-
-    def _check_combinations(self) -> None:
-        """Settings that must fit together for a fit (a loaded model's fitted ones are checked
-        in :meth:`load`: its params may have been changed after fit)."""
         columns = (self.id_col, self.time_col, self.target_col)
         if not all(isinstance(c, str) and c for c in columns) or len(set(columns)) < 3:
             raise SeriesValidationError(f"id_col, time_col, target_col = {columns!r} must be three distinct non-empty column names")
         if not isinstance(self.alias, str) or self.alias in ("", "cutoff", "y", self.id_col, self.time_col):
             raise SeriesValidationError(f"alias={self.alias!r} must be a non-empty column name other than "
-                                        f"{self.id_col!r}, {self.time_col!r}, 'cutoff' and 'y'; e.g. alias='LSTM'")
+                                        f"{self.id_col!r}, {self.time_col!r}, 'cutoff' and 'y'; e.g. alias='LSTM'", argument="alias")
+
+    def _check_combinations(self) -> None:
+        """Settings that must fit together for a fit (a loaded model's fitted ones are checked
+        in :meth:`load`: its params may have been changed after fit)."""
         if self.intervals == "quantile":
             if self.head != "direct":
                 raise SeriesValidationError("intervals='quantile' needs head='direct'")
@@ -402,7 +402,7 @@ class Forecaster(Params):
         config = LSTMConfig(self.patch_size, self.hidden_dim, self.h * len(self._quantiles()) if self.head == "direct" else 1,
                             self.num_layers, self.dropout)
         check_network_memory(config, self.ensemble)
-        if resume and self.checkpoint_dir is None:
+        if bool_arg("resume", resume) and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
         own_panel = panel is not data  # read here: its raw values can go once the model has its own copy

@@ -42,7 +42,7 @@ def integer_arg(name: str, v, lo: int, hi: int, *, optional: bool = False) -> in
         return None
     if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
         kind = {0: "a non-negative integer", 1: "a positive integer"}.get(lo, f"an integer of at least {lo}")
-        raise SeriesValidationError(f"{name}={v!r} must be {kind}{' or None' if optional else ''} (at most {hi})")
+        raise SeriesValidationError(f"{name}={v!r} must be {kind}{' or None' if optional else ''} (at most {hi})", argument=name)
     return int(v)
 
 
@@ -61,7 +61,7 @@ def check_number(est, name: str, lo: float, hi: float, *, low_open: bool = False
     if not (is_real(v) and (v > lo if low_open else v >= lo) and v <= hi):
         kind = "a positive number" if (lo, low_open) == (0, True) else f"a number in [{lo:g}, {hi:g}]"
         limit = f" (at most {hi:g})" if math.isfinite(hi) and kind == "a positive number" else ""
-        raise SeriesValidationError(f"{name}={v!r} must be {kind}{' or None' if optional else ''}{limit}")
+        raise SeriesValidationError(f"{name}={v!r} must be {kind}{' or None' if optional else ''}{limit}", argument=name)
     setattr(est, name, float(v))
 
 
@@ -92,7 +92,7 @@ def bool_arg(name: str, v) -> bool:
 def path_arg(name: str, v) -> Path:
     """``v`` as a Path when it is a non-empty str or os.PathLike of str."""
     if not (isinstance(v, (str, os.PathLike)) and isinstance(os.fspath(v), str) and os.fspath(v).strip()):
-        raise SeriesValidationError(f"{name}={v!r} must be a non-empty path (a str or pathlib.Path)")
+        raise SeriesValidationError(f"{name}={v!r} must be a non-empty path (a str or pathlib.Path)", argument=name)
     return Path(v)
 
 
@@ -102,7 +102,7 @@ def check_choice(est, name: str, choices: tuple) -> None:
     v = getattr(est, name)
     v = bool(v) if isinstance(v, np.bool_) else v
     if not any(type(v) is type(c) and v == c for c in choices):
-        raise SeriesValidationError(f"{name}={v!r} is not one of {choices}")
+        raise SeriesValidationError(f"{name}={v!r} is not one of {choices}", argument=name)
     setattr(est, name, v)
 
 

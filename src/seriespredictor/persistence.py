@@ -358,7 +358,7 @@ def load_model(path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
     Returns:
         ``(tensors, config)``, tensors on the CPU, the config migrated to the current format.
     """
-    path = Path(path)
+    path = path_arg("path", path)
     for attempt in range(READ_ATTEMPTS):
         if not path.exists():
             raise ModelFileError(f"no model at {str(path)!r}: the path does not exist")
@@ -426,7 +426,8 @@ def load_estimator(cls, params: dict, path, check=None):
         estimator = cls(**params)
         (check or cls._check_settings)(estimator)
     except (TypeError, SeriesValidationError) as e:
-        raise ModelFileError(f"{str(path)!r}: {CONFIG} has settings this version cannot use ({e}); save the model again") from None
+        where = f"field 'params.{e.argument}'" if getattr(e, "argument", None) else "settings this version cannot use"
+        raise ModelFileError(f"{str(path)!r}: {CONFIG} has {where} ({e}); save the model again") from None
     return estimator
 
 

@@ -241,3 +241,15 @@ def test_series_predictor_nan_at_predict_does_not_speak_of_fitting():
     fitted = SeriesPredictor(1, 4, steps=2, seed=0).fit(BOOK_X, BOOK_Y)
     with pytest.raises(SeriesValidationError, match=r"x holds 1 NaN or infinite value\(s\), the first at index \(0, 1, 0\) \(nan\); remove or fill them$"):
         fitted.predict([[[1], [np.nan], [3], [4]]])
+
+
+@pytest.mark.parametrize("path", [None, 1, b"model"])
+def test_load_from_what_is_not_a_path(path):
+    for cls in (Forecaster, SeriesPredictor):
+        with pytest.raises(SeriesValidationError, match=r"path=.* must be a non-empty path"):
+            cls.load(path)
+
+
+def test_resume_must_be_a_bool():
+    with pytest.raises(SeriesValidationError, match="resume='yes' must be True or False"):
+        quick().fit(series(), resume="yes")
