@@ -128,7 +128,7 @@ def test_too_short_series_are_named():
     (dict(h=0), "h=0 must be a positive integer"),
     (dict(h=3, head="sideways"), "head='sideways' is not one of"),
     (dict(h=3, seq_size=-2), "seq_size=-2 must be a positive integer or None"),
-    (dict(h=3, log="maybe"), "log='maybe' must be"),
+    (dict(h=3, log="maybe"), "log='maybe' is not one of"),
     (dict(h=3, val_size=-1), "val_size=-1 must be"),
     (dict(h=3, micro_batch_size=0), "micro_batch_size=0 must be a positive integer or None"),
     (dict(h=3, micro_batch_size=7), r"micro_batch_size=7 must divide the windows each process takes per step \(32\)"),
@@ -187,7 +187,7 @@ def test_seasonal_base_alone_starts_from_seasonal_naive():
     (dict(h=6, seq_size=30, patch_size=24), "seq_size=30 must be a multiple of patch_size=24; use seq_size=24"),
     (dict(h=6, seq_size=24, patch_size=24, head="recursive"), "work with head='direct' only"),
     (dict(h=6, seq_size=12, seasonal_base=True), r"seasonal_base needs seq_size >= season \(24\)"),
-    (dict(h=6, dropout=1.5), r"dropout=1.5 must be in \[0, 1\)"),
+    (dict(h=6, dropout=1.5), r"dropout=1.5 must be a number in \[0, 0.999\]"),
 ])
 def test_bad_patch_settings(kwargs, message):
     with pytest.raises(SeriesValidationError, match=message):

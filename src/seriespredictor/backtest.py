@@ -17,6 +17,7 @@ import pandas as pd
 
 from .data import Panel
 from .errors import SeriesValidationError
+from .params import bool_arg, integer_arg
 
 
 def cutoff_points(lengths: np.ndarray, h: int, n_windows: int, step_size: int) -> np.ndarray:
@@ -26,19 +27,17 @@ def cutoff_points(lengths: np.ndarray, h: int, n_windows: int, step_size: int) -
 
 
 def _check(panel: Panel, h: int, n_windows: int, step_size: int, min_history: int) -> np.ndarray:
-    for name, v in (("h", h), ("n_windows", n_windows), ("step_size", step_size)):
-        if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-            raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
-    cuts = cutoff_points(panel.lengths, h, n_windows, step_size)
-    short = [(sid, int(n)) for sid, n, c in zip(panel.ids, panel.lengths, cuts[:, 0]) if c < min_history]
+    """The cutoffs, once every series is known to hold them (checked before any array is made)."""
+    h, n_windows, step_size = (integer_arg(name, v, 1, 2**40) for name, v in (("h", h), ("n_windows", n_windows), ("step_size", step_size)))
+    need = min_history + h + (n_windows - 1) * step_size
+    short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < need]
     if short:
-        need = min_history + h + (n_windows - 1) * step_size
         raise SeriesValidationError(
             f"{len(short)} series are too short for {n_windows} windows of h={h} every {step_size} steps with "
             f"{min_history} points of history: they need {need} points, e.g. {reprlib.repr(short)}; "
             "use fewer windows, a smaller step_size or h, or drop those series"
         )
-    return cuts
+    return cutoff_points(panel.lengths, h, n_windows, step_size)
 
 
 def _frame(panel: Panel, cuts: np.ndarray, h: int, columns: dict[str, np.ndarray],
@@ -83,8 +82,12 @@ def cross_validation(model, data, h: int, n_windows: int, step_size: int | None 
     from .forecaster import Forecaster
 
     step_size = h if step_size is None else step_size
+    refit = bool_arg("refit", refit)
     id_col = getattr(model, "id_col", "unique_id")
     time_col = getattr(model, "time_col", "ds")
+    alias = getattr(model, "alias", None)
+    if alias in (id_col, time_col, "cutoff", "y"):
+        raise SeriesValidationError(f"alias={alias!r} would overwrite the backtest's own column {alias!r}; give the model another alias")
     if isinstance(model, Forecaster):
         panel = model._read(data)
         if refit:

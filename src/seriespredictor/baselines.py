@@ -11,6 +11,7 @@ import pandas as pd
 
 from .data import Panel, future_times, season_length, to_panel
 from .errors import NotFittedError, SeriesValidationError
+from .params import MAX_HORIZON, MAX_SEASON, check_int, integer_arg
 
 
 class Baseline:
@@ -27,6 +28,9 @@ class Baseline:
         raise NotImplementedError
 
     def fit(self, data, **data_options) -> "Baseline":
+        check_int(self, "season", 1, MAX_SEASON, optional=True)
+        if not (isinstance(self.alias, str) and self.alias):
+            raise SeriesValidationError(f"alias={self.alias!r} must be a non-empty column name, e.g. alias={type(self).alias!r}")
         panel = data if isinstance(data, Panel) else to_panel(data, **data_options)
         self.panel_ = panel
         self.season_ = self.season if self.season is not None else season_length(panel.freq)
@@ -35,8 +39,10 @@ class Baseline:
     def predict(self, h: int, *, id_col: str = "unique_id", time_col: str = "ds") -> pd.DataFrame:
         if not hasattr(self, "panel_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with data first")
-        if not isinstance(h, (int, np.integer)) or h < 1:
-            raise SeriesValidationError(f"h={h!r} must be a positive integer")
+        h = integer_arg("h", h, 1, MAX_HORIZON)
+        if self.alias in (id_col, time_col):
+            raise SeriesValidationError(f"alias={self.alias!r} is also the name of the {'id' if self.alias == id_col else 'time'} column; "
+                                        f"give the forecast column another name, e.g. alias={type(self).alias!r}")
         p = self.panel_
         frames = [
             pd.DataFrame({id_col: sid, time_col: future_times(p.last_time(i), p.freq, h), self.alias: self.forecast(p.series(i), h)})
@@ -88,6 +94,7 @@ class Mean(Baseline):
 def _acf(y: np.ndarray, max_lag: int) -> np.ndarray:
     """Sample autocorrelations at lags 1..max_lag (R's ``acf``: demeaned, denominator n)."""
     d = y - y.mean()
+    d = d / np.max(np.abs(d))  # scale-free, and no overflow in the dot products of values near 1e300
     denom = np.dot(d, d)
     return np.array([np.dot(d[k:], d[:-k]) / denom for k in range(1, max_lag + 1)])
 
@@ -117,13 +124,14 @@ def seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
 
 
 class Naive2(Baseline):
-    """M4's Naive2: naive on the seasonally adjusted series when the seasonality test passes."""
+    """M4's Naive2: naive on the seasonally adjusted series when the seasonality test passes
+    (and the series is positive, as the multiplicative decomposition needs)."""
 
     alias = "Naive2"
 
     def forecast(self, y, h):
         m = self.season_
-        if not is_seasonal(y, m):
+        if not (y > 0).all() or not is_seasonal(y, m):
             return np.full(h, y[-1])
         si = seasonal_indices(y, m)
         n = len(y)

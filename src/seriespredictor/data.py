@@ -304,6 +304,8 @@ def _to_long(data, id_col: str, time_col: str, target_col: str, named: tuple) ->
     if isinstance(data, (str, Path)):
         source = data
         data = read_file(data, id_col)
+    if isinstance(data, pd.DataFrame) and any(n in (id_col, time_col) for n in data.index.names if n is not None):
+        data = data.reset_index()  # a frame indexed by (unique_id, ds), as groupby and set_index leave it
     if isinstance(data, pd.DataFrame):
         cols = list(data.columns)
         refuse_duplicate_columns(cols, source)
@@ -335,7 +337,7 @@ def _to_long(data, id_col: str, time_col: str, target_col: str, named: tuple) ->
             )
     if isinstance(data, pd.Series):
         name = str(data.name) if data.name is not None else "series"
-        index = data.index
+        index = data.index.to_timestamp() if isinstance(data.index, pd.PeriodIndex) else data.index
         if isinstance(index, pd.DatetimeIndex) or pd.api.types.is_integer_dtype(index):
             times = index.to_numpy()
         else:
@@ -393,6 +395,8 @@ def _parse_formatted(col: pd.Series, time_col: str, time_format: str) -> pd.Seri
 def _parse_times(col: pd.Series, time_col: str, time_format: str | None = None, hint: bool = True) -> pd.Series:
     if pd.api.types.is_bool_dtype(col):
         raise SeriesValidationError(f"the time column '{time_col}' holds booleans; it needs timestamps or integers")
+    if isinstance(col.dtype, pd.PeriodDtype):
+        return col.dt.to_timestamp()
     if time_format is not None:
         return _parse_formatted(col, time_col, time_format)
     if pd.api.types.is_integer_dtype(col):
@@ -447,8 +451,9 @@ def _parse_times(col: pd.Series, time_col: str, time_format: str | None = None, 
 
 
 def _parse_target(col: pd.Series, target_col: str, ids: pd.Series) -> np.ndarray:
-    if pd.api.types.is_bool_dtype(col):
-        raise SeriesValidationError(f"the target column '{target_col}' holds booleans; it needs numbers")
+    if pd.api.types.is_bool_dtype(col) or pd.api.types.is_complex_dtype(col):
+        kind = "booleans" if pd.api.types.is_bool_dtype(col) else "complex numbers"
+        raise SeriesValidationError(f"the target column '{target_col}' holds {kind}; it needs real numbers")
     if not pd.api.types.is_numeric_dtype(col):
         num = pd.to_numeric(col, errors="coerce")
         bad = num.isna() & col.notna()
@@ -601,6 +606,12 @@ def _rows(long: pd.DataFrame, time_format: str | None, hint: bool, aggregate_dup
         raise SeriesValidationError(f"the id column '{id_col}' has {int(ids.isna().sum())} missing value(s), the first at row {pos}; "
                                     "give every row a series id")
     if ids.dtype == object:
+        nonscalar = ids[~ids.map(pd.api.types.is_scalar)]
+        if len(nonscalar):
+            raise SeriesValidationError(
+                f"the id column '{id_col}' holds {type(nonscalar.iloc[0]).__name__} values like {nonscalar.iloc[0]!r} at row "
+                f"{nonscalar.index[0]}; ids are labels: make them strings or integers (e.g. join the parts with '/')"
+            )
         kinds = ids.map(type).unique()
         if len(kinds) > 1:
             raise SeriesValidationError(

@@ -8,6 +8,10 @@ import sys
 class SeriesValidationError(ValueError):
     """Bad input data or argument: the message names the culprit, the value and the fix."""
 
+    def __init__(self, message: str = "", *, argument: str | None = None):
+        super().__init__(message)
+        self.argument = argument  # the refused argument's name, where one argument alone is at fault
+
 
 class ModelFileError(ValueError):
     """A model file that is missing, damaged, foreign or from a newer format."""

@@ -18,6 +18,7 @@ The pipeline, in order:
 from __future__ import annotations
 
 import contextlib
+import math
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -31,40 +32,20 @@ from .data import _step, check_freq, future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import conformal_widths
 from .model import LSTMConfig, LSTMNetwork
-from .params import Params
+from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice,
+                     bool_arg, check_device, check_int, check_number, integer_arg, levels_arg, path_arg)
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
-from .persistence import atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
+from .persistence import MAX_UNITS, atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
-from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
+from .training import check_network_memory, choose_micro_batch, choose_threads, fit_network, num_threads, seeded
 from .windows import EpochSampler, WindowBatches, window_counts
 
 HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
 LOSSES = ("mse", "mae")
 INTERVALS = ("conformal", "quantile")
-MAX_HORIZON = 10**5  # 69 days of minutes, 11 years of hours: a larger h in a model file is damage
-
-
-def _levels(level) -> list:
-    """``level=`` as a list of percentages: one number or a list of them (None: no intervals)."""
-    if level is None:
-        return []
-    is_number = lambda v: isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool)  # noqa: E731
-    levels = [level] if is_number(level) else level
-    if isinstance(levels, (str, bytes)) or not hasattr(levels, "__iter__"):
-        raise SeriesValidationError(f"level={level!r} must be a list of percentages, e.g. level=[80, 95]")
-    levels = list(levels)
-    bad = [v for v in levels if not is_number(v) or not 0 < v < 100]
-    if bad:
-        raise SeriesValidationError(f"level={bad[0]!r} must be a percentage between 0 and 100, e.g. level=[80, 95]")
-    return levels
-
-
-def _check_horizon(h: int) -> None:
-    """Refuse a horizon past MAX_HORIZON: its forecast would take memory and time without end
-    (and a model fitted for it could not be loaded)."""
-    if h > MAX_HORIZON:
-        raise SeriesValidationError(f"h={h} is more than {MAX_HORIZON:,} steps ahead; use h={MAX_HORIZON:,} or less")
+MAX_PREDICT_HORIZON = 10**4  # steps predict(h=) goes past the trained h: 10**5 recursive steps would run for minutes
+MAX_LAYERS, MAX_ENSEMBLE = 1000, 1000
 
 
 @dataclass(frozen=True)
@@ -232,45 +213,51 @@ class Forecaster(Params):
 
     # -- settings ----------------------------------------------------------------------------
     def _check_settings(self) -> None:
-        for name in ("h", "hidden_dim", "num_layers", "ensemble", "steps", "batch_size", "eval_every", "checkpoint_every"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
-        for name in ("seq_size", "season", "patience", "micro_batch_size"):
-            v = getattr(self, name)
-            if v is not None and (not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1):
-                raise SeriesValidationError(f"{name}={v!r} must be a positive integer or None")
-        _check_horizon(self.h)
-        if self.head not in HEADS:
-            raise SeriesValidationError(f"head={self.head!r} is not one of {HEADS}")
-        if self.precision not in ("fp32", "bf16"):
-            raise SeriesValidationError(f"precision={self.precision!r} is not 'fp32' or 'bf16'")
-        if str(self.device).startswith("cuda") and not torch.cuda.is_available():
-            raise SeriesValidationError(f"device={self.device!r} but no CUDA GPU is available here; use device='cpu'")
-        if self.lr_schedule not in ("constant", "cosine"):
-            raise SeriesValidationError(f"lr_schedule={self.lr_schedule!r} is not 'constant' or 'cosine'")
-        if self.intervals not in INTERVALS:
-            raise SeriesValidationError(f"intervals={self.intervals!r} is not 'conformal' or 'quantile'")
+        self._check_values()
+        self._check_combinations()
+
+    def _check_values(self) -> None:
+        """Each setting on its own; numpy scalars become Python numbers."""
+        for name, hi in (("h", MAX_HORIZON), ("hidden_dim", MAX_UNITS), ("num_layers", MAX_LAYERS), ("ensemble", MAX_ENSEMBLE),
+                         ("steps", MAX_STEPS), ("batch_size", MAX_BATCH), ("eval_every", MAX_STEPS),
+                         ("checkpoint_every", MAX_STEPS), ("patch_size", MAX_SEASON)):
+            check_int(self, name, 1, hi)
+        for name, lo, hi in (("seq_size", 1, MAX_SEQ_SIZE), ("season", 1, MAX_SEASON), ("patience", 1, MAX_STEPS),
+                             ("micro_batch_size", 1, MAX_BATCH), ("threads", 1, MAX_THREADS), ("seed", 0, MAX_SEED)):
+            check_int(self, name, lo, hi, optional=True)
+        if self.val_size != "auto":
+            check_int(self, "val_size", 0, MAX_SEQ_SIZE)
+        check_number(self, "lr", 0, 1, low_open=True)
+        check_number(self, "dropout", 0, 0.999)
+        check_number(self, "grad_clip", 0, math.inf, low_open=True, optional=True)
+        for name, choices in (("head", HEADS), ("precision", ("fp32", "bf16")), ("lr_schedule", ("constant", "cosine")),
+                              ("intervals", INTERVALS), ("loss", LOSSES), ("log", ("auto", True, False)),
+                              ("seasonal_base", (True, False)), ("progress", (True, False))):
+            check_choice(self, name, choices)
+        check_device(self)
+        if self.time_format is not None and not (isinstance(self.time_format, str) and self.time_format.strip()):
+            raise SeriesValidationError(f"time_format={self.time_format!r} must be a strftime format such as '%Y%m%d', or None for ISO 8601")
+        if self.checkpoint_dir is not None:
+            path_arg("checkpoint_dir", self.checkpoint_dir)
+        columns = (self.id_col, self.time_col, self.target_col)
+        if not all(isinstance(c, str) and c for c in columns) or len(set(columns)) < 3:
+            raise SeriesValidationError(f"id_col, time_col, target_col = {columns!r} must be three distinct non-empty column names")
+        if not isinstance(self.alias, str) or self.alias in ("", "cutoff", "y", self.id_col, self.time_col):
+            raise SeriesValidationError(f"alias={self.alias!r} must be a non-empty column name other than "
+                                        f"{self.id_col!r}, {self.time_col!r}, 'cutoff' and 'y'; e.g. alias='LSTM'", argument="alias")
+
+    def _check_combinations(self) -> None:
+        """Settings that must fit together for a fit (a loaded model's fitted ones are checked
+        in :meth:`load`: its params may have been changed after fit)."""
         if self.intervals == "quantile":
             if self.head != "direct":
                 raise SeriesValidationError("intervals='quantile' needs head='direct'")
-            levels = list(self.quantile_levels)
-            if not levels or not all(isinstance(v, (int, float)) and 0 < v < 100 for v in levels):
-                raise SeriesValidationError(f"quantile_levels={self.quantile_levels!r} must be percentages between 0 and 100")
-        if self.loss not in LOSSES:
-            raise SeriesValidationError(f"loss={self.loss!r} is not one of {LOSSES}")
-        if not isinstance(self.patch_size, (int, np.integer)) or self.patch_size < 1:
-            raise SeriesValidationError(f"patch_size={self.patch_size!r} must be a positive integer")
+            levels = self.quantile_levels
+            if (not isinstance(levels, (list, tuple)) or not levels or len(set(levels)) < len(levels)
+                    or not all(PERCENT.ok(v) and math.isfinite(v) for v in levels)):
+                raise SeriesValidationError(f"quantile_levels={levels!r} must be a list of distinct percentages between 0 and 100, e.g. [80, 95]")
         if self.head == "recursive" and (self.patch_size != 1 or self.seasonal_base):
             raise SeriesValidationError("patch_size and seasonal_base work with head='direct' only; set head='direct'")
-        if not (isinstance(self.dropout, (int, float)) and 0 <= self.dropout < 1):
-            raise SeriesValidationError(f"dropout={self.dropout!r} must be in [0, 1)")
-        if self.log not in ("auto", True, False):
-            raise SeriesValidationError(f"log={self.log!r} must be 'auto', True or False")
-        if not (self.val_size == "auto" or (isinstance(self.val_size, int) and self.val_size >= 0)):
-            raise SeriesValidationError(f"val_size={self.val_size!r} must be 'auto' or a non-negative integer")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise SeriesValidationError(f"lr={self.lr!r} must be a positive number")
 
     def _read(self, data):
         return to_panel(data, id_col=self.id_col, time_col=self.time_col, target_col=self.target_col,
@@ -413,7 +400,10 @@ class Forecaster(Params):
         self.__dict__.pop("nets_", None)  # a refit that fails leaves no half-updated model to predict with
         self.params_ = self.get_params()  # what this fit used: saved with the model, whatever set_params does later
         self.spec_ = ForecastSpec.from_params(self.params_)
-        if resume and self.checkpoint_dir is None:
+        config = LSTMConfig(self.patch_size, self.hidden_dim, self.h * len(self._quantiles()) if self.head == "direct" else 1,
+                            self.num_layers, self.dropout)
+        check_network_memory(config, self.ensemble)
+        if bool_arg("resume", resume) and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
         own_panel = panel is not data  # read here: its raw values can go once the model has its own copy
@@ -498,8 +488,7 @@ class Forecaster(Params):
         for member in range(self.ensemble):  # members differ only in their seed
             seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
             with seeded(seed) as gen, num_threads(threads):
-                net = LSTMNetwork(LSTMConfig(self.patch_size, self.hidden_dim, h * len(self._quantiles()) if self.head == "direct" else 1,
-                                             self.num_layers, self.dropout)).to(device)
+                net = LSTMNetwork(config).to(device)
                 sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
                 starts = WindowBatches(EpochSampler(total, self.batch_size, sampler_seed, rank=rank, world=world), first, cum)
                 result = fit_network(
@@ -577,7 +566,7 @@ class Forecaster(Params):
         """
         # threads chosen as for training: torch's default of one per core made a small model's
         # forecast a thousand times slower on a machine where other processes held the cores
-        level = _levels(level)
+        level = levels_arg(level)
         with num_threads(choose_threads(len(rows), self.hidden_dim, self.threads)):
             return self._forecast_array(tail, rows, h, level)
 
@@ -658,9 +647,8 @@ class Forecaster(Params):
         ``path`` (CSV, or Parquet by its suffix) as soon as it is done: memory stays bounded
         by the chunk, whatever the number of series."""
         h = self._horizon(h)
-        if not isinstance(chunk_size, (int, np.integer)) or chunk_size < 1:
-            raise SeriesValidationError(f"chunk_size={chunk_size!r} must be a positive integer")
-        path = Path(path)
+        chunk_size = integer_arg("chunk_size", chunk_size, 1, 2**62)
+        path = path_arg("path", path)
         parquet = path.suffix.lower() in (".parquet", ".pq")
         if parquet:
             try:
@@ -687,11 +675,7 @@ class Forecaster(Params):
 
     def _horizon(self, h) -> int:
         self._check_fitted()
-        h = self.spec_.h if h is None else h
-        if not isinstance(h, (int, np.integer)) or isinstance(h, bool) or h < 1:
-            raise SeriesValidationError(f"h={h!r} must be a positive integer")
-        _check_horizon(h)
-        return int(h)
+        return self.spec_.h if h is None else integer_arg("h", h, 1, max(self.spec_.h, MAX_PREDICT_HORIZON))
 
     def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:
         columns = self.forecast_array(self.tail_[rows], rows, h, level)
@@ -742,20 +726,20 @@ class Forecaster(Params):
         """
         tensors, config = load_model(path, "Forecaster")
         check_fields(config, {"params": DICT, "fitted": DICT, "schema": DICT, "network": DICT,
-                              "params.h": integer(1, MAX_HORIZON), "params.ensemble": integer(1, 1000),
+                              "params.h": integer(1, MAX_HORIZON), "params.ensemble": integer(1, MAX_ENSEMBLE),
                               "schema.ids": IDS}, path)
-        self = load_estimator(cls, dict(config["params"], device="cpu"), path)
+        self = load_estimator(cls, dict(config["params"], device="cpu"), path, check=cls._check_values)
         self.params_ = self.get_params()
         n, fitted, schema = len(config["schema"]["ids"]), config["fitted"], config["schema"]
         if "spec" not in fitted:  # format 1 saved none: its params, checked above, held it
             fitted["spec"] = ForecastSpec.from_params(config["params"]).to_dict()
         check_fields(config, {
             "fitted.spec": DICT, "fitted.spec.h": integer(1, MAX_HORIZON), "fitted.spec.head": one_of(*HEADS),
-            "fitted.spec.patch_size": integer(1, 10**6), "fitted.spec.seasonal_base": BOOL,
+            "fitted.spec.patch_size": integer(1, MAX_SEASON), "fitted.spec.seasonal_base": BOOL,
             "fitted.spec.intervals": one_of(*INTERVALS), "fitted.spec.quantile_levels": list_of(PERCENT),
             "fitted.spec.alias": TEXT, "fitted.spec.id_col": TEXT, "fitted.spec.time_col": TEXT,
             "params.alias": TEXT, "params.id_col": TEXT, "params.time_col": TEXT,
-            "fitted.season": integer(1, 10**6), "fitted.seq_size": integer(1, 10**7), "fitted.val_size": integer(0, 10**7),
+            "fitted.season": integer(1, MAX_SEASON), "fitted.seq_size": integer(1, MAX_SEQ_SIZE), "fitted.val_size": integer(0, MAX_SEQ_SIZE),
             "fitted.log": list_of(BOOL, n), "fitted.shift": list_of(number(), n),
             "fitted.scale": list_of(number(0, low_open=True), n),
             "schema.freq": FREQ, "schema.tz": TIME_ZONE, "schema.last_times": list_of(TIME, n),

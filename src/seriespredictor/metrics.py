@@ -8,16 +8,45 @@ in-sample seasonal differences are all zero.
 
 from __future__ import annotations
 
+import reprlib
 import warnings
 
 import numpy as np
 
+from .errors import SeriesValidationError
+from .params import integer_arg, is_real
 
-def _pair(y, y_hat) -> tuple[np.ndarray, np.ndarray]:
-    y, y_hat = np.asarray(y, dtype=np.float64), np.asarray(y_hat, dtype=np.float64)
+
+def _values(name: str, v) -> np.ndarray:
+    """``v`` as a non-empty 1-D float64 array of finite numbers, or an error naming ``name``."""
+    try:
+        arr = np.asarray(v, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise SeriesValidationError(f"{name} must hold numbers; got {reprlib.repr(v)}") from None
+    if arr.ndim != 1 or len(arr) == 0:
+        raise SeriesValidationError(f"{name} must be a non-empty 1-D array of numbers (one series); got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        pos = int(np.argmin(np.isfinite(arr)))
+        raise SeriesValidationError(f"{name} has the value {float(arr[pos])!r} at position {pos}; scores need finite numbers, remove it")
+    return arr
+
+
+def _pair(y, y_hat, name: str = "y_hat") -> tuple[np.ndarray, np.ndarray]:
+    y, y_hat = _values("y", y), _values(name, y_hat)
     if y.shape != y_hat.shape:
-        raise ValueError(f"y has shape {y.shape} but y_hat has {y_hat.shape}; they must match")
+        raise SeriesValidationError(f"y has shape {y.shape} but {name} has {y_hat.shape}; they must match")
     return y, y_hat
+
+
+def _scale(insample, season) -> float:
+    """The mean absolute in-sample seasonal difference (MASE's and MSIS's denominator); NaN,
+    with a warning, when there are no more than ``season`` points."""
+    insample = _values("insample", insample)
+    season = integer_arg("season", season, 1, 10**6)
+    if len(insample) <= season:
+        warnings.warn(f"MASE and MSIS need more than season={season} in-sample points; got {len(insample)}", RuntimeWarning, stacklevel=3)
+        return float("nan")
+    return float(np.mean(np.abs(insample[season:] - insample[:-season])))
 
 
 def mae(y, y_hat) -> float:
@@ -62,11 +91,9 @@ def mase(y, y_hat, insample, season: int = 1) -> float:
     the in-sample seasonal naive forecast. NaN (with a warning) when that scale is zero.
     """
     y, y_hat = _pair(y, y_hat)
-    insample = np.asarray(insample, dtype=np.float64)
-    if len(insample) <= season:
-        warnings.warn(f"MASE needs more than season={season} in-sample points; got {len(insample)}", RuntimeWarning, stacklevel=2)
-        return float("nan")
-    scale = np.mean(np.abs(insample[season:] - insample[:-season]))
+    scale = _scale(insample, season)
+    if np.isnan(scale):
+        return scale
     if scale == 0:
         warnings.warn("MASE is undefined: the in-sample seasonal differences are all zero", RuntimeWarning, stacklevel=2)
         return float("nan")
@@ -75,24 +102,32 @@ def mase(y, y_hat, insample, season: int = 1) -> float:
 
 def owa(smape_model: float, mase_model: float, smape_naive2: float, mase_naive2: float) -> float:
     """Overall weighted average (M4): ``(sMAPE / sMAPE_Naive2 + MASE / MASE_Naive2) / 2``."""
+    for name, v in (("smape_model", smape_model), ("mase_model", mase_model), ("smape_naive2", smape_naive2), ("mase_naive2", mase_naive2)):
+        if not (is_real(v) and v >= 0) or (name.endswith("naive2") and v == 0):
+            raise SeriesValidationError(f"{name}={v!r} must be a finite {'positive' if name.endswith('naive2') else 'non-negative'} score")
     return 0.5 * (smape_model / smape_naive2 + mase_model / mase_naive2)
 
 
 def msis(y, lo, hi, insample, season: int = 1, alpha: float = 0.05) -> float:
     """Mean scaled interval score (M4) for a ``1 - alpha`` interval ``[lo, hi]``."""
-    y, lo = _pair(y, lo)
-    hi = np.asarray(hi, dtype=np.float64)
-    insample = np.asarray(insample, dtype=np.float64)
-    scale = np.mean(np.abs(insample[season:] - insample[:-season]))
+    y, lo = _pair(y, lo, "lo")
+    hi = _pair(y, hi, "hi")[1]
+    if not (is_real(alpha) and 0 < alpha < 1):
+        raise SeriesValidationError(f"alpha={alpha!r} must be a number strictly between 0 and 1 (0.05 for 95% intervals)")
+    scale = _scale(insample, season)
     penalty = (hi - lo) + (2 / alpha) * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
     return float(np.mean(penalty) / scale) if scale > 0 else float("nan")
 
 
 def score_panel(actuals, forecasts, insamples, season: int = 1) -> dict[str, float]:
     """M4-style averages over series of sMAPE, MASE, MAE and RMSE (lists of 1-D arrays)."""
+    actuals, forecasts, insamples = list(actuals), list(forecasts), list(insamples)
+    if not actuals or not len(actuals) == len(forecasts) == len(insamples):
+        raise SeriesValidationError(f"actuals, forecasts and insamples hold {len(actuals)}, {len(forecasts)} and {len(insamples)} "
+                                    "series; pass one array per series in each, at least one")
     rows = [
         (smape(y, f), mase(y, f, x, season), mae(y, f), rmse(y, f))
-        for y, f, x in zip(actuals, forecasts, insamples)
+        for y, f, x in zip(actuals, forecasts, insamples, strict=True)
     ]
     s, m, a, r = (np.nanmean(c) for c in zip(*rows))
     return {"smape": float(s), "mase": float(m), "mae": float(a), "rmse": float(r)}

@@ -28,6 +28,12 @@ class LSTMConfig:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def parameter_count(self) -> int:
+        """Weights of :class:`LSTMNetwork` with this config (torch's LSTM has two biases per gate)."""
+        H = self.hidden_dim
+        first = 4 * H * (self.input_dim + H + 2)
+        return first + (self.num_layers - 1) * 4 * H * (2 * H + 2) + self.output_dim * (H + 1)
+
 
 class LSTMNetwork(nn.Module):
     def __init__(self, config: LSTMConfig):

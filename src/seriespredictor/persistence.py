@@ -41,6 +41,7 @@ from safetensors.torch import save as dump_safetensors
 
 from .errors import ModelFileError, SeriesValidationError
 from .fields import Field, check_fields, integer, number
+from .params import path_arg
 
 FORMAT_VERSION = 2
 WEIGHTS = "weights.safetensors"
@@ -251,7 +252,7 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
         FileExistsError: ``path`` exists and ``overwrite`` is False, or it is not a model.
         OSError: the folder cannot be written (read-only, full, ...); the old model is intact.
     """
-    path = Path(path)
+    path = path_arg("path", path)
     if os.path.lexists(path) and not overwrite:
         raise _exists(path)
     if os.path.lexists(path) and (path.is_symlink() or not (path / CONFIG).is_file()):
@@ -423,7 +424,7 @@ def load_model(path, kind: str) -> tuple[dict[str, torch.Tensor], dict]:
     Returns:
         ``(tensors, config)``, tensors on the CPU, the config migrated to the current format.
     """
-    path = Path(path)
+    path = path_arg("path", path)
     for attempt in range(READ_ATTEMPTS):
         if not path.exists():
             raise ModelFileError(f"no model at {str(path)!r}: the path does not exist")
@@ -482,15 +483,17 @@ def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path) 
     module.load_state_dict(tensors, strict=True, assign=meta)
 
 
-def load_estimator(cls, params: dict, path):
-    """``cls(**params)`` with the estimator's own settings check, as a :class:`ModelFileError`."""
+def load_estimator(cls, params: dict, path, check=None):
+    """``cls(**params)`` with the estimator's own settings check (``check``, default
+    ``cls._check_settings``), as a :class:`ModelFileError`."""
     from .errors import SeriesValidationError
 
     try:
         estimator = cls(**params)
-        estimator._check_settings()
+        (check or cls._check_settings)(estimator)
     except (TypeError, SeriesValidationError) as e:
-        raise ModelFileError(f"{str(path)!r}: {CONFIG} has settings this version cannot use ({e}); save the model again") from None
+        where = f"field 'params.{e.argument}'" if getattr(e, "argument", None) else "settings this version cannot use"
+        raise ModelFileError(f"{str(path)!r}: {CONFIG} has {where} ({e}); save the model again") from None
     return estimator
 
 

@@ -7,24 +7,28 @@ linear layer. Inputs and targets are scaled with statistics of the training data
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from .data import too_large
 from .errors import NotFittedError, SeriesValidationError
 from .model import LSTMConfig, LSTMNetwork
-from .params import Params
+from .params import MAX_BATCH, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice, check_int, check_number
 from .fields import DICT, LOSS_HISTORY, check_fields, integer, list_of, number, one_of
-from .persistence import load_estimator, load_model, load_network, save_model
+from .persistence import MAX_UNITS, load_estimator, load_model, load_network, save_model
 from .scaling import METHODS, Scaler
-from .training import TrainResult, choose_threads, fit_network, num_threads, seeded
+from .training import TrainResult, check_network_memory, choose_threads, fit_network, num_threads, seeded
 
 
 def _as_array(name: str, value, ndim: int, shape_hint: str) -> np.ndarray:
     """Convert nested lists, arrays or tensors to float64, refusing anything malformed."""
     if isinstance(value, torch.Tensor):
         value = value.detach().cpu().numpy()
+    if isinstance(value, np.ndarray) and np.iscomplexobj(value):  # a list of complex numbers fails float() below
+        raise SeriesValidationError(f"{name} holds complex numbers; it needs real numbers shaped {shape_hint}")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError) as e:
@@ -32,20 +36,24 @@ def _as_array(name: str, value, ndim: int, shape_hint: str) -> np.ndarray:
             f"{name} must be numbers shaped {shape_hint}; could not convert it ({e}). "
             "Check that every window has the same length and holds only numbers"
         ) from None
+    if arr.size == 0:
+        raise SeriesValidationError(f"{name} is empty (shape {arr.shape}); pass at least one window, shaped {shape_hint}")
     if arr.ndim != ndim:
-        raise SeriesValidationError(
-            f"{name} must be {ndim}-D, shaped {shape_hint}; got shape {arr.shape}. "
-            + ("Wrap each value in a list ([[1], [2], ...]) or use x[..., None] for one feature" if ndim == 3 else "")
-        )
-    if arr.size == 0 or arr.shape[0] == 0:
-        raise SeriesValidationError(f"{name} is empty (shape {arr.shape}); pass at least one window")
+        fix = ("wrap each value in a list ([[1], [2], ...]) or use x[..., None] for one feature" if ndim == 3
+               else "pass one row of targets per window, e.g. [[1, 3, 7, 11], ...]")
+        raise SeriesValidationError(f"{name} must be {ndim}-D, shaped {shape_hint}; got shape {arr.shape}: {fix}")
     bad = ~np.isfinite(arr)
     if bad.any():
         first = tuple(int(i) for i in np.argwhere(bad)[0])
         raise SeriesValidationError(
             f"{name} holds {int(bad.sum())} NaN or infinite value(s), the first at index {first} "
-            f"({arr[first]}); remove or fill them before fitting"
+            f"({arr[first]}); remove or fill them"
         )
+    huge = too_large(arr)
+    if huge.any():
+        first = tuple(int(i) for i in np.argwhere(huge)[0])
+        raise SeriesValidationError(f"{name} holds values too large for float64 arithmetic (e.g. {arr[first]:g} at index {first}); "
+                                    "divide them by a power of ten")
     return arr
 
 
@@ -106,14 +114,16 @@ class SeriesPredictor(Params):
 
     # -- validation ------------------------------------------------------------------------
     def _check_settings(self) -> None:
-        for name in ("input_dim", "seq_size", "hidden_dim", "steps", "log_every"):
-            v = getattr(self, name)
-            if not isinstance(v, (int, np.integer)) or isinstance(v, bool) or v < 1:
-                raise SeriesValidationError(f"{name}={v!r} must be a positive integer")
-        if self.batch_size is not None and (not isinstance(self.batch_size, int) or self.batch_size < 1):
-            raise SeriesValidationError(f"batch_size={self.batch_size!r} must be a positive integer or None (all windows)")
-        if not (isinstance(self.lr, (int, float)) and self.lr > 0):
-            raise SeriesValidationError(f"lr={self.lr!r} must be a positive number")
+        for name, hi in (("input_dim", MAX_UNITS), ("seq_size", MAX_SEQ_SIZE), ("hidden_dim", MAX_UNITS), ("steps", MAX_STEPS),
+                         ("log_every", MAX_STEPS)):
+            check_int(self, name, 1, hi)
+        for name, lo, hi in (("batch_size", 1, MAX_BATCH), ("threads", 1, MAX_THREADS), ("seed", 0, MAX_SEED)):
+            check_int(self, name, lo, hi, optional=True)
+        check_number(self, "lr", 0, 1, low_open=True)
+        check_number(self, "grad_clip", 0, math.inf, low_open=True, optional=True)
+        check_choice(self, "scaler", METHODS)
+        check_choice(self, "verbose", (True, False))
+        check_network_memory(LSTMConfig(self.input_dim, self.hidden_dim, 1))
 
     def _check_x(self, x, name: str = "x") -> np.ndarray:
         hint = f"[batch, seq_size={self.seq_size}, input_dim={self.input_dim}]"

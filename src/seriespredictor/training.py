@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .errors import TrainingDivergedError
+from .errors import SeriesValidationError, TrainingDivergedError
+from .model import LSTMConfig
 
 
 @dataclass
@@ -50,6 +51,22 @@ def choose_threads(batch: int, hidden_dim: int, requested: int | None = None, *,
     cores = max(1, cores // processes)  # processes training side by side share the cores
     work = batch * hidden_dim * hidden_dim  # multiply-adds per step of the recurrent matmul / 4
     return 1 if work < 256 * 64 * 64 else max(1, min(cores, 4))
+
+
+def check_network_memory(config: LSTMConfig, networks: int = 1) -> None:
+    """Refuse, before allocating, networks whose weights would not fit in half this machine's
+    memory: ``networks`` kept, plus the gradient and Adam's two moments of the one training."""
+    need = 4 * config.parameter_count() * (networks + 3)
+    try:
+        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):  # not POSIX: assume 16 GiB
+        memory = 16 * 2**30
+    if need > memory // 2:
+        raise SeriesValidationError(
+            f"hidden_dim={config.hidden_dim}, num_layers={config.num_layers}"
+            f"{f' and ensemble={networks}' if networks > 1 else ''} need {need / 2**30:.1f} GiB for the weights and "
+            f"optimizer state, more than half this machine's {memory / 2**30:.1f} GiB; use a smaller hidden_dim, num_layers or ensemble"
+        )
 
 
 # Bytes that torch's CPU LSTM keeps from forward for backward, per window, time step, hidden

@@ -79,7 +79,7 @@ def assert_refused(load, path, match):
 
 FORECASTER_TAMPERING = {
     "negative hidden_dim": (both(put("params.hidden_dim", -4), put("network.hidden_dim", -4)), "hidden_dim"),
-    "huge hidden_dim": (both(put("params.hidden_dim", 10**9), put("network.hidden_dim", 10**9)), "network.hidden_dim"),
+    "huge hidden_dim": (both(put("params.hidden_dim", 10**9), put("network.hidden_dim", 10**9)), r"field '(params|network)\.hidden_dim'"),
     "large hidden_dim, small weights": (both(put("params.hidden_dim", 10**5), put("network.hidden_dim", 10**5)),
                                         "'lstm.weight_ih_l0' is torch.float32 \\(16, 1\\), the saved settings need torch.float32 \\(400000, 1\\)"),
     "network disagrees with params": (put("network.hidden_dim", 8), "network.hidden_dim"),
