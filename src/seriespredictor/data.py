@@ -150,7 +150,7 @@ def future_times(last, freq, h: int) -> pd.Index:
         return pd.Index(last + freq * np.arange(1, h + 1))
     try:
         return pd.date_range(last, periods=h + 1, freq=freq)[1:]
-    except (OverflowError, pd.errors.OutOfBoundsDatetime):
+    except (OverflowError, ValueError, NotImplementedError):  # OutOfBoundsDatetime is a ValueError; past year 9999
         raise SeriesValidationError(beyond) from None
 
 

@@ -125,14 +125,14 @@ def test_save_to_what_is_not_a_path(fitted, path):
         fitted.save(path)
 
 
-def test_predict_to_a_folder_or_a_missing_folder(fitted, tmp_path):
-    with pytest.raises(SeriesValidationError, match="is a folder; pass a file path"):
+def test_predict_to_a_folder_is_refused_and_a_missing_folder_is_made(fitted, tmp_path):
+    with pytest.raises(SeriesValidationError, match="exists and is not a regular file"):
         fitted.predict_to(tmp_path)
-    with pytest.raises(SeriesValidationError, match="is in a folder that does not exist"):
-        fitted.predict_to(tmp_path / "missing" / "f.csv")
+    written = fitted.predict_to(tmp_path / "missing" / "f.csv")
+    assert len(pd.read_csv(written)) == len(fitted.predict())
     with pytest.raises(SeriesValidationError, match="chunk_size=True must be a positive integer"):
         fitted.predict_to(tmp_path / "f.csv", chunk_size=True)
-    assert list(tmp_path.iterdir()) == []
+    assert list(tmp_path.iterdir()) == [tmp_path / "missing"]
 
 
 def test_set_params_with_an_unknown_name(fitted):
