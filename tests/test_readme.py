@@ -1,4 +1,5 @@
-"""Every shell command and Python block of the README runs as written: its examples cannot rot.
+"""Every shell command and Python block of the README, and every example of ``--help``, runs as
+written: the examples cannot rot.
 
 The commands run in one temporary folder, in the README's order, with the data files they name
 made here first. Only the commands listed in ``NOT_RUN`` are left out, each for a stated reason,
@@ -45,16 +46,20 @@ def _runnable(command: str) -> bool:
     return not any(re.search(pattern, command) for pattern, _ in NOT_RUN)
 
 
-@pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    """A folder holding every data file the README's commands and Python blocks name."""
-    d = tmp_path_factory.mktemp("readme")
+def _sales() -> pd.DataFrame:
     t = np.arange(150)
-    frame = pd.concat([
+    return pd.concat([
         pd.DataFrame({"unique_id": sid, "ds": pd.date_range("2024-01-01", periods=len(t), freq="D"),
                       "y": 50 + 5 * k + 3 * np.sin(2 * np.pi * t / 7) + 0.1 * t})
         for k, sid in enumerate(["store_1", "store_2", "store_3", "store_4"])
     ])
+
+
+@pytest.fixture(scope="module")
+def workdir(tmp_path_factory) -> Path:
+    """A folder holding every data file the README's commands and Python blocks name."""
+    d = tmp_path_factory.mktemp("readme")
+    frame = _sales()
     frame.to_csv(d / "sales.csv", index=False)
     frame.rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_csv(d / "stores.csv", index=False)
     days = pd.bdate_range("2023-01-02", periods=260)
@@ -88,3 +93,26 @@ def test_python_block(index, workdir):
     code = _blocks("python")[index]
     r = subprocess.run([sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"{code}\n{r.stderr[-3000:]}"
+
+
+def _help_examples() -> list[str]:
+    from seriespredictor.cli import EXAMPLES
+
+    return [line.split(" #")[0].strip() for line in EXAMPLES.splitlines()[1:] if line.strip()]
+
+
+@pytest.fixture(scope="module")
+def help_workdir(tmp_path_factory) -> Path:
+    """The files ``--help``'s examples name (its panel.parquet has columns of its own)."""
+    d = tmp_path_factory.mktemp("help")
+    _sales().to_csv(d / "sales.csv", index=False)
+    _sales().rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_parquet(d / "panel.parquet", index=False)
+    _sales().to_parquet(d / "big.parquet", index=False)
+    return d
+
+
+@pytest.mark.parametrize("command", _help_examples())
+def test_help_example(command, help_workdir):
+    r = subprocess.run(command, shell=True, cwd=help_workdir, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, f"{command}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
+    assert "Traceback" not in r.stderr, r.stderr

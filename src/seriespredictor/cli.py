@@ -29,11 +29,12 @@ from .persistence import atomic_output
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
   seriespredictor forecast sales.csv --h 8 --out results
-  seriespredictor forecast panel.parquet --h 24 --id-col store --time-col date --target-col sales
-  seriespredictor forecast sales.csv --h 8 --level 80 95 --tune
+  seriespredictor forecast panel.parquet --h 24 --id-col store --time-col date --target-col sales --out stores
+  seriespredictor forecast sales.csv --h 8 --level 80 95 --tune --out tuned
+  seriespredictor forecast sales.csv --h 8 --out results --overwrite  # run again into the same folder
   seriespredictor backtest sales.csv --h 8 --windows 4 --level 95
   seriespredictor fit sales.csv --h 8 --out model
-  seriespredictor fit big.parquet --h 24 --out model --checkpoint-dir ckpt --resume
+  seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
 """
 
