@@ -105,3 +105,20 @@ def test_a_new_run_does_not_replace_the_checkpoints_of_an_earlier_one_unless_ask
     r = run_python(*fit, "--out", str(tmp_path / "b"), "--seed", "5", "--overwrite")
     assert r.returncode == 0, r.stderr
     assert (ckpt / "member-0" / "config.json").read_bytes() != saved
+
+
+def test_two_runs_never_write_one_checkpoint_folder_at_once(tmp_path):
+    import fcntl
+    import os
+
+    data = pd.Series(np.sin(np.arange(80) / 3) + 2)
+    model = Forecaster(h=4, seq_size=8, hidden_dim=8, steps=5, seed=0, checkpoint_dir=tmp_path / "ck")
+    (tmp_path / "ck").mkdir()
+    other_run = os.open(tmp_path / "ck" / ".lock", os.O_RDWR | os.O_CREAT)  # another process's hold, as flock sees it
+    fcntl.flock(other_run, fcntl.LOCK_EX)
+    with pytest.raises(SeriesValidationError, match="another run is writing checkpoints to .*ck'; wait for it to end"):
+        model.fit(data)
+    assert not list((tmp_path / "ck").glob("member-*"))
+    os.close(other_run)  # that run ended
+    assert np.isfinite(model.fit(data).predict()["LSTM"]).all()
+    assert (tmp_path / "ck" / "member-0").is_dir()

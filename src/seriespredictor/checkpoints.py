@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
+import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -41,6 +45,27 @@ class Checkpoints:
         digest.update(np.ascontiguousarray(panel.lengths).tobytes())
         self.fingerprint = digest.hexdigest()
         self.root = Path(model.checkpoint_dir)
+
+    @contextlib.contextmanager
+    def locked(self) -> Iterator[None]:
+        """Hold the folder for this run: a second run writing the same checkpoints at the same
+        time would mix two trainings. Only the writing process (rank 0) takes the lock."""
+        if not distributed.is_main():
+            yield
+            return
+        self.root.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.root / ".lock", os.O_RDWR | os.O_CREAT, 0o666)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                raise SeriesValidationError(
+                    f"another run is writing checkpoints to {str(self.root)!r}; wait for it to end, or give this run "
+                    "its own checkpoint_dir"
+                ) from None
+            yield
+        finally:
+            os.close(fd)  # closing releases the lock, also when the process dies
 
     def load(self, member: int) -> tuple[dict, dict] | None:
         path = self.root / f"member-{member}"

@@ -485,22 +485,23 @@ class Forecaster(Params):
         per_process = self.batch_size // world  # windows each process takes per step
         threads = choose_threads(per_process, self.hidden_dim, self.threads, processes=distributed.local_processes())
         micro_batches = self._micro_batches(per_process, L // p if self.head == "direct" else L + h - 1, device)
-        for member in range(self.ensemble):  # members differ only in their seed
-            seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
-            with seeded(seed) as gen, num_threads(threads):
-                net = LSTMNetwork(config).to(device)
-                sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
-                starts = WindowBatches(EpochSampler(total, self.batch_size, sampler_seed, rank=rank, world=world), first, cum)
-                result = fit_network(
-                    distributed.wrap(net), lambda step: windows.index_select(0, starts(step)), loss_fn, steps=self.steps, lr=self.lr,
-                    grad_clip=self.grad_clip, validate=validate, eval_every=self.eval_every, patience=self.patience,
-                    progress=self.progress, schedule=self.lr_schedule, generator=gen,
-                    resume_from=checkpoints.load(member) if checkpoints and resume else None,
-                    checkpoint=checkpoints.saver(member) if checkpoints else None,
-                    checkpoint_every=self.checkpoint_every, micro_batches=micro_batches,
-                )
-            self.nets_.append(net)
-            self.history_.append(result)
+        with checkpoints.locked() if checkpoints else contextlib.nullcontext():
+            for member in range(self.ensemble):  # members differ only in their seed
+                seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
+                with seeded(seed) as gen, num_threads(threads):
+                    net = LSTMNetwork(config).to(device)
+                    sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
+                    starts = WindowBatches(EpochSampler(total, self.batch_size, sampler_seed, rank=rank, world=world), first, cum)
+                    result = fit_network(
+                        distributed.wrap(net), lambda step: windows.index_select(0, starts(step)), loss_fn, steps=self.steps, lr=self.lr,
+                        grad_clip=self.grad_clip, validate=validate, eval_every=self.eval_every, patience=self.patience,
+                        progress=self.progress, schedule=self.lr_schedule, generator=gen,
+                        resume_from=checkpoints.load(member) if checkpoints and resume else None,
+                        checkpoint=checkpoints.saver(member) if checkpoints else None,
+                        checkpoint_every=self.checkpoint_every, micro_batches=micro_batches,
+                    )
+                self.nets_.append(net)
+                self.history_.append(result)
         # Each series' typical seasonal change in model space: conformal errors are measured in
         # units of it, so calm series get narrow intervals and volatile ones wide.
         m = season if int(train_len.min()) > season else 1
