@@ -394,3 +394,11 @@ def test_a_file_separated_by_spaces_is_refused_as_such(tmp_path):
     g = tmp_path / "sales.csv"  # a header with a space in a name is still CSV
     g.write_text("ds,monthly sales\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
     assert to_panel(g).ids == ["monthly sales"]
+
+
+def test_series_of_another_frequency_are_named_with_theirs():
+    monthly = pd.DataFrame({"unique_id": "M1", "ds": pd.date_range("2020-01-01", periods=24, freq="MS"), "y": np.arange(24.0)})
+    quarterly = pd.DataFrame({"unique_id": "Q1", "ds": pd.date_range("2020-01-01", periods=8, freq="QS"), "y": np.arange(8.0)})
+    with pytest.raises(SeriesValidationError, match=r"series 'Q1' has the frequency 'QS-JAN' while other series have 'MS': .*split"):
+        to_panel(pd.concat([monthly, quarterly]))
+    assert to_panel(pd.concat([monthly, quarterly]), freq="MS", fill_missing="interpolate").filled == 14  # asked for: 22 months, 8 given

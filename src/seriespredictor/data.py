@@ -558,6 +558,7 @@ def to_panel(
             observed = pd.DatetimeIndex(t)
         if not observed.isin(expected).all():
             bad = observed[~observed.isin(expected)]
+            _refuse_other_frequency(sid, observed, inferred, freq)
             raise SeriesValidationError(
                 f"series {sid!r} has timestamps off the frequency {inferred!r}, the first at {bad[0]}; "
                 f"pass the right freq=, freq='{OBS}' to step from row to row (trading days), or resample the data"
@@ -565,6 +566,7 @@ def to_panel(
         if len(expected) != len(observed):
             gaps = expected[~expected.isin(observed)]
             if fill_missing is None:
+                _refuse_other_frequency(sid, observed, inferred, freq)
                 raise SeriesValidationError(
                     f"series {sid!r} is missing {len(gaps)} timestamp(s) at frequency {inferred!r}, the first at {gaps[0]}; "
                     f"fill them with fill_missing='ffill', 'interpolate' or 'zero', or pass freq='{OBS}' to step "
@@ -577,6 +579,21 @@ def to_panel(
         starts.append(int(expected[0]) if integer_time else expected[0])
         offsets.append(offsets[-1] + len(v))
     return Panel(uniq.tolist(), np.concatenate(values), np.asarray(offsets, dtype=np.int64), starts, inferred, filled=filled)
+
+
+def _refuse_other_frequency(sid, observed: pd.Index, inferred, given) -> None:
+    """Where a series that does not fit the inferred frequency is regular at another one (a
+    quarterly series among monthly ones), say so rather than report gaps."""
+    if given is not None or not isinstance(observed, pd.DatetimeIndex) or len(observed) < 3:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        own = pd.infer_freq(observed)
+    if own is not None and own != inferred:
+        raise SeriesValidationError(
+            f"series {sid!r} has the frequency {own!r} while other series have {inferred!r}: one model takes series of "
+            "one frequency; split the data by frequency, or pass freq= to read every series at one"
+        )
 
 
 def check_freq(freq) -> None:
