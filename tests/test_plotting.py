@@ -66,3 +66,13 @@ def test_plot_leaves_the_callers_matplotlib_backend_alone(tmp_path):
         assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
     finally:
         matplotlib.use(before)
+
+
+def test_the_axes_carry_the_inputs_own_column_names(tmp_path):
+    f = tmp_path / "air.csv"
+    load_airline_passengers().reset_index().rename(columns={"Date": "Month"}).to_csv(f, index=False)
+    panel = to_panel(f)
+    assert panel.names == ("Month", "Passengers") and to_panel(load_airline_passengers()).names == ("Date", "Passengers")
+    model = Forecaster(h=6, steps=5, hidden_dim=8, seed=0).fit(panel)
+    ax = plot_forecast(panel.to_frame(), model.predict(), labels=panel.names).axes[0]
+    assert (ax.get_xlabel(), ax.get_ylabel()) == ("Month", "Passengers")

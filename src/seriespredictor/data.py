@@ -18,7 +18,7 @@ import os
 import reprlib
 import stat
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -42,6 +42,7 @@ class Panel:
     freq: object  # a pandas offset alias (str), an integer step, or "obs:<step>" (see OBS)
     stamps: list | None = None  # with an "obs" freq: each series' own timestamps (an Index)
     filled: int = 0  # how many points fill_missing added or replaced
+    names: tuple | None = None  # the input's own (time, value) column names, e.g. ("Month", "Passengers")
 
     @property
     def lengths(self) -> np.ndarray:
@@ -72,7 +73,7 @@ class Panel:
         parts = [self.values[o : o + k] for o, k in zip(self.offsets[:-1], keep)]
         stamps = None if self.stamps is None else [s[:k] for s, k in zip(self.stamps, keep)]
         return Panel(self.ids, np.concatenate(parts), np.concatenate([[0], np.cumsum(keep)]).astype(np.int64), self.starts,
-                     self.freq, stamps)
+                     self.freq, stamps, names=self.names)
 
     def to_frame(self, id_col="unique_id", time_col="ds", target_col="y") -> pd.DataFrame:
         return pd.DataFrame(
@@ -344,7 +345,9 @@ def _to_long(data, id_col: str, time_col: str, target_col: str, named: tuple) ->
             raise SeriesValidationError(
                 f"the Series index has dtype {index.dtype}; use a DatetimeIndex or a RangeIndex for the time"
             )
-        return pd.DataFrame({id_col: name, time_col: times, target_col: data.to_numpy()})
+        own = (str(data.index.name) if data.index.name is not None else time_col, name if data.name is not None else target_col)
+        t, v = own if len({id_col, *own}) == 3 else (time_col, target_col)  # the Series' own names, where they can serve
+        return pd.DataFrame({id_col: name, t: times, v: data.to_numpy()})
     if isinstance(data, (np.ndarray, list, tuple)) or hasattr(data, "__array__"):
         arr = np.asarray(data)
         if arr.ndim != 1:
@@ -535,7 +538,7 @@ def to_panel(
     uniq, bounds = np.unique(frame["id"].to_numpy(), return_index=True)
     bounds = np.append(bounds, len(frame))
     if is_obs(freq):
-        return _obs_panel(frame, uniq, bounds, freq, fill_missing, target_col)
+        return replace(_obs_panel(frame, uniq, bounds, freq, fill_missing, target_col), names=(time_col, target_col))
     inferred = _infer_freq(frame["t"], frame["id"].to_numpy(), bounds, time_col) if freq is None else freq
     values, starts, offsets, filled = [], [], [0], 0
     integer_time = pd.api.types.is_integer_dtype(frame["t"])
@@ -578,7 +581,8 @@ def to_panel(
         values.append(v)
         starts.append(int(expected[0]) if integer_time else expected[0])
         offsets.append(offsets[-1] + len(v))
-    return Panel(uniq.tolist(), np.concatenate(values), np.asarray(offsets, dtype=np.int64), starts, inferred, filled=filled)
+    return Panel(uniq.tolist(), np.concatenate(values), np.asarray(offsets, dtype=np.int64), starts, inferred, filled=filled,
+                 names=(time_col, target_col))
 
 
 def _refuse_other_frequency(sid, observed: pd.Index, inferred, given) -> None:

@@ -20,6 +20,7 @@ def plot_forecast(
     max_series: int = 4,
     history_points: int | None = None,
     title: str | None = None,
+    labels: tuple[str, str] | None = None,
 ):
     """Draw each series' recent history, the held-out actuals and their forecasts, and the forecast.
 
@@ -37,6 +38,8 @@ def plot_forecast(
         max_series: how many series are drawn when ``ids`` is None, one panel each.
         history_points: how many observations before the forecast to show (default: all).
         title: the figure's title; a note "k of n series" is added when not all are drawn.
+        labels: the (time, value) axis labels (default: ``time_col``, ``target_col``), e.g. a
+            file's own column names.
 
     Returns:
         The matplotlib Figure.
@@ -69,8 +72,8 @@ def plot_forecast(
             ax.xaxis.set_major_locator(locator)
             ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
         ax.set_title(str(sid), fontsize=10)
-        ax.set_xlabel(time_col)
-        ax.set_ylabel(target_col)
+        ax.set_xlabel((labels or (time_col, target_col))[0])
+        ax.set_ylabel((labels or (time_col, target_col))[1])
         ax.grid(alpha=0.3)
     if ids:
         fig.legend(*fig.axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
