@@ -109,7 +109,7 @@ def test_backtest_writes_the_frame_and_a_metrics_table(tmp_path, capsys):
 def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
     import seriespredictor.tuning as tuning
 
-    monkeypatch.setattr(tuning, "default_grid", lambda h, season: {"hidden_dim": [4, 8], "steps": [10]})
+    monkeypatch.setattr(tuning, "default_grid", lambda h, season, max_seq: {"hidden_dim": [4, 8], "steps": [10]})
     data = write_panel(tmp_path / "d.csv")
     assert main(["forecast", str(data), "--h", "7", "--tune", "--level", "80", "--out", str(tmp_path / "o"), "--steps", "40"]) == 0
     out = capsys.readouterr().out
@@ -117,6 +117,16 @@ def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
     assert "steps" not in out.split("chosen:")[1].splitlines()[0]  # given on the command line, so not tuned
     fc = pd.read_csv(tmp_path / "o" / "forecast.csv")
     assert list(fc.columns) == ["unique_id", "ds", "LSTM", "LSTM-lo-80", "LSTM-hi-80"]
+
+
+def test_tune_on_a_short_series_caps_the_window_to_fit(tmp_path):
+    # 36 months, h=6: the default windows (24 and 18) do not fit the 18 points left before the tuning cutoffs
+    t = np.arange(36)
+    pd.DataFrame({"ds": pd.date_range("1991-01", periods=36, freq="MS"), "y": 100 + 10 * np.sin(t) + t}).to_csv(tmp_path / "s.csv", index=False)
+    r = cli("forecast", tmp_path / "s.csv", "--h", 6, "--tune", "--level", 80, 95, "--hidden-dim", 4, "--steps", 5, "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    assert "chosen: {'seq_size': 12}" in r.stdout
+    assert np.isfinite(pd.read_csv(tmp_path / "o" / "forecast.csv").iloc[:, 2:].to_numpy()).all()
 
 
 # The reference's bad-input table (../shared/reference/RELIABILITY.md section 2), through the CLI.

@@ -359,10 +359,10 @@ def _load(args) -> tuple[Panel, int]:
 
 def _tune(args, panel: Panel, h: int) -> None:
     """Replace the model settings in ``args`` by the best found by backtest."""
-    from .tuning import default_grid, tune
+    from .tuning import default_grid, longest_window, tune
 
     train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
-    grid = default_grid(h, args.season or season_length(panel.freq))
+    grid = default_grid(h, args.season or season_length(panel.freq), longest_window(train, h))
     grid = {k: v for k, v in grid.items() if getattr(args, k) is None}  # what the user set stays as set
     best, table = tune(_forecaster(args, h), train, grid=grid)
     _note(args, "tuning (backtest MASE, 2 windows before the holdout):")
