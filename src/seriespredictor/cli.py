@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -533,6 +534,12 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     parser = _parser()
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *_: _warn(str(message))  # one line, as the CLI's own
+        return _run(parser, argv, in_main_thread, previous)
+
+
+def _run(parser, argv, in_main_thread: bool, previous) -> int:
     try:
         args = parser.parse_args(argv)
         _check_combinations(_commands(parser)[args.command], args)
