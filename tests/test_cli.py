@@ -75,6 +75,8 @@ def test_fit_then_predict(tmp_path, capsys):
     (["forecast", "{empty}", "--h", "3"], "is empty"),
     (["forecast", "{data}"], "--h is required"),
     (["forecast", "{data}", "--h", "70"], "shorter than seq_size"),
+    (["forecast", "{data}", "--h", "90"], r"too short for 1 window\(s\) of --h 90, .*; use a smaller --h, or drop those series$"),  # forecast has no --windows
+    (["backtest", "{data}", "--h", "90"], r"; use a smaller --h or fewer --windows, or drop those series$"),
     (["fit", "{data}", "--h", "3", "--out", "{tmp}/m", "--target-col", "sales"], r"missing \['sales'\]"),
     (["predict", "{tmp}/nomodel"], "no model at"),
 ])

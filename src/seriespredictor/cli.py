@@ -312,7 +312,7 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
     if short:
         raise SeriesValidationError(
             f"{len(short)} series are too short for {windows} window(s) of --h {h}, e.g. {short[:3]}; "
-            "use a smaller --h or fewer --windows"
+            f"use a smaller --h{' or fewer --windows' if args.command == 'backtest' else ''}, or drop those series"
         )
     first = int(np.argmin(cuts[:, 0]))
     if args.season is not None and args.season >= cuts[first, 0]:
