@@ -451,8 +451,9 @@ def _cmd_fit(args) -> int:
         raise SeriesValidationError(f"model folder {args.out!r} already exists; pass --overwrite to replace it")
     if args.checkpoint_dir:
         _check_target(Path(args.checkpoint_dir), args, folder=True, flag="--checkpoint-dir")
-        if _same(Path(args.checkpoint_dir), Path(args.out)):
-            raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is the --out folder; give the checkpoints their own folder")
+        if _same(Path(args.checkpoint_dir), Path(args.out)) or Path(args.out).resolve() in Path(args.checkpoint_dir).resolve().parents:
+            raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is or is inside the --out folder {args.out!r}, "
+                                        "which the saved model replaces; give the checkpoints their own folder")
         if not (args.resume or args.overwrite) and any(Path(args.checkpoint_dir).glob("member-*")):
             raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} holds the checkpoints of an earlier run; "
                                         "pass --resume to continue it, or --overwrite to start over")
