@@ -256,6 +256,13 @@ def test_predict_out_into_a_missing_folder_creates_it_and_onto_a_folder_fails(mo
     assert "is a folder" in main_error(["predict", model_dir, "--out", tmp_path], capsys)
 
 
+def test_predict_out_dash_is_standard_output(model_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", str(model_dir), "--out", "-"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "unique_id,ds,LSTM"
+    assert not (tmp_path / "-").exists()
+
+
 def test_a_write_that_fails_gives_one_line_and_leaves_no_partial_file(model_dir, tmp_path):
     import resource
 

@@ -209,7 +209,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _subparser(sub, "predict", "forecast with a saved model")
     p.add_argument("model", help="model folder written by 'fit'")
     p.add_argument("--h", type=_int_in(1, MAX_HORIZON), help="horizon (default: the one the model was trained for)")
-    _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default: CSV to standard output)")
+    _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default, or -: CSV to standard output)")
     p.add_argument("--chunk-size", type=COUNT, default=10_000, help="series forecast per chunk with --out (default: 10000)")
     p.add_argument("--level", **level)
     return parser
@@ -482,6 +482,8 @@ def _save_on_main(model, args) -> None:
 
 
 def _cmd_predict(args) -> int:
+    if args.out == "-":  # the usual name for standard output
+        args.out = None
     if args.out:
         _check_target(Path(args.out), args)
     model = Forecaster.load(args.model)
