@@ -256,6 +256,15 @@ def test_predict_out_into_a_missing_folder_creates_it_and_onto_a_folder_fails(mo
     assert "is a folder" in main_error(["predict", model_dir, "--out", tmp_path], capsys)
 
 
+def test_fit_over_a_folder_that_is_not_a_model_is_refused_before_training(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    r = cli("fit", data, "--h", 3, "--out", tmp_path / "mine", "--overwrite", "--steps", 10**6, timeout=120)
+    assert "exists and is not a seriespredictor model; refusing to replace it, choose another folder" in one_line_error(r)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
 def test_predict_out_dash_is_standard_output(model_dir, tmp_path, capsys, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert main(["predict", str(model_dir), "--out", "-"]) == 0

@@ -25,7 +25,7 @@ from .data import Panel, season_length, to_panel
 from .errors import (ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, interrupt_exit, message,
                      raise_terminated)
 from .forecaster import HEADS, MAX_HORIZON, Forecaster
-from .persistence import atomic_output
+from .persistence import atomic_output, check_replaceable
 
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
@@ -449,6 +449,7 @@ def _cmd_fit(args) -> int:
     _check_target(Path(args.out), args, folder=True)
     if Path(args.out).exists() and not args.overwrite:
         raise SeriesValidationError(f"model folder {args.out!r} already exists; pass --overwrite to replace it")
+    check_replaceable(Path(args.out), args.overwrite)  # before training, not after it
     if args.checkpoint_dir:
         _check_target(Path(args.checkpoint_dir), args, folder=True, flag="--checkpoint-dir")
         if _same(Path(args.checkpoint_dir), Path(args.out)) or Path(args.out).resolve() in Path(args.checkpoint_dir).resolve().parents:
