@@ -11,7 +11,7 @@ import itertools
 
 import pandas as pd
 
-from .backtest import cross_validation, cutoff_points, evaluate
+from .backtest import _check, cross_validation, evaluate
 from .data import season_length
 from .errors import SeriesValidationError
 
@@ -31,7 +31,7 @@ def longest_window(panel, h: int, n_windows: int = 2) -> int:
 
 def backtest_score(model, panel, h: int, n_windows: int, season: int) -> float:
     """Mean MASE of ``model`` trained before the first cutoff, over ``n_windows`` windows."""
-    cuts = cutoff_points(panel.lengths, h, n_windows, h)
+    cuts = _check(panel, h, n_windows, h, 1)  # every series has history before the first cutoff
     model.fit(panel.head(cuts[:, 0]))
     cv = cross_validation(model, panel, h, n_windows)
     return float(evaluate(cv, panel, [model.alias], season, id_col=model.id_col).loc[model.alias, "MASE"])
