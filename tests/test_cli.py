@@ -75,6 +75,8 @@ def test_fit_then_predict(tmp_path, capsys):
     (["forecast", "{empty}", "--h", "3"], "is empty"),
     (["forecast", "{data}"], "--h is required"),
     (["forecast", "{data}", "--h", "70"], "shorter than seq_size"),
+    (["forecast", "{data}", "--h", "90"], r"too short for 1 window\(s\) of --h 90, .*; use a smaller --h, or drop those series$"),  # forecast has no --windows
+    (["backtest", "{data}", "--h", "90"], r"; use a smaller --h or fewer --windows, or drop those series$"),
     (["fit", "{data}", "--h", "3", "--out", "{tmp}/m", "--target-col", "sales"], r"missing \['sales'\]"),
     (["predict", "{tmp}/nomodel"], "no model at"),
 ])
@@ -109,7 +111,7 @@ def test_backtest_writes_the_frame_and_a_metrics_table(tmp_path, capsys):
 def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
     import seriespredictor.tuning as tuning
 
-    monkeypatch.setattr(tuning, "default_grid", lambda h, season: {"hidden_dim": [4, 8], "steps": [10]})
+    monkeypatch.setattr(tuning, "default_grid", lambda h, season, max_seq: {"hidden_dim": [4, 8], "steps": [10]})
     data = write_panel(tmp_path / "d.csv")
     assert main(["forecast", str(data), "--h", "7", "--tune", "--level", "80", "--out", str(tmp_path / "o"), "--steps", "40"]) == 0
     out = capsys.readouterr().out
@@ -117,6 +119,16 @@ def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
     assert "steps" not in out.split("chosen:")[1].splitlines()[0]  # given on the command line, so not tuned
     fc = pd.read_csv(tmp_path / "o" / "forecast.csv")
     assert list(fc.columns) == ["unique_id", "ds", "LSTM", "LSTM-lo-80", "LSTM-hi-80"]
+
+
+def test_tune_on_a_short_series_caps_the_window_to_fit(tmp_path):
+    # 36 months, h=6: the default windows (24 and 18) do not fit the 18 points left before the tuning cutoffs
+    t = np.arange(36)
+    pd.DataFrame({"ds": pd.date_range("1991-01", periods=36, freq="MS"), "y": 100 + 10 * np.sin(t) + t}).to_csv(tmp_path / "s.csv", index=False)
+    r = cli("forecast", tmp_path / "s.csv", "--h", 6, "--tune", "--level", 80, 95, "--hidden-dim", 4, "--steps", 5, "--out", tmp_path / "o")
+    assert r.returncode == 0, r.stderr
+    assert "chosen: {'seq_size': 12}" in r.stdout
+    assert np.isfinite(pd.read_csv(tmp_path / "o" / "forecast.csv").iloc[:, 2:].to_numpy()).all()
 
 
 # The reference's bad-input table (../shared/reference/RELIABILITY.md section 2), through the CLI.
@@ -242,6 +254,22 @@ def test_predict_out_into_a_missing_folder_creates_it_and_onto_a_folder_fails(mo
     assert main(["predict", str(model_dir), "--out", str(tmp_path / "new" / "f.csv")]) == 0
     assert len(pd.read_csv(tmp_path / "new" / "f.csv")) == 10
     assert "is a folder" in main_error(["predict", model_dir, "--out", tmp_path], capsys)
+
+
+def test_fit_over_a_folder_that_is_not_a_model_is_refused_before_training(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    (tmp_path / "mine").mkdir()
+    (tmp_path / "mine" / "notes.txt").write_text("keep")
+    r = cli("fit", data, "--h", 3, "--out", tmp_path / "mine", "--overwrite", "--steps", 10**6, timeout=120)
+    assert "exists and is not a seriespredictor model; refusing to replace it, choose another folder" in one_line_error(r)
+    assert (tmp_path / "mine" / "notes.txt").read_text() == "keep"
+
+
+def test_predict_out_dash_is_standard_output(model_dir, tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["predict", str(model_dir), "--out", "-"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == "unique_id,ds,LSTM"
+    assert not (tmp_path / "-").exists()
 
 
 def test_a_write_that_fails_gives_one_line_and_leaves_no_partial_file(model_dir, tmp_path):

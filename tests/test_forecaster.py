@@ -352,3 +352,12 @@ def test_levels_are_one_number_or_a_list_of_percentages():
     for bad, shown in (("95", "'95'"), (["95"], "'95'"), ([80, None], "None"), ([True], "True"), ({"a": 1}, "'a'"), (object(), "<object")):
         with pytest.raises(SeriesValidationError, match=rf"level=.*{re.escape(shown)}.* must be percentages strictly between 0 and 100"):
             model.predict(level=bad)
+
+
+def test_learned_quantile_bands_are_nested_across_levels():
+    # barely trained, the head's 95% quantiles can fall inside its 80% ones; the bands must still nest
+    model = Forecaster(h=12, seed=0, steps=10, intervals="quantile").fit(load_airline_passengers())
+    fc = model.predict(level=[80, 95])
+    assert (fc["LSTM-lo-95"] <= fc["LSTM-lo-80"]).all() and (fc["LSTM-lo-80"] <= fc["LSTM"]).all()
+    assert (fc["LSTM"] <= fc["LSTM-hi-80"]).all() and (fc["LSTM-hi-80"] <= fc["LSTM-hi-95"]).all()
+    pd.testing.assert_frame_equal(model.predict(level=[95]), fc.drop(columns=["LSTM-lo-80", "LSTM-hi-80"]))

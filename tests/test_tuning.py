@@ -32,3 +32,8 @@ def test_unknown_settings_are_refused():
 
 def test_default_grid_names_the_books_settings():
     assert set(default_grid(12, 12)) == {"hidden_dim", "seq_size", "steps"}
+
+
+def test_series_with_no_history_before_the_tuning_cutoffs_are_named_with_their_length():
+    with pytest.raises(SeriesValidationError, match=r"too short for 2 windows .* they need 5 points, e.g. \[\('y', 4\)\]; tune on longer series"):
+        tune(Forecaster(h=2, seq_size=1, steps=5), series(4).rename("y"), grid={"hidden_dim": [4]}, n_windows=2)

@@ -12,6 +12,7 @@ import signal
 import sys
 import tempfile
 import threading
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +25,7 @@ from .data import Panel, season_length, to_panel
 from .errors import (ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, interrupt_exit, message,
                      raise_terminated)
 from .forecaster import HEADS, MAX_HORIZON, Forecaster
-from .persistence import atomic_output
+from .persistence import atomic_output, check_replaceable
 
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out
@@ -209,7 +210,7 @@ def _parser() -> argparse.ArgumentParser:
     p = _subparser(sub, "predict", "forecast with a saved model")
     p.add_argument("model", help="model folder written by 'fit'")
     p.add_argument("--h", type=_int_in(1, MAX_HORIZON), help="horizon (default: the one the model was trained for)")
-    _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default: CSV to standard output)")
+    _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default, or -: CSV to standard output)")
     p.add_argument("--chunk-size", type=COUNT, default=10_000, help="series forecast per chunk with --out (default: 10000)")
     p.add_argument("--level", **level)
     return parser
@@ -312,7 +313,7 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
     if short:
         raise SeriesValidationError(
             f"{len(short)} series are too short for {windows} window(s) of --h {h}, e.g. {short[:3]}; "
-            "use a smaller --h or fewer --windows"
+            f"use a smaller --h{' or fewer --windows' if args.command == 'backtest' else ''}, or drop those series"
         )
     first = int(np.argmin(cuts[:, 0]))
     if args.season is not None and args.season >= cuts[first, 0]:
@@ -360,10 +361,10 @@ def _load(args) -> tuple[Panel, int]:
 
 def _tune(args, panel: Panel, h: int) -> None:
     """Replace the model settings in ``args`` by the best found by backtest."""
-    from .tuning import default_grid, tune
+    from .tuning import default_grid, longest_window, tune
 
     train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
-    grid = default_grid(h, args.season or season_length(panel.freq))
+    grid = default_grid(h, args.season or season_length(panel.freq), longest_window(train, h))
     grid = {k: v for k, v in grid.items() if getattr(args, k) is None}  # what the user set stays as set
     best, table = tune(_forecaster(args, h), train, grid=grid)
     _note(args, "tuning (backtest MASE, 2 windows before the holdout):")
@@ -449,10 +450,12 @@ def _cmd_fit(args) -> int:
     _check_target(Path(args.out), args, folder=True)
     if Path(args.out).exists() and not args.overwrite:
         raise SeriesValidationError(f"model folder {args.out!r} already exists; pass --overwrite to replace it")
+    check_replaceable(Path(args.out), args.overwrite)  # before training, not after it
     if args.checkpoint_dir:
         _check_target(Path(args.checkpoint_dir), args, folder=True, flag="--checkpoint-dir")
-        if _same(Path(args.checkpoint_dir), Path(args.out)):
-            raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is the --out folder; give the checkpoints their own folder")
+        if _same(Path(args.checkpoint_dir), Path(args.out)) or Path(args.out).resolve() in Path(args.checkpoint_dir).resolve().parents:
+            raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} is or is inside the --out folder {args.out!r}, "
+                                        "which the saved model replaces; give the checkpoints their own folder")
         if not (args.resume or args.overwrite) and any(Path(args.checkpoint_dir).glob("member-*")):
             raise SeriesValidationError(f"--checkpoint-dir {args.checkpoint_dir!r} holds the checkpoints of an earlier run; "
                                         "pass --resume to continue it, or --overwrite to start over")
@@ -481,6 +484,8 @@ def _save_on_main(model, args) -> None:
 
 
 def _cmd_predict(args) -> int:
+    if args.out == "-":  # the usual name for standard output
+        args.out = None
     if args.out:
         _check_target(Path(args.out), args)
     model = Forecaster.load(args.model)
@@ -534,6 +539,12 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     parser = _parser()
+    with warnings.catch_warnings():
+        warnings.showwarning = lambda message, *_: _warn(str(message))  # one line, as the CLI's own
+        return _run(parser, argv, in_main_thread, previous)
+
+
+def _run(parser, argv, in_main_thread: bool, previous) -> int:
     try:
         args = parser.parse_args(argv)
         _check_combinations(_commands(parser)[args.command], args)

@@ -597,12 +597,15 @@ class Forecaster(Params):
         with torch.inference_mode():
             q = torch.stack([self._direct_block(net, z, quantiles=True) for net in self.nets_]).mean(0)
         q = q.double().cpu().numpy()[:, :, :h]  # [S, Q, h]
+        bands, lo, hi = {}, q[:, 0], q[:, 0]
+        for lv in sorted(self.spec_.quantile_levels):  # never crossed: each band holds the median and every narrower band
+            k = 1 + 2 * list(self.spec_.quantile_levels).index(lv)
+            lo, hi = np.minimum(lo, q[:, k:k + 2].min(1)), np.maximum(hi, q[:, k:k + 2].max(1))
+            bands[lv] = lo, hi
         out = {}
         for lv in level:
-            k = 1 + 2 * list(self.spec_.quantile_levels).index(lv)
-            lo, hi = np.minimum(q[:, k], q[:, k + 1]), np.maximum(q[:, k], q[:, k + 1])  # never crossed
-            out[f"{self.spec_.alias}-lo-{lv:g}"] = self._inverse(np.minimum(lo, q[:, 0]), rows)
-            out[f"{self.spec_.alias}-hi-{lv:g}"] = self._inverse(np.maximum(hi, q[:, 0]), rows)
+            out[f"{self.spec_.alias}-lo-{lv:g}"] = self._inverse(bands[lv][0], rows)
+            out[f"{self.spec_.alias}-hi-{lv:g}"] = self._inverse(bands[lv][1], rows)
         return out
 
     def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:

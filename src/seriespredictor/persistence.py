@@ -235,6 +235,14 @@ def _replace_in_two_steps(tmp: Path, path: Path) -> None:
     os.rename(old, tmp)
 
 
+def check_replaceable(path: Path, overwrite: bool) -> None:
+    """Refuse to save over ``path`` unless it is free, or a model and ``overwrite`` is set."""
+    if os.path.lexists(path) and not overwrite:
+        raise _exists(path)
+    if os.path.lexists(path) and (path.is_symlink() or not (path / CONFIG).is_file()):
+        raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it, choose another folder")
+
+
 def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, *, overwrite: bool = False) -> Path:
     """Write a model directory atomically.
 
@@ -253,10 +261,7 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
         OSError: the folder cannot be written (read-only, full, ...); the old model is intact.
     """
     path = path_arg("path", path)
-    if os.path.lexists(path) and not overwrite:
-        raise _exists(path)
-    if os.path.lexists(path) and (path.is_symlink() or not (path / CONFIG).is_file()):
-        raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it")
+    check_replaceable(path, overwrite)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
     except OSError as e:  # a file where a folder should be, a read-only place...

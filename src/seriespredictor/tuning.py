@@ -11,19 +11,27 @@ import itertools
 
 import pandas as pd
 
-from .backtest import cross_validation, cutoff_points, evaluate
+from .backtest import _check, cross_validation, evaluate
 from .data import season_length
 from .errors import SeriesValidationError
 
 
-def default_grid(h: int, season: int) -> dict[str, list]:
-    base = max(2 * season, 2 * h)
-    return {"hidden_dim": [32, 64, 128], "seq_size": sorted({base, max(season, h) + h}), "steps": [500, 1000]}
+def default_grid(h: int, season: int, max_seq: int | None = None) -> dict[str, list]:
+    """The candidates; window lengths are capped at ``max_seq`` (see :func:`longest_window`) when it is at least 1."""
+    seqs = {max(2 * season, 2 * h), max(season, h) + h}
+    if max_seq is not None and max_seq >= 1:
+        seqs = {min(s, max_seq) for s in seqs}
+    return {"hidden_dim": [32, 64, 128], "seq_size": sorted(seqs), "steps": [500, 1000]}
+
+
+def longest_window(panel, h: int, n_windows: int = 2) -> int:
+    """The longest input window every series can train with before the first of ``n_windows`` cutoffs."""
+    return int(panel.lengths.min()) - (n_windows + 1) * h
 
 
 def backtest_score(model, panel, h: int, n_windows: int, season: int) -> float:
     """Mean MASE of ``model`` trained before the first cutoff, over ``n_windows`` windows."""
-    cuts = cutoff_points(panel.lengths, h, n_windows, h)
+    cuts = _check(panel, h, n_windows, h, 1)  # every series has history before the first cutoff
     model.fit(panel.head(cuts[:, 0]))
     cv = cross_validation(model, panel, h, n_windows)
     return float(evaluate(cv, panel, [model.alias], season, id_col=model.id_col).loc[model.alias, "MASE"])
@@ -43,7 +51,7 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
     """
     panel = forecaster._read(data)
     season = forecaster.season or season_length(panel.freq)
-    grid = default_grid(forecaster.h, season) if grid is None else grid
+    grid = default_grid(forecaster.h, season, longest_window(panel, forecaster.h, n_windows)) if grid is None else grid
     unknown = sorted(set(grid) - set(forecaster.get_params()))
     if unknown:
         raise SeriesValidationError(f"cannot tune {unknown}: not Forecaster settings")
@@ -58,7 +66,10 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
         rows.append({**params, "mase": score})
     table = pd.DataFrame(rows).sort_values("mase", na_position="last").reset_index(drop=True)
     if table["mase"].isna().all():
-        raise SeriesValidationError(f"no candidate could be scored; the first failed with: {rows[0].get('skipped')}")
+        raise SeriesValidationError(
+            f"no candidate could be scored; the first failed with: {rows[0].get('skipped')}; "
+            "tune on longer series, or give the settings instead of tuning them"
+        )
     best = {k: table.loc[0, k] for k in grid}
     best = {k: v.item() if hasattr(v, "item") else v for k, v in best.items()}
     return best, table

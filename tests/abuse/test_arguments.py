@@ -114,7 +114,8 @@ PATHS = [
     (["fit", "{x}", "--h", "3", "--out", "new"], "does not exist"),
     (["fit", "{d}", "--h", "3", "--out", "new", "--checkpoint-dir", "{d}"], "--checkpoint-dir '{d}' would write onto the input"),
     (["fit", "{d}", "--h", "3", "--out", "new", "--checkpoint-dir", "{d}/c"], "is a file, not a folder"),
-    (["fit", "{d}", "--h", "3", "--out", "new", "--checkpoint-dir", "new"], "is the --out folder"),
+    (["fit", "{d}", "--h", "3", "--out", "new", "--checkpoint-dir", "new"], "is or is inside the --out folder"),
+    (["fit", "{d}", "--h", "3", "--out", "new", "--checkpoint-dir", "new/ck"], "is or is inside the --out folder 'new'"),  # else it trains, then cannot save
     (["forecast", "{x}", "--h", "3"], "does not exist"),
     (["forecast", "{d}", "--h", "3", "--season", "1000"], "--season 1000 is not shorter than the history"),
     (["forecast", "{d}", "--h", "3", "--plot-ids", "y", "nope"], "--plot-ids ['nope'] not found in the data"),
