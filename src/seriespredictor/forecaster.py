@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import numpy as np
@@ -67,9 +67,6 @@ class ForecastSpec:
     def from_params(cls, params: dict) -> "ForecastSpec":
         spec = {f.name: params[f.name] for f in fields(cls)}
         return cls(**dict(spec, quantile_levels=tuple(spec["quantile_levels"])))
-
-    def to_dict(self) -> dict:
-        return dict(asdict(self), quantile_levels=list(self.quantile_levels))
 
 
 class Forecaster(Params):
@@ -706,7 +703,6 @@ class Forecaster(Params):
             "fitted": {
                 "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
                 "log": self.log_.tolist(), "shift": self.shift_.tolist(), "scale": self.scale_.tolist(),
-                "spec": self.spec_.to_dict(),
             },
             "training": [
                 {"steps_run": r.steps_run, "best_step": r.best_step, "seconds": round(r.seconds, 3),
@@ -735,21 +731,15 @@ class Forecaster(Params):
         self = load_estimator(cls, dict(config["params"], device="cpu"), path, check=cls._check_values)
         self.params_ = self.get_params()
         n, fitted, schema = len(config["schema"]["ids"]), config["fitted"], config["schema"]
-        if "spec" not in fitted:  # format 1 saved none: its params, checked above, held it
-            fitted["spec"] = ForecastSpec.from_params(config["params"]).to_dict()
         check_fields(config, {
-            "fitted.spec": DICT, "fitted.spec.h": integer(1, MAX_HORIZON), "fitted.spec.head": one_of(*HEADS),
-            "fitted.spec.patch_size": integer(1, MAX_SEASON), "fitted.spec.seasonal_base": BOOL,
-            "fitted.spec.intervals": one_of(*INTERVALS), "fitted.spec.quantile_levels": list_of(PERCENT),
-            "fitted.spec.alias": TEXT, "fitted.spec.id_col": TEXT, "fitted.spec.time_col": TEXT,
-            "params.alias": TEXT, "params.id_col": TEXT, "params.time_col": TEXT,
+            "params.quantile_levels": list_of(PERCENT), "params.alias": TEXT, "params.id_col": TEXT, "params.time_col": TEXT,
             "fitted.season": integer(1, MAX_SEASON), "fitted.seq_size": integer(1, MAX_SEQ_SIZE), "fitted.val_size": integer(0, MAX_SEQ_SIZE),
             "fitted.log": list_of(BOOL, n), "fitted.shift": list_of(number(), n),
             "fitted.scale": list_of(number(0, low_open=True), n),
             "schema.freq": FREQ, "schema.tz": TIME_ZONE, "schema.last_times": list_of(TIME, n),
         }, path)
         self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
-        self.spec_ = spec = ForecastSpec.from_params(fitted["spec"])
+        self.spec_ = spec = ForecastSpec.from_params(self.params_)  # the saved params are the ones its fit used
         outputs = spec.h * len(self._quantiles()) if spec.head == "direct" else 1
         check_fields(config, {"network.input_dim": one_of(spec.patch_size), "network.output_dim": one_of(outputs),
                               "network.hidden_dim": one_of(self.hidden_dim), "network.num_layers": one_of(self.num_layers)}, path)
