@@ -16,6 +16,14 @@ BOOK_TEST_X = [[[1], [2], [3], [4]], [[4], [5], [6], [7]]]
 BOOK_EXPECTED = [[1, 3, 5, 7], [4, 9, 11, 13]]
 
 
+@pytest.fixture(autouse=True)
+def _in_a_folder_of_its_own(tmp_path, monkeypatch):
+    """Every test runs in its own empty folder: what a command writes by default (./out) never
+    lands in the checkout, and what a user left there (an earlier `seriespredictor forecast`)
+    never changes a test."""
+    monkeypatch.chdir(tmp_path)
+
+
 @pytest.fixture
 def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
