@@ -25,6 +25,7 @@ import pandas as pd
 
 from seriespredictor import Forecaster, Naive2, SeasonalNaive
 from seriespredictor.metrics import msis, owa, score_panel
+from seriespredictor.recipe import CHOSEN
 
 
 def read_m4(path) -> dict[str, np.ndarray]:
@@ -34,19 +35,6 @@ def read_m4(path) -> dict[str, np.ndarray]:
         values = [v for v in row[1:] if isinstance(v, str) and v.strip()]
         out[row[0]] = np.asarray(values, dtype=np.float64)
     return out
-
-
-def preset(h: int, season: int) -> dict:
-    """Settings by frequency. Hourly was chosen on the validation split (benchmarks/README.md);
-    the others follow the same recipe, scaled to the season, and are not tuned."""
-    common = dict(loss="mae", lr=3e-3, lr_schedule="cosine", batch_size=256, eval_every=100)
-    if season >= 24:  # hourly: one day per LSTM step, one week of input, five seeds averaged
-        return dict(seq_size=7 * season, patch_size=season, seasonal_base=True, hidden_dim=128,
-                    steps=6000, ensemble=5, **common)
-    if season > 1:  # quarterly, monthly: one season per LSTM step
-        seq = max(2 * h, 3 * season) // season * season
-        return dict(seq_size=seq, patch_size=season, seasonal_base=True, hidden_dim=64, steps=4000, ensemble=3, **common)
-    return dict(seq_size=max(2 * h, 8), hidden_dim=64, steps=4000, ensemble=3, **common)  # yearly, weekly, daily
 
 
 def to_long(series: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -90,9 +78,8 @@ def main() -> None:
         test = read_m4(args.test)
         actual = {k: test[k][: args.h] for k in train}
     ids = list(train)
-    settings = preset(args.h, args.season)
-    settings.update({k: ast.literal_eval(v) if v[:1].isdigit() or v in ("True", "False", "None") or v[:1] == "-" else v
-                     for k, v in (s.split("=", 1) for s in args.set)})
+    settings = {k: ast.literal_eval(v) if v[:1].isdigit() or v in ("True", "False", "None") or v[:1] == "-" else v
+                for k, v in (s.split("=", 1) for s in args.set)}
     long = to_long(train)
     model = Forecaster(h=args.h, season=args.season, seed=args.seed, threads=args.threads, device=args.device, freq=1,
                        **settings)
@@ -128,6 +115,7 @@ def main() -> None:
         "best_step": [r.best_step for r in model.history_],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "settings": settings,
+        "chosen": {k: model.params_[k] for k in CHOSEN},
     }
     bounds = {}
     if args.level:

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import time
 from dataclasses import dataclass, fields
 from pathlib import Path
 
@@ -35,10 +36,11 @@ from .model import LSTMConfig, LSTMNetwork
 from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice,
                      bool_arg, check_device, check_int, check_number, integer_arg, levels_arg, path_arg)
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
-from .persistence import MAX_UNITS, atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
+from .persistence import MAX_UNITS, WEIGHTS, atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
 from .training import check_network_memory, choose_micro_batch, choose_threads, fit_network, num_threads, seeded
-from .windows import EpochSampler, WindowBatches, window_counts
+from .recipe import calibration_stride, choose
+from .windows import EpochSampler, WindowBatches, padded_store, points_before, window_counts
 
 HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
@@ -72,9 +74,13 @@ class ForecastSpec:
 class Forecaster(Params):
     """A global LSTM forecaster for one or many series.
 
+    Every setting left None is chosen from the data at ``fit`` by :func:`recipe.choose` (input
+    length, points per LSTM step, seasonal base, loss, schedule, batch, steps, ensemble,
+    held-out points, refit); ``params_`` holds what the fit used. Explicit settings always win.
+
     Args:
         h: forecast horizon (steps).
-        seq_size: input window length; None uses ``max(2 * season, 2 * h)`` where it fits.
+        seq_size: input window length; series shorter than it are padded with their first value.
         hidden_dim: LSTM hidden units.
         num_layers: stacked LSTM layers.
         head: "direct" (all ``h`` steps from the last hidden state) or "recursive" (one step
@@ -88,7 +94,7 @@ class Forecaster(Params):
             median; closer to sMAPE and MASE), in model space, for training and validation.
         ensemble: networks trained with seeds ``seed, seed + 10007, ...``; forecasts are their mean.
         intervals: how ``predict(level=...)`` builds intervals: "conformal" (the default:
-            split conformal on the validation errors, any level) or "quantile" (a head that
+            split conformal on the held-out errors, any level) or "quantile" (a head that
             learns the median and the bounds of ``quantile_levels`` with the pinball loss;
             direct head only).
         quantile_levels: interval levels in percent the quantile head learns.
@@ -103,11 +109,16 @@ class Forecaster(Params):
         lr: Adam learning rate.
         lr_schedule: "constant" or "cosine" (decay to lr / 10 over ``steps``).
         log: "auto" (log-transform series whose values are all positive), True or False.
-        val_size: points held out at the end of each series for early stopping; "auto" uses
-            ``h`` when every series is long enough, else 0 (no validation).
+        val_size: points held out at the end of each series for early stopping and interval
+            calibration (windows of ``h`` rolling over them); 0 for none. Series too short to
+            hold them out train on all their points.
         eval_every: steps between validation scores.
         patience: validation scores without improvement before stopping; None never stops early.
         grad_clip: global gradient-norm clip; None disables it.
+        refit: after validation, train again on every point for the best number of steps
+            (calibration stays from the held-out points).
+        time_budget: seconds of training at most, shared by the ensemble's networks; training
+            ends at the budget with the best weights kept. None: no limit.
         season: seasonal period; None infers it from the frequency (12 for monthly...).
         freq, time_format, fill_missing, aggregate_duplicates, id_col, time_col, target_col: how to
             read the data (see ``to_panel``); freq="obs" indexes series by their observations
@@ -115,7 +126,7 @@ class Forecaster(Params):
         seed: makes training repeatable; None draws a fresh seed.
         threads: torch intra-op threads while training and forecasting; None chooses from the model size.
         device: "cpu" or "cuda" (the data are moved to the device once, before training).
-        precision: "fp32", or "bf16" to train under bfloat16 autocast (for GPUs; weights stay fp32).
+        precision: "fp32", or "bf16" to train under bfloat16 autocast (weights stay fp32).
         alias: the name of the forecast column.
         progress: show a progress bar on a terminal.
     """
@@ -124,29 +135,31 @@ class Forecaster(Params):
         self,
         h: int,
         seq_size: int | None = None,
-        hidden_dim: int = 64,
+        hidden_dim: int | None = None,
         num_layers: int = 1,
         *,
         head: str = "direct",
-        patch_size: int = 1,
-        seasonal_base: bool = False,
+        patch_size: int | None = None,
+        seasonal_base: bool | None = None,
         dropout: float = 0.0,
-        loss: str = "mse",
-        ensemble: int = 1,
+        loss: str | None = None,
+        ensemble: int | None = None,
         intervals: str = "conformal",
         quantile_levels: tuple = (80, 95),
         checkpoint_dir=None,
         checkpoint_every: int = 500,
-        steps: int = 1000,
-        batch_size: int = 32,
+        steps: int | None = None,
+        batch_size: int | None = None,
         micro_batch_size: int | None = None,
-        lr: float = 1e-3,
-        lr_schedule: str = "constant",
+        lr: float | None = None,
+        lr_schedule: str | None = None,
         log="auto",
-        val_size="auto",
-        eval_every: int = 25,
+        val_size: int | None = None,
+        eval_every: int | None = None,
         patience: int | None = None,
         grad_clip: float | None = 1.0,
+        refit: bool | None = None,
+        time_budget: float | None = None,
         season: int | None = None,
         freq=None,
         time_format: str | None = None,
@@ -186,6 +199,8 @@ class Forecaster(Params):
         self.eval_every = eval_every
         self.patience = patience
         self.grad_clip = grad_clip
+        self.refit = refit
+        self.time_budget = time_budget
         self.season = season
         self.freq = freq
         self.time_format = time_format
@@ -202,7 +217,7 @@ class Forecaster(Params):
         self.progress = progress
 
     _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "checkpoint_dir", "checkpoint_every", "steps", "batch_size", "micro_batch_size", "lr", "lr_schedule", "log",
-               "val_size", "eval_every", "patience", "grad_clip", "season", "freq", "time_format", "fill_missing", "aggregate_duplicates", "id_col",
+               "val_size", "eval_every", "patience", "grad_clip", "refit", "time_budget", "season", "freq", "time_format", "fill_missing", "aggregate_duplicates", "id_col",
                "time_col", "target_col", "seed", "threads", "device", "precision", "alias", "progress")
 
     def __repr__(self) -> str:
@@ -215,21 +230,23 @@ class Forecaster(Params):
 
     def _check_values(self) -> None:
         """Each setting on its own; numpy scalars become Python numbers."""
-        for name, hi in (("h", MAX_HORIZON), ("hidden_dim", MAX_UNITS), ("num_layers", MAX_LAYERS), ("ensemble", MAX_ENSEMBLE),
-                         ("steps", MAX_STEPS), ("batch_size", MAX_BATCH), ("eval_every", MAX_STEPS),
-                         ("checkpoint_every", MAX_STEPS), ("patch_size", MAX_SEASON)):
+        if isinstance(self.val_size, str) and self.val_size == "auto":  # model files before the recipe
+            self.val_size = None
+        for name, hi in (("h", MAX_HORIZON), ("num_layers", MAX_LAYERS), ("checkpoint_every", MAX_STEPS)):
             check_int(self, name, 1, hi)
         for name, lo, hi in (("seq_size", 1, MAX_SEQ_SIZE), ("season", 1, MAX_SEASON), ("patience", 1, MAX_STEPS),
-                             ("micro_batch_size", 1, MAX_BATCH), ("threads", 1, MAX_THREADS), ("seed", 0, MAX_SEED)):
+                             ("hidden_dim", 1, MAX_UNITS), ("ensemble", 1, MAX_ENSEMBLE), ("steps", 1, MAX_STEPS),
+                             ("batch_size", 1, MAX_BATCH), ("eval_every", 1, MAX_STEPS), ("patch_size", 1, MAX_SEASON),
+                             ("val_size", 0, MAX_SEQ_SIZE), ("micro_batch_size", 1, MAX_BATCH), ("threads", 1, MAX_THREADS),
+                             ("seed", 0, MAX_SEED)):
             check_int(self, name, lo, hi, optional=True)
-        if self.val_size != "auto":
-            check_int(self, "val_size", 0, MAX_SEQ_SIZE)
-        check_number(self, "lr", 0, 1, low_open=True)
+        check_number(self, "lr", 0, 1, low_open=True, optional=True)
         check_number(self, "dropout", 0, 0.999)
         check_number(self, "grad_clip", 0, math.inf, low_open=True, optional=True)
-        for name, choices in (("head", HEADS), ("precision", ("fp32", "bf16")), ("lr_schedule", ("constant", "cosine")),
-                              ("intervals", INTERVALS), ("loss", LOSSES), ("log", ("auto", True, False)),
-                              ("seasonal_base", (True, False)), ("progress", (True, False))):
+        check_number(self, "time_budget", 0, MAX_STEPS, low_open=True, optional=True)
+        for name, choices in (("head", HEADS), ("precision", ("fp32", "bf16")), ("lr_schedule", ("constant", "cosine", None)),
+                              ("intervals", INTERVALS), ("loss", LOSSES + (None,)), ("log", ("auto", True, False)),
+                              ("seasonal_base", (True, False, None)), ("refit", (True, False, None)), ("progress", (True, False))):
             check_choice(self, name, choices)
         check_device(self)
         if self.time_format is not None and not (isinstance(self.time_format, str) and self.time_format.strip()):
@@ -253,7 +270,7 @@ class Forecaster(Params):
             if (not isinstance(levels, (list, tuple)) or not levels or len(set(levels)) < len(levels)
                     or not all(PERCENT.ok(v) and math.isfinite(v) for v in levels)):
                 raise SeriesValidationError(f"quantile_levels={levels!r} must be a list of distinct percentages between 0 and 100, e.g. [80, 95]")
-        if self.head == "recursive" and (self.patch_size != 1 or self.seasonal_base):
+        if self.head == "recursive" and (self.patch_size not in (None, 1) or self.seasonal_base):
             raise SeriesValidationError("patch_size and seasonal_base work with head='direct' only; set head='direct'")
 
     def _read(self, data):
@@ -395,73 +412,100 @@ class Forecaster(Params):
         """
         self._check_settings()
         self.__dict__.pop("nets_", None)  # a refit that fails leaves no half-updated model to predict with
-        self.params_ = self.get_params()  # what this fit used: saved with the model, whatever set_params does later
-        self.spec_ = ForecastSpec.from_params(self.params_)
-        config = LSTMConfig(self.patch_size, self.hidden_dim, self.h * len(self._quantiles()) if self.head == "direct" else 1,
-                            self.num_layers, self.dropout)
-        check_network_memory(config, self.ensemble)
         if bool_arg("resume", resume) and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
+        if self.hidden_dim is not None and self.ensemble is not None:  # before reading: a network too large is refused at once
+            check_network_memory(LSTMConfig(self.patch_size or 1, self.hidden_dim, self.h, self.num_layers, self.dropout), self.ensemble)
+        deadline = None if self.time_budget is None else time.perf_counter() + self.time_budget
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
         own_panel = panel is not data  # read here: its raw values can go once the model has its own copy
-        h = self.h
-        season = self.season or season_length(panel.freq)
-        shortest = int(panel.lengths.min())
-        L = self.seq_size or max(2 * season, 2 * h)
-        if self.seq_size is None and L + 2 * h > shortest:
-            L = max(min(L, shortest - 2 * h), min(h, shortest - h - 1), 1)
-        p = self.patch_size
-        if self.seq_size is None:
-            L = max(p, L // p * p)
-        if L % p:
-            raise SeriesValidationError(f"seq_size={L} must be a multiple of patch_size={p}; use seq_size={max(p, L // p * p)}")
-        if self.seasonal_base and L < season:
-            raise SeriesValidationError(f"seasonal_base needs seq_size >= season ({season}); got seq_size={L}")
-        val = self.val_size if self.val_size != "auto" else (h if L + 2 * h <= shortest else 0)
-        need = L + h + val
-        short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < need]
-        if short:
+        self.season_ = season = self.season or season_length(panel.freq)
+        self.params_ = s = self._resolve(panel.lengths, season)  # what this fit used: saved with the model
+        self.spec_ = ForecastSpec.from_params(s)
+        config = LSTMConfig(s["patch_size"], s["hidden_dim"], self.h * len(self._quantiles()) if s["head"] == "direct" else 1,
+                            s["num_layers"], s["dropout"])
+        check_network_memory(config, s["ensemble"])
+        h, L = self.h, s["seq_size"]
+        # Held-out points: series too short to hold them out train on all theirs.
+        val = s["val_size"]
+        validated = panel.lengths >= val + h + 1 if val else np.zeros(len(panel.ids), dtype=bool)
+        if val and not validated.any():
+            validated[:], val = False, 0
+        train_len = panel.lengths - np.where(validated, val, 0)
+        if int(np.maximum(train_len - h, 0).sum()) == 0:
+            longest = int(np.argmax(panel.lengths))
             raise SeriesValidationError(
-                f"{len(short)} series are shorter than seq_size + h{' + val_size' if val else ''} = "
-                f"{L} + {h}{f' + {val}' if val else ''} = {need} points, e.g. {short[:3]}; "
-                f"use a smaller seq_size= or h={', set val_size=0' if val else ''}, or drop those series"
+                f"no series has more than h={h} points (the longest, {panel.ids[longest]!r}, has {int(panel.lengths[longest])}); "
+                "training needs at least one series with h + 1 points: use a smaller h="
             )
-        train_len = panel.lengths - val
-        S = len(panel.ids)
         # Step 2: the transform, then every series in model space.
         self.ids_ = list(panel.ids)
         self._fit_scaling(panel, train_len)
-        self.season_, self.seq_size_, self.val_size_ = season, L, val
+        self.seq_size_, self.val_size_ = L, val
         z_all = self._model_space_store(panel)
         device = torch.device(self.device)
-        self.tail_ = np.stack([panel.series(i)[-L:] for i in range(S)])  # [S, L] raw, for predict
+        starts = panel.offsets[:-1]
+        self.tail_ = panel.values[points_before(starts, panel.offsets[1:], L)]  # [S, L] raw, for predict
         checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None  # hashes the raw values
         if own_panel:
             panel.values = np.empty(0)  # training needs only the model-space store from here on
-        store = torch.as_tensor(z_all, device=device)  # all series, one array (shared with z_all on the CPU)
-        offsets = torch.as_tensor(panel.offsets[:-1], device=device)
-        counts = torch.as_tensor(window_counts(train_len, L + h), device=device)  # windows per series
-        cum = torch.cumsum(counts, 0)
-        first = offsets - cum + counts  # store position of window k is first[series] + k
-        total = int(cum[-1])
-        windows = store.unfold(0, L + h, 1)  # [len(store) - L - h + 1, L + h]: every window, a view
-        error = torch.abs if self.loss == "mae" or self.intervals == "quantile" else torch.square
+        # Step 3: windows. Calibration windows roll over the held-out part of validated series.
+        rows = np.flatnonzero(validated)
+        V = min(val, h)
+        cuts = train_len[rows, None] + calibration_stride(h) * np.arange(max(1, (val - h) // calibration_stride(h) + 1))[None, :]
+        J = cuts.shape[1]
+        cal_in = torch.as_tensor(z_all[points_before(np.repeat(starts[rows], J), (starts[rows, None] + cuts).ravel(), L)], device=device)
+        cal_out = torch.as_tensor(z_all[(starts[rows, None] + cuts).ravel()[:, None] + np.arange(V)], device=device)
+        validate = self._validator(cal_in, cal_out, s) if val else None
+        store = torch.as_tensor(z_all, device=device)
+        pad = L - 1 if (panel.lengths < L + h + np.where(validated, val, 0)).any() else 0
+        if pad:  # short series: windows whose input starts before the series repeat its first point
+            index, padded_starts = padded_store(panel.offsets, pad)
+            store = store[torch.as_tensor(index, device=device)]
+        else:
+            padded_starts = starts
+        self._train_members(store, padded_starts, train_len + pad, s, config, validate, checkpoints, resume, deadline, member0=0)
+        self.residuals_ = self._calibration_errors(cal_in, cal_out, V).reshape(len(rows), J, V) if val else np.zeros((0, 1, 0))
+        self.calibrated_ = rows
+        if s["refit"] and val:  # again on every point, each network for the steps validation chose
+            steps = [r.best_step or r.steps_run for r in self.history_]
+            self._train_members(store, padded_starts, panel.lengths + pad, s, config, None, checkpoints, resume, deadline,
+                                member0=s["ensemble"], steps=steps)
+        # Each series' typical seasonal change in model space: conformal errors are measured in
+        # units of it, so calm series get narrow intervals and volatile ones wide.
+        m = season if int(train_len.min()) > season else 1
+        spread = np.array([np.mean(np.abs(z_all[o + m : o + n] - z_all[o : o + n - m])) if n > m else 0.0
+                           for o, n in zip(starts, train_len)])
+        moving = spread[spread > 0]
+        self.spread_ = np.maximum(spread, 0.1 * np.median(moving) if len(moving) else 1.0)
+        self.freq_ = panel.freq
+        self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
+        return self
+
+    def _resolve(self, lengths: np.ndarray, season: int) -> dict:
+        """Every setting of this fit: the given ones, and the recipe's for those left None."""
+        s = choose(self.get_params(), lengths, season)
+        if s["seq_size"] % s["patch_size"]:
+            raise SeriesValidationError(f"seq_size={s['seq_size']} must be a multiple of patch_size={s['patch_size']}; "
+                                        f"use seq_size={max(s['patch_size'], s['seq_size'] // s['patch_size'] * s['patch_size'])}")
+        if s["seasonal_base"] and s["seq_size"] < season:
+            raise SeriesValidationError(f"seasonal_base needs seq_size >= season ({season}); got seq_size={s['seq_size']}")
+        if s["head"] == "recursive" and (s["patch_size"] != 1 or s["seasonal_base"]):
+            raise SeriesValidationError("patch_size and seasonal_base work with head='direct' only; set head='direct'")
+        return s
+
+    def _loss(self, s: dict, device: torch.device):
+        """The training loss of windows ``[B, seq_size + h]`` for network ``net``."""
+        L, h = s["seq_size"], self.h
+        error = torch.abs if s["loss"] == "mae" or s["intervals"] == "quantile" else torch.square
         probs = torch.tensor(self._quantiles(), device=device)[None, :, None]  # [1, Q, 1]
 
-        rank, world = distributed.rank_and_world()
-
-        def loss_fn(net, w):
-            if self.precision == "fp32":
-                return compute_loss(net, w)
-            with torch.autocast(device.type, dtype=torch.bfloat16):
-                return compute_loss(net, w).float()
-
         def compute_loss(net, w):
-            if self.head == "direct":  # the offset goes to the target's side: no autograd work for it
+            if s["head"] == "direct":  # the offset goes to the target's side: no autograd work for it
                 x, offset = self._direct_parts(w[:, :L])
                 target = w[:, None, L:] - offset  # [B, 1, h]
                 out = net(x, last_only=True)[0]  # [B, Q * h]
-                if self.intervals == "quantile":  # pinball loss over every quantile; the median's is MAE / 2
+                if s["intervals"] == "quantile":  # pinball loss over every quantile; the median's is MAE / 2
                     e = target - out.reshape(len(out), -1, h)  # [B, Q, h]
                     return torch.mean(torch.maximum(probs * e, (probs - 1) * e))
                 return torch.mean(error(out - target[:, 0]))
@@ -469,59 +513,73 @@ class Forecaster(Params):
             out = net(u[:, :-1].unsqueeze(-1))[0].squeeze(-1)  # [B, L + h - 1], one step ahead
             return torch.mean(error(out - u[:, 1:]))
 
-        validate = None
-        if val:
-            ends = torch.as_tensor(panel.offsets[:-1] + train_len, device=device)
-            val_in = store[ends[:, None] - L + torch.arange(L, device=device)]  # [S, L]
-            val_out = store[ends[:, None] + torch.arange(val, device=device)]  # [S, val]
+        if s["precision"] == "fp32":
+            return compute_loss
 
-            def validate(net):
-                return torch.mean(error(self._forecast_z(net, val_in, val) - val_out)).item()
+        def loss_bf16(net, w):
+            with torch.autocast(device.type, dtype=torch.bfloat16):
+                return compute_loss(net, w).float()
+        return loss_bf16
 
-        self.nets_, self.history_ = [], []
-        per_process = self.batch_size // world  # windows each process takes per step
-        threads = choose_threads(per_process, self.hidden_dim, self.threads, processes=distributed.local_processes())
-        micro_batches = self._micro_batches(per_process, L // p if self.head == "direct" else L + h - 1, device)
+    def _validator(self, cal_in: torch.Tensor, cal_out: torch.Tensor, s: dict):
+        error = torch.abs if s["loss"] == "mae" or s["intervals"] == "quantile" else torch.square
+
+        def validate(net):
+            return torch.mean(error(self._forecast_z(net, cal_in, cal_out.shape[1]) - cal_out)).item()
+        return validate
+
+    def _calibration_errors(self, cal_in: torch.Tensor, cal_out: torch.Tensor, V: int) -> np.ndarray:
+        """The ensemble's errors on the held-out windows, ``[rows, V]`` in model space."""
+        with torch.inference_mode():
+            fc = torch.stack([self._forecast_z(net, cal_in, V) for net in self.nets_]).mean(0)
+        return (cal_out - fc).double().cpu().numpy()
+
+    def _train_members(self, store, starts, lengths, s, config, validate, checkpoints, resume, deadline, *, member0, steps=None):
+        """Train ``s["ensemble"]`` networks on the windows of series of ``lengths`` points beginning
+        at ``starts`` in ``store``; they replace ``nets_`` (``history_`` keeps every run)."""
+        device, L, h = store.device, s["seq_size"], self.h
+        counts = torch.as_tensor(window_counts(lengths, L + h), device=device)  # windows per series
+        cum = torch.cumsum(counts, 0)
+        first = torch.as_tensor(starts, device=device) - cum + counts  # store position of window k is first[series] + k
+        total = int(cum[-1])
+        windows = store.unfold(0, L + h, 1)  # every window, a view
+        loss_fn = self._loss(s, device)
+        rank, world = distributed.rank_and_world()
+        per_process = s["batch_size"] // world  # windows each process takes per step
+        threads = choose_threads(per_process, s["hidden_dim"], self.threads, processes=distributed.local_processes())
+        micro_batches = self._micro_batches(per_process, L // s["patch_size"] if s["head"] == "direct" else L + h - 1, device, s)
+        runs = s["ensemble"] * (2 if s["refit"] and self.val_size_ else 1)
+        nets = []
+        if member0 == 0:
+            self.history_ = []
         with checkpoints.locked() if checkpoints else contextlib.nullcontext():
-            for member in range(self.ensemble):  # members differ only in their seed
-                seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * member
+            for k in range(s["ensemble"]):  # members differ only in their seed
+                member = member0 + k
+                seed = None if self.seed is None else self.seed + MEMBER_SEED_STRIDE * k
+                limit = None if deadline is None else max(deadline - time.perf_counter(), 0) / (runs - member)
                 with seeded(seed) as gen, num_threads(threads):
                     net = LSTMNetwork(config).to(device)
                     sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
-                    starts = WindowBatches(EpochSampler(total, self.batch_size, sampler_seed, rank=rank, world=world), first, cum)
+                    batches = WindowBatches(EpochSampler(total, s["batch_size"], sampler_seed, rank=rank, world=world), first, cum)
                     result = fit_network(
-                        distributed.wrap(net), lambda step: windows.index_select(0, starts(step)), loss_fn, steps=self.steps, lr=self.lr,
-                        grad_clip=self.grad_clip, validate=validate, eval_every=self.eval_every, patience=self.patience,
-                        progress=self.progress, schedule=self.lr_schedule, generator=gen,
+                        distributed.wrap(net), lambda step: windows.index_select(0, batches(step)), loss_fn,
+                        steps=steps[k] if steps else s["steps"], schedule_steps=s["steps"], lr=s["lr"],
+                        grad_clip=s["grad_clip"], validate=validate, eval_every=s["eval_every"], patience=s["patience"],
+                        progress=self.progress, schedule=s["lr_schedule"], generator=gen, time_limit=limit,
                         resume_from=checkpoints.load(member) if checkpoints and resume else None,
                         checkpoint=checkpoints.saver(member) if checkpoints else None,
                         checkpoint_every=self.checkpoint_every, micro_batches=micro_batches,
                     )
-                self.nets_.append(net)
+                nets.append(net)
                 self.history_.append(result)
-        # Each series' typical seasonal change in model space: conformal errors are measured in
-        # units of it, so calm series get narrow intervals and volatile ones wide.
-        m = season if int(train_len.min()) > season else 1
-        spread = np.array([np.mean(np.abs(z_all[o + m : o + n] - z_all[o : o + n - m])) if n > m else 0.0
-                           for o, n in zip(panel.offsets[:-1], train_len)])
-        moving = spread[spread > 0]
-        self.spread_ = np.maximum(spread, 0.1 * np.median(moving) if len(moving) else 1.0)
-        if val:  # conformal calibration: the ensemble's errors on the held-out points
-            with torch.inference_mode():
-                fc = torch.stack([self._forecast_z(net, val_in, val) for net in self.nets_]).mean(0)
-            self.residuals_ = (val_out - fc).double().cpu().numpy()  # [S, val], model space
-        else:
-            self.residuals_ = np.zeros((len(panel.ids), 0))
-        self.freq_ = panel.freq
-        self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
-        return self
+        self.nets_ = nets
 
-    def _micro_batches(self, batch: int, lstm_steps: int, device: torch.device) -> int:
+    def _micro_batches(self, batch: int, lstm_steps: int, device: torch.device, s: dict) -> int:
         """Forward/backward passes per training step for each process's ``batch`` windows."""
         if self.micro_batch_size is not None:
             size = self.micro_batch_size
         elif device.type == "cpu":
-            size = choose_micro_batch(batch, lstm_steps, self.hidden_dim, self.num_layers)
+            size = choose_micro_batch(batch, lstm_steps, s["hidden_dim"], s["num_layers"])
         else:
             size = batch
         if batch % size:
@@ -549,12 +607,14 @@ class Forecaster(Params):
 
     def interval_widths(self, level: float, h: int) -> np.ndarray:
         """Conformal half-widths ``[S, h]`` in model space (see :func:`intervals.conformal_widths`)."""
-        if self.residuals_.shape[1] == 0:
+        if self.residuals_.shape[-1] == 0:
             raise SeriesValidationError(
-                "intervals need validation residuals, but this model was fitted with val_size=0; "
-                "refit with val_size='auto' or a positive val_size"
+                "intervals need held-out errors, but this model was fitted with val_size=0 (or on series too short "
+                "to hold out h points); refit with val_size=None or a positive val_size"
             )
-        return conformal_widths(self.residuals_, self.spread_, level, h)
+        J, V = self.residuals_.shape[1:]
+        unit = self.residuals_.reshape(-1, V) / np.repeat(self.spread_[self.calibrated_], J)[:, None]
+        return self.spread_[:, None] * conformal_widths(unit, np.ones(1), level, h)
 
     def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
         """Forecasts from raw windows ``tail`` ``[S, seq_size]`` of (fitted) series ``rows``.
@@ -565,7 +625,7 @@ class Forecaster(Params):
         # threads chosen as for training: torch's default of one per core made a small model's
         # forecast a thousand times slower on a machine where other processes held the cores
         level = levels_arg(level)
-        with num_threads(choose_threads(len(rows), self.hidden_dim, self.threads)):
+        with num_threads(choose_threads(len(rows), self.nets_[0].config.hidden_dim, self.threads)):
             return self._forecast_array(tail, rows, h, level)
 
     def _forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level) -> dict[str, np.ndarray]:
@@ -695,6 +755,7 @@ class Forecaster(Params):
         tensors = {f"net.{m}.{k}": v for m, net in enumerate(self.nets_) for k, v in net.state_dict().items()}
         tensors["tail"] = torch.as_tensor(self.tail_, dtype=torch.float64)
         tensors["residuals"] = torch.as_tensor(self.residuals_, dtype=torch.float64)
+        tensors["calibrated"] = torch.zeros(len(self.ids_), dtype=torch.float64).index_fill_(0, torch.as_tensor(self.calibrated_), 1)
         tensors["spread"] = torch.as_tensor(self.spread_, dtype=torch.float64)
         freq = self.freq_ if isinstance(self.freq_, str) else int(self.freq_)
         config = {
@@ -727,6 +788,8 @@ class Forecaster(Params):
         tensors, config = load_model(path, "Forecaster")
         check_fields(config, {"params": DICT, "fitted": DICT, "schema": DICT, "network": DICT,
                               "params.h": integer(1, MAX_HORIZON), "params.ensemble": integer(1, MAX_ENSEMBLE),
+                              "params.hidden_dim": integer(1, MAX_UNITS), "params.patch_size": integer(1, MAX_SEASON),
+                              "params.seasonal_base": BOOL,
                               "schema.ids": IDS}, path)
         self = load_estimator(cls, dict(config["params"], device="cpu"), path, check=cls._check_values)
         self.params_ = self.get_params()
@@ -759,7 +822,15 @@ class Forecaster(Params):
         self.ids_ = schema["ids"]
         self.last_times_ = [t if isinstance(t, int) else _timestamp(t, schema["tz"]) for t in schema["last_times"]]
         self.tail_ = check_tensor(tensors, "tail", (n, self.seq_size_), path).numpy()
-        self.residuals_ = check_tensor(tensors, "residuals", (n, self.val_size_), path).numpy()
+        calibrated = check_tensor(tensors, "calibrated", (n,), path).numpy()
+        self.calibrated_ = np.flatnonzero(calibrated)
+        if not np.isin(calibrated, (0, 1)).all():
+            raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry 'calibrated' must hold 0 and 1 only; the file is damaged")
+        shape = tuple(tensors["residuals"].shape) if "residuals" in tensors else ()
+        windows, held = shape[1:] if len(shape) == 3 and shape[1] >= 1 and 1 <= shape[2] <= self.val_size_ else (1, 0)
+        if not len(self.calibrated_):
+            held = 0
+        self.residuals_ = check_tensor(tensors, "residuals", (len(self.calibrated_), windows, held), path).numpy()
         self.spread_ = check_tensor(tensors, "spread", (n,), path, positive=True).numpy()
         self.nets_ = []
         for m in range(self.ensemble):

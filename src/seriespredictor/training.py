@@ -220,6 +220,8 @@ def fit_network(
     checkpoint: Callable[[dict, dict], None] | None = None,
     checkpoint_every: int = 0,
     micro_batches: int = 1,
+    schedule_steps: int | None = None,
+    time_limit: float | None = None,
 ) -> TrainResult:
     """Train ``net`` in place for ``steps`` Adam steps.
 
@@ -230,7 +232,9 @@ def fit_network(
     With ``validate``, the validation loss is computed every ``eval_every`` steps and at the
     end; the weights with the lowest one are restored, and training stops after ``patience``
     evaluations without improvement. ``schedule="cosine"`` decays the learning rate to a tenth
-    of ``lr`` over ``steps`` along a half cosine.
+    of ``lr`` over ``schedule_steps`` (default ``steps``) along a half cosine: a run stopped at the
+    best step of a longer one follows its learning rates exactly. ``time_limit`` (seconds) ends
+    training after the first step that reaches it, validated as a last step.
 
     With ``checkpoint``, every ``checkpoint_every`` steps and at the end it is called with
     ``(tensors, meta)``: the weights, the optimizer, the step, the best weights so
@@ -257,10 +261,12 @@ def fit_network(
         bar = tqdm(total=steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
     net.train()
     started = time.perf_counter() - result.seconds
+    deadline = math.inf if time_limit is None else time.perf_counter() + time_limit
+    horizon = schedule_steps or steps
     stopped_early = False
     for step in range(first, steps):
         if schedule == "cosine":  # a function of the step alone, so a resumed run continues it exactly
-            opt.param_groups[0]["lr"] = lr * (0.55 + 0.45 * math.cos(math.pi * step / steps))
+            opt.param_groups[0]["lr"] = lr * (0.55 + 0.45 * math.cos(math.pi * step / horizon))
         opt.zero_grad(set_to_none=True)
         batch = sample(step)
         parts = batch.chunk(micro_batches) if micro_batches > 1 else (batch,)
@@ -281,7 +287,8 @@ def fit_network(
         if grad_clip is not None:
             _clip_grad_norm(params, grad_clip)
         opt.step()
-        last = step == steps - 1
+        out_of_time = time.perf_counter() >= deadline
+        last = step == steps - 1 or out_of_time
         if step % log_every == 0 or last:
             result.losses.append((step, value))
             if log is not None:
@@ -304,7 +311,7 @@ def fit_network(
         if checkpoint is not None and checkpoint_every and (step + 1) % checkpoint_every == 0 and not last and not stopped_early:
             result.seconds = time.perf_counter() - started
             checkpoint(*_loop_state(module, opt, generator, step + 1, best, best_state, bad_evals, result, False))
-        if stopped_early:
+        if stopped_early or out_of_time:
             break
     result.seconds = time.perf_counter() - started
     if checkpoint is not None and first < steps:

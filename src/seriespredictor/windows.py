@@ -102,3 +102,20 @@ class WindowBatches:
             k = self.sampler.batches(step, self.block).to(self.first.device, non_blocking=True)
             self._step0, self._rows, j = step, window_starts(k, self.first, self.cum), 0
         return self._rows[j]
+
+
+def points_before(starts: np.ndarray, ends: np.ndarray, size: int) -> np.ndarray:
+    """Store positions ``[len(ends), size]`` of the ``size`` points before each end, in series
+    beginning at ``starts``; where a series has fewer, its first point repeats (edge padding)."""
+    pos = np.asarray(ends)[:, None] - size + np.arange(size)
+    return np.maximum(pos, np.asarray(starts)[:, None])
+
+
+def padded_store(offsets: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions in a store of series at ``offsets`` (``len(ids) + 1``) that put ``pad`` copies
+    of each series' first point before it, and the padded series' offsets (``len(ids)``)."""
+    lengths = np.diff(offsets) + pad
+    new = np.r_[0, np.cumsum(lengths)]
+    series = np.repeat(np.arange(len(lengths)), lengths)
+    local = np.arange(new[-1]) - new[series]
+    return offsets[series] + np.maximum(local - pad, 0), new[:-1]
