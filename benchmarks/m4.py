@@ -48,6 +48,21 @@ def forecasts_matrix(frame: pd.DataFrame, column: str, ids: list[str], h: int) -
     return np.stack([by_id[i][:h] for i in ids])
 
 
+def parse_set(pairs: list[str]) -> dict:
+    """``--set key=value ...`` as Forecaster keyword arguments: Python literals (numbers, True,
+    None, tuples) are read as such, anything else stays a string (``loss=mae``)."""
+    settings = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not (sep and key):
+            raise SystemExit(f"--set {pair!r} must be key=value, e.g. --set steps=20")
+        try:
+            settings[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            settings[key] = value
+    return settings
+
+
 def write_m4(path, matrix: np.ndarray, ids: list[str]) -> None:
     out = pd.DataFrame(matrix, columns=[f"F{k}" for k in range(1, matrix.shape[1] + 1)])
     out.insert(0, "id", ids)
@@ -78,8 +93,7 @@ def main() -> None:
         test = read_m4(args.test)
         actual = {k: test[k][: args.h] for k in train}
     ids = list(train)
-    settings = {k: ast.literal_eval(v) if v[:1].isdigit() or v in ("True", "False", "None") or v[:1] == "-" else v
-                for k, v in (s.split("=", 1) for s in args.set)}
+    settings = parse_set(args.set)
     long = to_long(train)
     model = Forecaster(h=args.h, season=args.season, seed=args.seed, threads=args.threads, device=args.device, freq=1,
                        **settings)

@@ -81,3 +81,15 @@ def test_properties(y, scale):
     assert 0 <= smape(y, f) <= 200
     insample = np.concatenate([y, y + 1.0])
     assert mase(y * scale, f * scale, insample * scale, 1) == pytest.approx(mase(y, f, insample, 1), rel=1e-9)
+
+
+def test_mase_scale_skips_missing_insample_pairs():
+    # pairs 2 apart: (1, 2) and (5, 8) are present, (NaN, 5) and (2, NaN) are skipped -> scale (1 + 3) / 2
+    insample = [1.0, np.nan, 2.0, 5.0, np.nan, 8.0]
+    assert mase([4.0], [2.0], insample, season=2) == pytest.approx(2.0 / 2.0)
+    with pytest.warns(RuntimeWarning, match="two present in-sample values season=1 apart; got 3 values, 1 of them missing"):
+        assert np.isnan(mase([1.0], [2.0], [1.0, np.nan, 3.0], season=1))
+    with pytest.raises(ValueError, match="y has the value nan at position 0"):
+        mase([np.nan], [2.0], [1.0, 2.0])
+    with pytest.raises(ValueError, match="insample has the value inf at position 1"):
+        mase([1.0], [2.0], [1.0, np.inf])

@@ -3,7 +3,8 @@
 Each function scores one series (1-D arrays) and the ``*_panel`` helpers average over series
 as M4 does (per-series scores, then the mean). Percentage and scaled metrics never divide by
 zero silently: MAPE skips zero actuals with a warning, MASE returns NaN with a warning when the
-in-sample seasonal differences are all zero.
+in-sample seasonal differences are all zero. Actuals and forecasts must be finite; the in-sample
+series may hold missing days as NaN (NN5), and the scale then skips the pairs they touch.
 """
 
 from __future__ import annotations
@@ -17,16 +18,18 @@ from .errors import SeriesValidationError
 from .params import integer_arg, is_real
 
 
-def _values(name: str, v) -> np.ndarray:
-    """``v`` as a non-empty 1-D float64 array of finite numbers, or an error naming ``name``."""
+def _values(name: str, v, *, missing_ok: bool = False) -> np.ndarray:
+    """``v`` as a non-empty 1-D float64 array of finite numbers (or NaN, with ``missing_ok``),
+    or an error naming ``name``."""
     try:
         arr = np.asarray(v, dtype=np.float64)
     except (TypeError, ValueError):
         raise SeriesValidationError(f"{name} must hold numbers; got {reprlib.repr(v)}") from None
     if arr.ndim != 1 or len(arr) == 0:
         raise SeriesValidationError(f"{name} must be a non-empty 1-D array of numbers (one series); got shape {arr.shape}")
-    if not np.isfinite(arr).all():
-        pos = int(np.argmin(np.isfinite(arr)))
+    finite = np.isfinite(arr) | (missing_ok & np.isnan(arr))
+    if not finite.all():
+        pos = int(np.argmin(finite))
         raise SeriesValidationError(f"{name} has the value {float(arr[pos])!r} at position {pos}; scores need finite numbers, remove it")
     return arr
 
@@ -39,14 +42,18 @@ def _pair(y, y_hat, name: str = "y_hat") -> tuple[np.ndarray, np.ndarray]:
 
 
 def _scale(insample, season) -> float:
-    """The mean absolute in-sample seasonal difference (MASE's and MSIS's denominator); NaN,
-    with a warning, when there are no more than ``season`` points."""
-    insample = _values("insample", insample)
+    """The mean absolute in-sample seasonal difference (MASE's and MSIS's denominator) over the
+    pairs ``season`` apart where both values are present (not NaN); NaN, with a warning, when
+    there is no such pair."""
+    insample = _values("insample", insample, missing_ok=True)
     season = integer_arg("season", season, 1, 10**6)
-    if len(insample) <= season:
-        warnings.warn(f"MASE and MSIS need more than season={season} in-sample points; got {len(insample)}", RuntimeWarning, stacklevel=3)
+    diffs = np.abs(insample[season:] - insample[:-season])
+    diffs = diffs[~np.isnan(diffs)]
+    if len(diffs) == 0:
+        warnings.warn(f"MASE and MSIS need two present in-sample values season={season} apart; got {len(insample)} values, "
+                      f"{int(np.isnan(insample).sum())} of them missing", RuntimeWarning, stacklevel=3)
         return float("nan")
-    return float(np.mean(np.abs(insample[season:] - insample[:-season])))
+    return float(np.mean(diffs))
 
 
 def mae(y, y_hat) -> float:
@@ -88,7 +95,8 @@ def mase(y, y_hat, insample, season: int = 1) -> float:
     """Mean absolute scaled error as in M4.
 
     ``mean(|y - y_hat|) / mean(|insample[t] - insample[t - season]|)``: the error relative to
-    the in-sample seasonal naive forecast. NaN (with a warning) when that scale is zero.
+    the in-sample seasonal naive forecast; in-sample pairs with a missing (NaN) value are
+    skipped. NaN (with a warning) when that scale is zero.
     """
     y, y_hat = _pair(y, y_hat)
     scale = _scale(insample, season)
