@@ -111,6 +111,7 @@ def _history(text: str):
 
 COUNT = _int_in(1, 10**9)
 TUNED = ("seq_size", "hidden_dim", "steps")  # what --tune chooses, among these settings not given
+COVERAGE_SLACK = 15  # percentage points a backtest's interval coverage may fall below the nominal level unwarned
 
 
 class _Parser(argparse.ArgumentParser):
@@ -331,6 +332,17 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
     return table, cv
 
 
+def _coverage_notes(args, table: pd.DataFrame, points: int, where: str) -> None:
+    """Each level's interval coverage next to its nominal level; a warning when it falls short."""
+    for lv in args.level or []:
+        covered = table.loc["LSTM", f"coverage-{lv:g}"]
+        text = f"{lv:g}% intervals covered {covered:.1f}% of {points} points {where} (nominal {lv:g}%)"
+        if covered < lv - COVERAGE_SLACK:
+            _warn(f"{text}: they are too narrow; trust them less, or give the model more series or longer ones to calibrate on")
+        else:
+            _note(args, text)
+
+
 def _skill_warnings(table: pd.DataFrame, where: str) -> None:
     """Warn when the LSTM does not beat a baseline; hint at a random walk where naive wins outright."""
     mase = table["MASE"]
@@ -417,6 +429,7 @@ def _cmd_forecast(args) -> int:
     _note(args, f"holdout: the last {h} points of each series")
     table, holdout = _backtest_all(panel, h, 1, h, args)
     _note(args, table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    _coverage_notes(args, table, len(holdout), "on the holdout")
     _skill_warnings(table, "on the holdout")
     forecast = _forecaster(args, h).fit(panel).predict(level=args.level)
     fig = _plot(args, panel, forecast, holdout, h, ids)
@@ -436,6 +449,7 @@ def _cmd_backtest(args) -> int:
     _note(args, f"backtest: {args.windows} windows of {h} steps every {step} per series, "
                 f"{'refit at each cutoff' if args.refit else 'trained once before the first cutoff'}")
     _note(args, table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    _coverage_notes(args, table, len(cv), "in the backtest")
     _skill_warnings(table, "in the backtest")
     out = Path(args.out)
     _write(out, dict(zip(names, (lambda p: cv.to_csv(p, index=False), table.to_csv))))
@@ -539,8 +553,15 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     parser = _parser()
+    shown = set()
+
+    def show_once(message, *_):  # one line, as the CLI's own; once, though forecast calibrates twice
+        if str(message) not in shown:
+            shown.add(str(message))
+            _warn(str(message))
+
     with warnings.catch_warnings():
-        warnings.showwarning = lambda message, *_: _warn(str(message))  # one line, as the CLI's own
+        warnings.showwarning = show_once
         return _run(parser, argv, in_main_thread, previous)
 
 

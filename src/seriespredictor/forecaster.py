@@ -10,8 +10,9 @@ The pipeline, in order:
    level.
 4. The network reads the input part and forecasts either recursively (one step ahead, the
    hidden state carried forward) or directly (all ``h`` steps from the last hidden state).
-5. The last ``val_size`` points of each series score the forecast every ``eval_every`` steps;
-   the best weights are kept (early stopping).
+5. The last ``val_size`` points of each series score the forecast every ``eval_every`` steps,
+   over rolling windows of ``h`` points (``intervals.calibration_windows``); the best weights are
+   kept (early stopping), and their errors there calibrate the conformal intervals.
 6. Forecasts are de-centred, de-standardised and exponentiated back to the data's units.
 """
 
@@ -30,7 +31,7 @@ from . import distributed
 from .checkpoints import Checkpoints
 from .data import _step, check_freq, future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
-from .intervals import conformal_widths
+from .intervals import calibration_windows, conformal_widths, too_few_errors
 from .model import LSTMConfig, LSTMNetwork
 from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice,
                      bool_arg, check_device, check_int, check_number, integer_arg, levels_arg, path_arg)
@@ -103,7 +104,8 @@ class Forecaster(Params):
         lr: Adam learning rate.
         lr_schedule: "constant" or "cosine" (decay to lr / 10 over ``steps``).
         log: "auto" (log-transform series whose values are all positive), True or False.
-        val_size: points held out at the end of each series for early stopping; "auto" uses
+        val_size: points held out at the end of each series for early stopping and interval
+            calibration (windows of ``h`` points every ``max(1, h // 4)``); "auto" uses
             ``h`` when every series is long enough, else 0 (no validation).
         eval_every: steps between validation scores.
         patience: validation scores without improvement before stopping; None never stops early.
@@ -470,13 +472,14 @@ class Forecaster(Params):
             return torch.mean(error(out - u[:, 1:]))
 
         validate = None
-        if val:
-            ends = torch.as_tensor(panel.offsets[:-1] + train_len, device=device)
-            val_in = store[ends[:, None] - L + torch.arange(L, device=device)]  # [S, L]
-            val_out = store[ends[:, None] + torch.arange(val, device=device)]  # [S, val]
+        self.cal_stride_, n_cal, steps = calibration_windows(val, h)
+        if val:  # the calibration windows: cutoffs every stride points in the held-out part
+            cuts = torch.as_tensor(panel.offsets[:-1] + train_len, device=device)[:, None] + self.cal_stride_ * torch.arange(n_cal, device=device)
+            val_in = store[cuts.reshape(-1, 1) - L + torch.arange(L, device=device)]  # [S * J, L], may hold held-out points
+            val_out = store[cuts[:, :, None] + torch.arange(steps, device=device)]  # [S, J, V]
 
-            def validate(net):
-                return torch.mean(error(self._forecast_z(net, val_in, val) - val_out)).item()
+            def validate(net):  # every window's error, in one pass
+                return torch.mean(error(self._forecast_z(net, val_in, steps).view(val_out.shape) - val_out)).item()
 
         self.nets_, self.history_ = [], []
         per_process = self.batch_size // world  # windows each process takes per step
@@ -506,12 +509,12 @@ class Forecaster(Params):
                            for o, n in zip(panel.offsets[:-1], train_len)])
         moving = spread[spread > 0]
         self.spread_ = np.maximum(spread, 0.1 * np.median(moving) if len(moving) else 1.0)
-        if val:  # conformal calibration: the ensemble's errors on the held-out points
+        if val:  # conformal calibration: the ensemble's errors on every calibration window
             with torch.inference_mode():
-                fc = torch.stack([self._forecast_z(net, val_in, val) for net in self.nets_]).mean(0)
-            self.residuals_ = (val_out - fc).double().cpu().numpy()  # [S, val], model space
+                fc = torch.stack([self._forecast_z(net, val_in, steps) for net in self.nets_]).mean(0)
+            self.residuals_ = (val_out - fc.view(val_out.shape)).double().cpu().numpy()  # [S, J, V], model space
         else:
-            self.residuals_ = np.zeros((len(panel.ids), 0))
+            self.residuals_ = np.zeros((S, 1, 0))
         self.freq_ = panel.freq
         self.last_times_ = [panel.last_time(i) for i in range(len(panel.ids))]
         return self
@@ -549,12 +552,22 @@ class Forecaster(Params):
 
     def interval_widths(self, level: float, h: int) -> np.ndarray:
         """Conformal half-widths ``[S, h]`` in model space (see :func:`intervals.conformal_widths`)."""
-        if self.residuals_.shape[1] == 0:
+        if self.residuals_.shape[2] == 0:
             raise SeriesValidationError(
                 "intervals need validation residuals, but this model was fitted with val_size=0; "
                 "refit with val_size='auto' or a positive val_size"
             )
         return conformal_widths(self.residuals_, self.spread_, level, h)
+
+    def interval_warnings(self, level=None) -> dict[str, str]:
+        """``{"95": message}`` for each conformal level whose calibration rests on too few held-out
+        errors (see :func:`intervals.too_few_errors`); output frames carry it as
+        ``frame.attrs["interval_warnings"]``."""
+        self._check_fitted()
+        if self.spec_.intervals != "conformal":
+            return {}
+        found = {f"{lv:g}": too_few_errors(self.residuals_.size, lv) for lv in levels_arg(level)}
+        return {lv: message for lv, message in found.items() if message}
 
     def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
         """Forecasts from raw windows ``tail`` ``[S, seq_size]`` of (fitted) series ``rows``.
@@ -639,9 +652,12 @@ class Forecaster(Params):
 
         Returns:
             A long frame ``unique_id, ds, <alias>`` (plus ``<alias>-lo-<l>``, ``<alias>-hi-<l>``);
-            ``ds`` continues each series at its frequency.
+            ``ds`` continues each series at its frequency. Levels calibrated on too few errors are
+            named in ``frame.attrs["interval_warnings"]`` (see :meth:`interval_warnings`).
         """
-        return self._predict_rows(np.arange(len(self._fitted_ids())), self._horizon(h), level)
+        frame = self._predict_rows(np.arange(len(self._fitted_ids())), self._horizon(h), level)
+        frame.attrs["interval_warnings"] = self.interval_warnings(level)
+        return frame
 
     def predict_to(self, path, h: int | None = None, *, level=None, chunk_size: int = 10_000) -> Path:
         """Forecast every series ``chunk_size`` series at a time, appending each chunk to
@@ -702,6 +718,7 @@ class Forecaster(Params):
             "network": self.nets_[0].config.to_dict(),
             "fitted": {
                 "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
+                "cal_windows": self.residuals_.shape[1], "cal_stride": int(self.cal_stride_), "cal_steps": self.residuals_.shape[2],
                 "log": self.log_.tolist(), "shift": self.shift_.tolist(), "scale": self.scale_.tolist(),
             },
             "training": [
@@ -734,19 +751,23 @@ class Forecaster(Params):
         check_fields(config, {
             "params.quantile_levels": list_of(PERCENT), "params.alias": TEXT, "params.id_col": TEXT, "params.time_col": TEXT,
             "fitted.season": integer(1, MAX_SEASON), "fitted.seq_size": integer(1, MAX_SEQ_SIZE), "fitted.val_size": integer(0, MAX_SEQ_SIZE),
+            "fitted.cal_windows": integer(1, MAX_SEQ_SIZE), "fitted.cal_stride": integer(1, MAX_SEQ_SIZE), "fitted.cal_steps": integer(0, MAX_SEQ_SIZE),
             "fitted.log": list_of(BOOL, n), "fitted.shift": list_of(number(), n),
             "fitted.scale": list_of(number(0, low_open=True), n),
             "schema.freq": FREQ, "schema.tz": TIME_ZONE, "schema.last_times": list_of(TIME, n),
         }, path)
         self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
+        self.cal_stride_, windows, steps = fitted["cal_stride"], fitted["cal_windows"], fitted["cal_steps"]
         self.spec_ = spec = ForecastSpec.from_params(self.params_)  # the saved params are the ones its fit used
         outputs = spec.h * len(self._quantiles()) if spec.head == "direct" else 1
         check_fields(config, {"network.input_dim": one_of(spec.patch_size), "network.output_dim": one_of(outputs),
                               "network.hidden_dim": one_of(self.hidden_dim), "network.num_layers": one_of(self.num_layers)}, path)
         if (self.seq_size_ % spec.patch_size or (spec.seasonal_base and self.seq_size_ < self.season_)
+                or (steps == 0) != (self.val_size_ == 0) or (windows - 1) * self.cal_stride_ + steps > self.val_size_
                 or (spec.head == "recursive" and (spec.patch_size != 1 or spec.seasonal_base or spec.intervals == "quantile"))
                 or (spec.intervals == "quantile" and not spec.quantile_levels)):
-            raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, season={self.season_}, {spec}) "
+            raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, season={self.season_}, "
+                                 f"val_size={self.val_size_}, cal_windows={windows}, cal_stride={self.cal_stride_}, cal_steps={steps}, {spec}) "
                                  "do not fit together; the file is damaged or was edited, save the model again")
         integer_times = isinstance(_step(schema["freq"]), int)  # an integer step continues integer times
         if any((type(t) is int) != integer_times for t in schema["last_times"]):
@@ -759,7 +780,7 @@ class Forecaster(Params):
         self.ids_ = schema["ids"]
         self.last_times_ = [t if isinstance(t, int) else _timestamp(t, schema["tz"]) for t in schema["last_times"]]
         self.tail_ = check_tensor(tensors, "tail", (n, self.seq_size_), path).numpy()
-        self.residuals_ = check_tensor(tensors, "residuals", (n, self.val_size_), path).numpy()
+        self.residuals_ = check_tensor(tensors, "residuals", (n, windows, steps), path).numpy()
         self.spread_ = check_tensor(tensors, "spread", (n,), path, positive=True).numpy()
         self.nets_ = []
         for m in range(self.ensemble):

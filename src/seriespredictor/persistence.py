@@ -43,7 +43,7 @@ from .errors import ModelFileError, SeriesValidationError
 from .fields import Field, check_fields, integer, number
 from .params import path_arg
 
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
@@ -58,9 +58,21 @@ def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
     return dict(config, format_version=2), tensors
 
 
+def _v2_to_v3(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 3 calibrates a Forecaster's intervals on several windows: its ``residuals``
+    ``[S, V]`` (one window) became ``[S, J, V]``, described by ``fitted.cal_windows``,
+    ``cal_stride`` and ``cal_steps``."""
+    config = dict(config, format_version=3)
+    residuals = tensors.get("residuals")
+    if config.get("kind") == "Forecaster" and isinstance(config.get("fitted"), dict) and residuals is not None and residuals.dim() == 2:
+        config["fitted"] = dict(config["fitted"], cal_windows=1, cal_stride=1, cal_steps=residuals.shape[1])
+        tensors = dict(tensors, residuals=residuals[:, None, :])
+    return config, tensors
+
+
 # Explicit upgrades of older files: MIGRATIONS[v] turns a format-v config (and weights) into
 # format v + 1. Loading applies them in order; a file is never rewritten on disk.
-MIGRATIONS: dict = {1: _v1_to_v2}
+MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3}
 
 
 def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:
