@@ -31,14 +31,13 @@ def test_old_files_load_and_predict(folder):
 
 
 def test_older_formats_go_through_the_registered_migrations(monkeypatch, tmp_path):
-    # Pretend the library moved to format 2, which renamed the forecast column setting.
+    # Pretend format 2 also renamed the forecast column setting.
     def v1_to_v2(config, tensors):
         config = dict(config, format_version=2)
         config["params"] = dict(config["params"], alias=config["params"]["alias"] + "-v2")
         return config, tensors
 
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 2)
-    monkeypatch.setattr(persistence, "MIGRATIONS", {1: v1_to_v2})
+    monkeypatch.setattr(persistence, "MIGRATIONS", {**persistence.MIGRATIONS, 1: v1_to_v2})
     model = Forecaster.load(FIXTURES / "format1" / "forecaster")
     assert model.alias == "LSTM-v2" and "LSTM-v2" in model.predict().columns
 
