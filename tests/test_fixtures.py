@@ -30,6 +30,12 @@ def test_old_files_load_and_predict(folder):
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-6)
 
 
+@pytest.mark.parametrize("folder", FORMATS[:2], ids=lambda p: p.name)
+def test_files_before_format_3_hold_one_calibration_window(folder):
+    model = Forecaster.load(folder / "forecaster")
+    assert model.residuals_.shape == (1, 1, 6) and model.cal_stride_ == 1
+
+
 def test_older_formats_go_through_the_registered_migrations(monkeypatch, tmp_path):
     # Pretend format 2 also renamed the forecast column setting.
     def v1_to_v2(config, tensors):
