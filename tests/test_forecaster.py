@@ -394,3 +394,11 @@ def test_levels_calibrated_on_too_few_errors_are_flagged_in_the_frame(direct):
     assert fc.attrs["interval_warnings"]["95"].startswith("95% intervals need at least 19 held-out errors but there are 12: ")
     assert direct.predict(level=[80]).attrs["interval_warnings"] == {}
     assert direct.predict().attrs["interval_warnings"] == {}
+
+
+def test_a_held_out_part_shorter_than_h_is_one_window_of_its_points():
+    model = Forecaster(h=6, seq_size=24, val_size=3, hidden_dim=4, steps=2, seed=0).fit(panel())
+    assert model.residuals_.shape == (2, 1, 3)
+    widths = model.interval_widths(80, 6)  # past the 3 calibrated steps: the square-root growth
+    np.testing.assert_allclose(widths[:, 3:], widths[:, 2:3] * np.sqrt(np.arange(4, 7) / 3))
+    assert np.isfinite(model.predict(level=[80]).drop(columns=["unique_id", "ds"]).to_numpy()).all()

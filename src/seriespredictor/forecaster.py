@@ -474,7 +474,8 @@ class Forecaster(Params):
         validate = None
         self.cal_stride_, n_cal, steps = calibration_windows(val, h)
         if val:  # the calibration windows: cutoffs every stride points in the held-out part
-            cuts = torch.as_tensor(panel.offsets[:-1] + train_len, device=device)[:, None] + self.cal_stride_ * torch.arange(n_cal, device=device)
+            first_cut = torch.as_tensor(panel.offsets[:-1] + train_len, device=device)  # [S], store positions
+            cuts = first_cut[:, None] + self.cal_stride_ * torch.arange(n_cal, device=device)  # [S, J]
             val_in = store[cuts.reshape(-1, 1) - L + torch.arange(L, device=device)]  # [S * J, L], may hold held-out points
             val_out = store[cuts[:, :, None] + torch.arange(steps, device=device)]  # [S, J, V]
 

@@ -63,9 +63,10 @@ def _v2_to_v3(config: dict, tensors: dict) -> tuple[dict, dict]:
     ``[S, V]`` (one window) became ``[S, J, V]``, described by ``fitted.cal_windows``,
     ``cal_stride`` and ``cal_steps``."""
     config = dict(config, format_version=3)
-    residuals = tensors.get("residuals")
-    if config.get("kind") == "Forecaster" and isinstance(config.get("fitted"), dict) and residuals is not None and residuals.dim() == 2:
-        config["fitted"] = dict(config["fitted"], cal_windows=1, cal_stride=1, cal_steps=residuals.shape[1])
+    fitted, residuals = config.get("fitted"), tensors.get("residuals")
+    if config.get("kind") == "Forecaster" and isinstance(fitted, dict) and residuals is not None and residuals.dim() == 2:
+        # one window of all val_size held-out points; loading checks the tensor against it
+        config["fitted"] = dict(fitted, cal_windows=1, cal_stride=1, cal_steps=fitted.get("val_size"))
         tensors = dict(tensors, residuals=residuals[:, None, :])
     return config, tensors
 
