@@ -25,8 +25,9 @@ def calibration_windows(val: int, h: int) -> tuple[int, int, int]:
 
     Windows of ``steps = min(val, h)`` points start ``stride = max(1, h // 4)`` points apart, the
     first at the start of the held-out part: ``(val - steps) // stride + 1`` of them, so
-    ``val == h`` gives one window and ``val == 3 * h`` about ``8`` (errors of windows that
-    overlap are alike, so a smaller stride would cost forecasts and add little).
+    ``val == h`` gives one window and ``val == 3 * h`` nine where ``h`` is a multiple of 4
+    (errors of windows that overlap are alike, so a smaller stride would cost forecasts and add
+    little).
     """
     steps = min(val, h)
     stride = max(1, h // 4)
