@@ -80,14 +80,25 @@ def test_intervals_are_nested_and_ordered(model):
     assert {"LSTM-lo-95", "LSTM-hi-95"} <= set(cv.columns)
 
 
+@pytest.mark.parametrize("refit", [False, True])
+def test_a_backtest_flags_levels_calibrated_on_too_few_errors(model, refit):
+    with pytest.warns(RuntimeWarning, match="95% intervals need at least 19"):
+        cv = model.cross_validation(panel(), n_windows=2, level=[80, 95], refit=refit)
+    assert list(cv.attrs["interval_warnings"]) == ["95"]  # 2 series, 6 errors each: enough for 80% only
+    assert model.cross_validation(panel(), n_windows=2, level=[80], refit=refit).attrs["interval_warnings"] == {}
+
+
 def test_conformal_widths_follow_the_residuals_in_units_of_each_series_spread(model):
-    r = np.abs(model.residuals_) / model.spread_[:, None]
-    assert r.shape == (2, 6)
-    # fewer than 20 series: pooled; the 95% width is the ceil(13 * .95) = 13th of 12 -> the largest
-    widths = model.interval_widths(95, 6)
-    np.testing.assert_allclose(widths, model.spread_[:, None] * r.max() * np.ones((2, 6)))
-    longer = model.interval_widths(95, 12)
-    np.testing.assert_allclose(longer[:, -1], model.spread_ * r.max() * np.sqrt(2))
+    r = np.abs(model.residuals_) / model.spread_[:, None, None]
+    assert r.shape == (2, 1, 6)  # val_size = h: one calibration window per series
+    # 12 errors, too few for 95%: the widest interval they give holds every one of them
+    with pytest.warns(RuntimeWarning, match="95% intervals need at least 19 held-out errors but there are 12"):
+        widths = model.interval_widths(95, 6)
+    np.testing.assert_allclose(widths / model.spread_[:, None], np.repeat(widths[:1] / model.spread_[0], 2, axis=0))
+    assert (r[:, 0] <= widths / model.spread_[:, None] + 1e-12).all() and (np.diff(widths) >= 0).all()
+    with pytest.warns(RuntimeWarning):
+        longer = model.interval_widths(95, 12)
+    np.testing.assert_allclose(longer[:, 6:], widths[:, -1:] * np.sqrt(np.arange(7, 13) / 6))
 
 
 def test_spread_is_the_mean_seasonal_change_in_model_space(model):

@@ -108,6 +108,26 @@ def test_backtest_writes_the_frame_and_a_metrics_table(tmp_path, capsys):
     assert "trained once before the first cutoff" in capsys.readouterr().out
 
 
+def test_backtest_reports_coverage_next_to_the_nominal_level(tmp_path, capsys):
+    data = write_panel(tmp_path / "d.csv")
+    assert main(["backtest", str(data), "--h", "7", "--windows", "2", "--level", "80", "95", "--out", str(tmp_path / "o"), *FAST]) == 0
+    table = pd.read_csv(tmp_path / "o" / "backtest_metrics.csv", index_col=0)
+    captured = capsys.readouterr()
+    for lv in (80, 95):
+        line = f"{lv}% intervals covered {table.loc['LSTM', f'coverage-{lv}']:.1f}% of 28 points in the backtest (nominal {lv}%)"
+        assert line in captured.out + captured.err
+
+
+def test_backtest_warns_when_intervals_cover_far_less_than_nominal(tmp_path, capsys):
+    y = 20 + np.sin(2 * np.pi * np.arange(80) / 7)
+    y[-14:] += 10  # a jump after the training part: every interval misses
+    pd.DataFrame({"ds": pd.date_range("2024-01-01", periods=80, freq="D"), "y": y}).to_csv(tmp_path / "d.csv", index=False)
+    assert main(["backtest", str(tmp_path / "d.csv"), "--h", "7", "--windows", "2", "--level", "80", "--out", str(tmp_path / "o"), *FAST]) == 0
+    warned = [line for line in capsys.readouterr().err.splitlines() if "intervals covered" in line]
+    assert warned == ["warning: 80% intervals covered 0.0% of 14 points in the backtest (nominal 80%): they are too narrow; "
+                      "trust them less, or give the model more series or longer ones to calibrate on"]
+
+
 def test_forecast_with_tune_and_levels(tmp_path, capsys, monkeypatch):
     import seriespredictor.tuning as tuning
 

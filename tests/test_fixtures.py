@@ -30,15 +30,20 @@ def test_old_files_load_and_predict(folder):
     pd.testing.assert_frame_equal(got, expected, check_dtype=False, rtol=1e-6)
 
 
+@pytest.mark.parametrize("folder", FORMATS[:2], ids=lambda p: p.name)
+def test_files_before_format_3_hold_one_calibration_window(folder):
+    model = Forecaster.load(folder / "forecaster")
+    assert model.residuals_.shape == (1, 1, 6) and model.cal_stride_ == 1
+
+
 def test_older_formats_go_through_the_registered_migrations(monkeypatch, tmp_path):
-    # Pretend the library moved to format 2, which renamed the forecast column setting.
+    # Pretend format 2 also renamed the forecast column setting.
     def v1_to_v2(config, tensors):
         config = dict(config, format_version=2)
         config["params"] = dict(config["params"], alias=config["params"]["alias"] + "-v2")
         return config, tensors
 
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 2)
-    monkeypatch.setattr(persistence, "MIGRATIONS", {1: v1_to_v2})
+    monkeypatch.setattr(persistence, "MIGRATIONS", {**persistence.MIGRATIONS, 1: v1_to_v2})
     model = Forecaster.load(FIXTURES / "format1" / "forecaster")
     assert model.alias == "LSTM-v2" and "LSTM-v2" in model.predict().columns
 

@@ -361,3 +361,44 @@ def test_learned_quantile_bands_are_nested_across_levels():
     assert (fc["LSTM-lo-95"] <= fc["LSTM-lo-80"]).all() and (fc["LSTM-lo-80"] <= fc["LSTM"]).all()
     assert (fc["LSTM"] <= fc["LSTM-hi-80"]).all() and (fc["LSTM-hi-80"] <= fc["LSTM-hi-95"]).all()
     pd.testing.assert_frame_equal(model.predict(level=[95]), fc.drop(columns=["LSTM-lo-80", "LSTM-hi-80"]))
+
+
+def test_a_single_series_calibrates_on_rolling_windows_of_its_held_out_part(tmp_path):
+    data = load_airline_passengers()
+    model = Forecaster(h=6, seq_size=24, val_size=18, hidden_dim=8, steps=20, seed=0).fit(data)
+    assert model.residuals_.shape == (1, 13, 6) and model.cal_stride_ == 1  # cutoffs 0, 1, ..., 12 points into it
+    # Oracle: each window's residuals are the model's own forecast errors from that cutoff, in model space.
+    y = data.to_numpy()
+    cuts = len(y) - 18 + np.arange(13)
+    fc = model.forecast_windows(model._read(data), cuts[None, :], 6)["LSTM"][0]  # [13, 6]
+    truth = np.stack([y[c : c + 6] for c in cuts])
+    to_z = lambda v: model._transform(v.reshape(1, -1), np.array([0])).reshape(v.shape)
+    np.testing.assert_allclose(model.residuals_[0], to_z(truth) - to_z(fc), atol=1e-5)
+    # the early-stopping score is the mean squared error over those windows
+    steps, losses = zip(*model.history_[0].val_losses)
+    assert min(losses) == pytest.approx(np.mean(model.residuals_**2), rel=1e-4)
+    widths = model.interval_widths(80, 6)
+    assert (np.diff(widths) >= 0).all()
+    model.save(tmp_path / "m")
+    loaded = Forecaster.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.residuals_, model.residuals_)
+    assert loaded.cal_stride_ == 1
+    pd.testing.assert_frame_equal(loaded.predict(level=[80, 95]), model.predict(level=[80, 95]))
+
+
+def test_levels_calibrated_on_too_few_errors_are_flagged_in_the_frame(direct):
+    # 2 series, one window of 6 steps: 12 errors, enough for 80% (4), not for 95% (19)
+    with pytest.warns(RuntimeWarning, match="95% intervals need at least 19 held-out errors but there are 12"):
+        fc = direct.predict(level=[80, 95])
+    assert list(fc.attrs["interval_warnings"]) == ["95"]
+    assert fc.attrs["interval_warnings"]["95"].startswith("95% intervals need at least 19 held-out errors but there are 12: ")
+    assert direct.predict(level=[80]).attrs["interval_warnings"] == {}
+    assert direct.predict().attrs["interval_warnings"] == {}
+
+
+def test_a_held_out_part_shorter_than_h_is_one_window_of_its_points():
+    model = Forecaster(h=6, seq_size=24, val_size=3, hidden_dim=4, steps=2, seed=0).fit(panel())
+    assert model.residuals_.shape == (2, 1, 3)
+    widths = model.interval_widths(80, 6)  # past the 3 calibrated steps: the square-root growth
+    np.testing.assert_allclose(widths[:, 3:], widths[:, 2:3] * np.sqrt(np.arange(4, 7) / 3))
+    assert np.isfinite(model.predict(level=[80]).drop(columns=["unique_id", "ds"]).to_numpy()).all()

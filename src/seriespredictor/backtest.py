@@ -77,7 +77,8 @@ def cross_validation(model, data, h: int, n_windows: int, step_size: int | None 
 
     Returns:
         A long frame ``unique_id, ds, cutoff, y, <alias>`` with ``<alias>-lo-<level>`` and
-        ``<alias>-hi-<level>`` columns for each level.
+        ``<alias>-hi-<level>`` columns for each level; levels calibrated on too few errors are
+        named in ``frame.attrs["interval_warnings"]`` (see ``Forecaster.interval_warnings``).
     """
     from .forecaster import Forecaster
 
@@ -95,7 +96,9 @@ def cross_validation(model, data, h: int, n_windows: int, step_size: int | None 
             return _refit(model, panel, cuts, h, level, id_col, time_col)
         model._check_fitted()
         cuts = _check(panel, h, n_windows, step_size, model.seq_size_)
-        columns = model.forecast_windows(panel, cuts, h, level)
+        out = _frame(panel, cuts, h, model.forecast_windows(panel, cuts, h, level), id_col, time_col)
+        out.attrs["interval_warnings"] = model.interval_warnings(level)
+        return out
     else:
         if level:
             raise SeriesValidationError(f"level= needs a Forecaster; {type(model).__name__} gives point forecasts only")
@@ -139,10 +142,14 @@ def _refit(model, panel: Panel, cuts: np.ndarray, h: int, level, id_col: str, ti
     """One fresh model per cutoff, trained on every series' history up to that cutoff."""
     S, W = cuts.shape
     columns: dict[str, np.ndarray] = {}
+    warned: dict[str, str] = {}
     for w in range(W):
         fresh = copy.deepcopy(model).set_params(h=h)
         fresh.fit(panel.head(cuts[:, w]))
         out = fresh.forecast_windows(panel, cuts[:, w : w + 1], h, level)
         for name, values in out.items():
             columns.setdefault(name, np.empty((S, W, h)))[:, w] = values[:, 0]
-    return _frame(panel, cuts, h, columns, id_col, time_col)
+        warned.update(fresh.interval_warnings(level))
+    frame = _frame(panel, cuts, h, columns, id_col, time_col)
+    frame.attrs["interval_warnings"] = warned
+    return frame

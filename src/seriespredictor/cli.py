@@ -111,6 +111,7 @@ def _history(text: str):
 
 COUNT = _int_in(1, 10**9)
 TUNED = ("seq_size", "hidden_dim", "steps")  # what --tune chooses, among these settings not given
+COVERAGE_SLACK = 15  # percentage points a backtest's interval coverage may fall below the nominal level unwarned
 
 
 class _Parser(argparse.ArgumentParser):
@@ -137,15 +138,18 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 def _model_args(p: argparse.ArgumentParser, h_help: str = "forecast horizon (default: 12 on the embedded data)") -> None:
     g = p.add_argument_group("the model")
     g.add_argument("--h", type=_int_in(1, MAX_HORIZON), default=None, help=h_help)
-    g.add_argument("--seq-size", type=_int_in(1, 10**6), help="input window length (default: twice the season or the horizon)")
-    g.add_argument("--hidden-dim", type=_int_in(1, 4096), help="LSTM hidden units (default: 64)")
+    g.add_argument("--seq-size", type=_int_in(1, 10**6), help="input window length (default: chosen from the data, as every setting not given)")
+    g.add_argument("--hidden-dim", type=_int_in(1, 4096), help="LSTM hidden units (default: 64, 128 from 50,000 training windows)")
     g.add_argument("--num-layers", type=_int_in(1, 64), default=1, help="stacked LSTM layers (default: 1)")
     g.add_argument("--head", choices=HEADS, default="direct", help="direct multi-output or recursive forecasting")
-    g.add_argument("--steps", type=COUNT, help="training steps (default: 1000)")
-    g.add_argument("--batch-size", type=_int_in(1, 10**6), default=32, help="windows per step (default: 32)")
+    g.add_argument("--steps", type=COUNT, help="training steps at most (default: about 8 passes over the windows, 1500 to 6000)")
+    g.add_argument("--batch-size", type=_int_in(1, 10**6), help="windows per step (default: 32 to 256, by the number of windows)")
     g.add_argument("--micro-batch-size", type=_int_in(1, 10**6),
                    help="windows per forward/backward pass within a step (default: what fits the CPU cache)")
-    g.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (default: 0.001)")
+    g.add_argument("--lr", type=_positive_float, help="Adam learning rate (default: 0.003, decayed along a cosine)")
+    g.add_argument("--ensemble", type=_int_in(1, 1000), help="networks averaged (default: 5)")
+    g.add_argument("--time-budget", type=_positive_float, metavar="SECONDS",
+                   help="end training after this many seconds, keeping the best weights (default: no limit)")
     g.add_argument("--season", type=_int_in(1, 10**6), help="seasonal period (default: from the frequency)")
     g.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0, help="random seed (default: 0)")
     g.add_argument("--threads", type=_int_in(1, 1024), help="torch threads for training and forecasting (default: chosen from the model size)")
@@ -222,7 +226,7 @@ def _check_combinations(parser: argparse.ArgumentParser, args) -> None:
     micro, batch = getattr(args, "micro_batch_size", None), getattr(args, "batch_size", None)
     if getattr(args, "tune", False) and all(getattr(args, k) is not None for k in TUNED):
         parser.error("--tune chooses --seq-size, --hidden-dim and --steps, but all three are given; leave out one of them or --tune")
-    if micro is not None and micro > batch:
+    if micro is not None and batch is not None and micro > batch:
         parser.error(f"--micro-batch-size {micro} is larger than --batch-size {batch}; a step is split into passes of at most its size")
 
 
@@ -298,7 +302,8 @@ def _reading(args) -> dict:
 def _forecaster(args, h: int) -> Forecaster:
     chosen = {k: getattr(args, k) for k in TUNED if getattr(args, k) is not None}  # unset: the Forecaster's defaults
     return Forecaster(
-        h=h, **chosen, num_layers=args.num_layers, head=args.head, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size, lr=args.lr, season=args.season, seed=args.seed,
+        h=h, **chosen, num_layers=args.num_layers, head=args.head, batch_size=args.batch_size, micro_batch_size=args.micro_batch_size, lr=args.lr,
+        ensemble=args.ensemble, time_budget=args.time_budget, season=args.season, seed=args.seed,
         threads=args.threads, device=args.device, precision=args.precision, progress=not args.quiet,
         checkpoint_dir=getattr(args, "checkpoint_dir", None), checkpoint_every=getattr(args, "checkpoint_every", 500),
         **_reading(args),
@@ -329,6 +334,17 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
     season = args.season or season_length(panel.freq)
     table = evaluate(cv, panel, ["LSTM", "Naive", "SeasonalNaive"], season, id_col=args.id_col, level=args.level)
     return table, cv
+
+
+def _coverage_notes(args, table: pd.DataFrame, points: int, where: str) -> None:
+    """Each level's interval coverage next to its nominal level; a warning when it falls short."""
+    for lv in args.level or []:
+        covered = table.loc["LSTM", f"coverage-{lv:g}"]
+        text = f"{lv:g}% intervals covered {covered:.1f}% of {points} points {where} (nominal {lv:g}%)"
+        if covered < lv - COVERAGE_SLACK:
+            _warn(f"{text}: they are too narrow; trust them less, or give the model more series or longer ones to calibrate on")
+        else:
+            _note(args, text)
 
 
 def _skill_warnings(table: pd.DataFrame, where: str) -> None:
@@ -417,6 +433,7 @@ def _cmd_forecast(args) -> int:
     _note(args, f"holdout: the last {h} points of each series")
     table, holdout = _backtest_all(panel, h, 1, h, args)
     _note(args, table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    _coverage_notes(args, table, len(holdout), "on the holdout")
     _skill_warnings(table, "on the holdout")
     forecast = _forecaster(args, h).fit(panel).predict(level=args.level)
     fig = _plot(args, panel, forecast, holdout, h, ids)
@@ -436,6 +453,7 @@ def _cmd_backtest(args) -> int:
     _note(args, f"backtest: {args.windows} windows of {h} steps every {step} per series, "
                 f"{'refit at each cutoff' if args.refit else 'trained once before the first cutoff'}")
     _note(args, table.to_string(float_format=lambda v: f"{v:.3f}", na_rep=""))
+    _coverage_notes(args, table, len(cv), "in the backtest")
     _skill_warnings(table, "in the backtest")
     out = Path(args.out)
     _write(out, dict(zip(names, (lambda p: cv.to_csv(p, index=False), table.to_csv))))
@@ -539,8 +557,15 @@ def main(argv: list[str] | None = None) -> int:
     in_main_thread = threading.current_thread() is threading.main_thread()
     previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
     parser = _parser()
+    shown = set()
+
+    def show_once(message, *_):  # one line, as the CLI's own; once, though forecast calibrates twice
+        if str(message) not in shown:
+            shown.add(str(message))
+            _warn(str(message))
+
     with warnings.catch_warnings():
-        warnings.showwarning = lambda message, *_: _warn(str(message))  # one line, as the CLI's own
+        warnings.showwarning = show_once
         return _run(parser, argv, in_main_thread, previous)
 
 

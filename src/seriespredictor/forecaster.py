@@ -10,8 +10,9 @@ The pipeline, in order:
    level.
 4. The network reads the input part and forecasts either recursively (one step ahead, the
    hidden state carried forward) or directly (all ``h`` steps from the last hidden state).
-5. The last ``val_size`` points of each series score the forecast every ``eval_every`` steps;
-   the best weights are kept (early stopping).
+5. The last ``val_size`` points of each series score the forecast every ``eval_every`` steps,
+   over rolling windows of ``h`` points (``intervals.calibration_windows``); the best weights are
+   kept (early stopping), and their errors there calibrate the conformal intervals.
 6. Forecasts are de-centred, de-standardised and exponentiated back to the data's units.
 """
 
@@ -31,7 +32,7 @@ from . import distributed
 from .checkpoints import Checkpoints
 from .data import _step, check_freq, future_times, season_length, to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
-from .intervals import conformal_widths
+from .intervals import calibration_windows, conformal_widths, too_few_errors
 from .model import LSTMConfig, LSTMNetwork
 from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice,
                      bool_arg, check_device, check_int, check_number, integer_arg, levels_arg, path_arg)
@@ -39,7 +40,7 @@ from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, num
 from .persistence import MAX_UNITS, WEIGHTS, atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
 from .training import check_network_memory, choose_micro_batch, choose_threads, fit_network, num_threads, seeded
-from .recipe import calibration_stride, choose
+from .recipe import choose
 from .windows import EpochSampler, WindowBatches, padded_store, points_before, window_counts
 
 HEADS = ("recursive", "direct")
@@ -451,9 +452,8 @@ class Forecaster(Params):
             panel.values = np.empty(0)  # training needs only the model-space store from here on
         # Step 3: windows. Calibration windows roll over the held-out part of validated series.
         rows = np.flatnonzero(validated)
-        V = min(val, h)
-        cuts = train_len[rows, None] + calibration_stride(h) * np.arange(max(1, (val - h) // calibration_stride(h) + 1))[None, :]
-        J = cuts.shape[1]
+        self.cal_stride_, J, V = calibration_windows(val, h)
+        cuts = train_len[rows, None] + self.cal_stride_ * np.arange(J)[None, :]  # [rows, J]
         cal_in = torch.as_tensor(z_all[points_before(np.repeat(starts[rows], J), (starts[rows, None] + cuts).ravel(), L)], device=device)
         cal_out = torch.as_tensor(z_all[(starts[rows, None] + cuts).ravel()[:, None] + np.arange(V)], device=device)
         validate = self._validator(cal_in, cal_out, s) if val else None
@@ -607,14 +607,23 @@ class Forecaster(Params):
 
     def interval_widths(self, level: float, h: int) -> np.ndarray:
         """Conformal half-widths ``[S, h]`` in model space (see :func:`intervals.conformal_widths`)."""
-        if self.residuals_.shape[-1] == 0:
+        if self.residuals_.shape[2] == 0:
             raise SeriesValidationError(
                 "intervals need held-out errors, but this model was fitted with val_size=0 (or on series too short "
                 "to hold out h points); refit with val_size=None or a positive val_size"
             )
-        J, V = self.residuals_.shape[1:]
-        unit = self.residuals_.reshape(-1, V) / np.repeat(self.spread_[self.calibrated_], J)[:, None]
-        return self.spread_[:, None] * conformal_widths(unit, np.ones(1), level, h)
+        unit = conformal_widths(self.residuals_, self.spread_[self.calibrated_], level, h)  # [h]
+        return self.spread_[:, None] * unit[None, :]
+
+    def interval_warnings(self, level=None) -> dict[str, str]:
+        """``{"95": message}`` for each conformal level whose calibration rests on too few held-out
+        errors (see :func:`intervals.too_few_errors`); output frames carry it as
+        ``frame.attrs["interval_warnings"]``."""
+        self._check_fitted()
+        if self.spec_.intervals != "conformal":
+            return {}
+        found = {f"{lv:g}": too_few_errors(self.residuals_.size, lv) for lv in levels_arg(level)}
+        return {lv: message for lv, message in found.items() if message}
 
     def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
         """Forecasts from raw windows ``tail`` ``[S, seq_size]`` of (fitted) series ``rows``.
@@ -699,9 +708,12 @@ class Forecaster(Params):
 
         Returns:
             A long frame ``unique_id, ds, <alias>`` (plus ``<alias>-lo-<l>``, ``<alias>-hi-<l>``);
-            ``ds`` continues each series at its frequency.
+            ``ds`` continues each series at its frequency. Levels calibrated on too few errors are
+            named in ``frame.attrs["interval_warnings"]`` (see :meth:`interval_warnings`).
         """
-        return self._predict_rows(np.arange(len(self._fitted_ids())), self._horizon(h), level)
+        frame = self._predict_rows(np.arange(len(self._fitted_ids())), self._horizon(h), level)
+        frame.attrs["interval_warnings"] = self.interval_warnings(level)
+        return frame
 
     def predict_to(self, path, h: int | None = None, *, level=None, chunk_size: int = 10_000) -> Path:
         """Forecast every series ``chunk_size`` series at a time, appending each chunk to
@@ -763,6 +775,7 @@ class Forecaster(Params):
             "network": self.nets_[0].config.to_dict(),
             "fitted": {
                 "season": int(self.season_), "seq_size": int(self.seq_size_), "val_size": int(self.val_size_),
+                "cal_windows": self.residuals_.shape[1], "cal_stride": int(self.cal_stride_), "cal_steps": self.residuals_.shape[2],
                 "log": self.log_.tolist(), "shift": self.shift_.tolist(), "scale": self.scale_.tolist(),
             },
             "training": [
@@ -797,19 +810,23 @@ class Forecaster(Params):
         check_fields(config, {
             "params.quantile_levels": list_of(PERCENT), "params.alias": TEXT, "params.id_col": TEXT, "params.time_col": TEXT,
             "fitted.season": integer(1, MAX_SEASON), "fitted.seq_size": integer(1, MAX_SEQ_SIZE), "fitted.val_size": integer(0, MAX_SEQ_SIZE),
+            "fitted.cal_windows": integer(1, MAX_SEQ_SIZE), "fitted.cal_stride": integer(1, MAX_SEQ_SIZE), "fitted.cal_steps": integer(0, MAX_SEQ_SIZE),
             "fitted.log": list_of(BOOL, n), "fitted.shift": list_of(number(), n),
             "fitted.scale": list_of(number(0, low_open=True), n),
             "schema.freq": FREQ, "schema.tz": TIME_ZONE, "schema.last_times": list_of(TIME, n),
         }, path)
         self.season_, self.seq_size_, self.val_size_ = fitted["season"], fitted["seq_size"], fitted["val_size"]
+        self.cal_stride_, windows, steps = fitted["cal_stride"], fitted["cal_windows"], fitted["cal_steps"]
         self.spec_ = spec = ForecastSpec.from_params(self.params_)  # the saved params are the ones its fit used
         outputs = spec.h * len(self._quantiles()) if spec.head == "direct" else 1
         check_fields(config, {"network.input_dim": one_of(spec.patch_size), "network.output_dim": one_of(outputs),
                               "network.hidden_dim": one_of(self.hidden_dim), "network.num_layers": one_of(self.num_layers)}, path)
         if (self.seq_size_ % spec.patch_size or (spec.seasonal_base and self.seq_size_ < self.season_)
+                or (steps == 0) != (self.val_size_ == 0) or (windows - 1) * self.cal_stride_ + steps > self.val_size_
                 or (spec.head == "recursive" and (spec.patch_size != 1 or spec.seasonal_base or spec.intervals == "quantile"))
                 or (spec.intervals == "quantile" and not spec.quantile_levels)):
-            raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, season={self.season_}, {spec}) "
+            raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, season={self.season_}, "
+                                 f"val_size={self.val_size_}, cal_windows={windows}, cal_stride={self.cal_stride_}, cal_steps={steps}, {spec}) "
                                  "do not fit together; the file is damaged or was edited, save the model again")
         integer_times = isinstance(_step(schema["freq"]), int)  # an integer step continues integer times
         if any((type(t) is int) != integer_times for t in schema["last_times"]):
@@ -826,11 +843,7 @@ class Forecaster(Params):
         self.calibrated_ = np.flatnonzero(calibrated)
         if not np.isin(calibrated, (0, 1)).all():
             raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry 'calibrated' must hold 0 and 1 only; the file is damaged")
-        shape = tuple(tensors["residuals"].shape) if "residuals" in tensors else ()
-        windows, held = shape[1:] if len(shape) == 3 and shape[1] >= 1 and 1 <= shape[2] <= self.val_size_ else (1, 0)
-        if not len(self.calibrated_):
-            held = 0
-        self.residuals_ = check_tensor(tensors, "residuals", (len(self.calibrated_), windows, held), path).numpy()
+        self.residuals_ = check_tensor(tensors, "residuals", (len(self.calibrated_), windows, steps), path).numpy()
         self.spread_ = check_tensor(tensors, "spread", (n,), path, positive=True).numpy()
         self.nets_ = []
         for m in range(self.ensemble):

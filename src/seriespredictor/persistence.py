@@ -59,12 +59,16 @@ def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
 
 
 def _v2_to_v3(config: dict, tensors: dict) -> tuple[dict, dict]:
-    """Format 3 calibrates on several windows: a Forecaster's ``residuals`` ``[S, val]`` become
-    ``[S, 1, val]`` (one window), and ``calibrated`` marks the series they belong to (all)."""
-    residuals = tensors.get("residuals")
-    if residuals is not None and residuals.ndim == 2:
+    """Format 3 calibrates a Forecaster's intervals on several windows: its ``residuals``
+    ``[S, V]`` (one window) became ``[S, J, V]``, described by ``fitted.cal_windows``,
+    ``cal_stride`` and ``cal_steps``; ``calibrated`` marks the series it holds errors of (all)."""
+    config = dict(config, format_version=3)
+    fitted, residuals = config.get("fitted"), tensors.get("residuals")
+    if config.get("kind") == "Forecaster" and isinstance(fitted, dict) and residuals is not None and residuals.dim() == 2:
+        # one window of all val_size held-out points; loading checks the tensor against it
+        config["fitted"] = dict(fitted, cal_windows=1, cal_stride=1, cal_steps=fitted.get("val_size"))
         tensors = dict(tensors, residuals=residuals[:, None, :], calibrated=torch.ones(len(residuals), dtype=torch.float64))
-    return dict(config, format_version=3), tensors
+    return config, tensors
 
 
 # Explicit upgrades of older files: MIGRATIONS[v] turns a format-v config (and weights) into

@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .intervals import calibration_stride
+
 # Settings the recipe fills when they are None. Every other parameter is taken as given.
 CHOSEN = ("seq_size", "patch_size", "seasonal_base", "hidden_dim", "loss", "lr", "lr_schedule", "batch_size", "steps",
           "eval_every", "ensemble", "val_size", "refit")
@@ -74,11 +76,6 @@ def choose(params: dict, lengths: np.ndarray, season: int) -> dict:
     if p["refit"] is None:  # cheap fits train again on every point, for the steps validation chose
         p["refit"] = estimated_seconds(p) < REFIT_SECONDS
     return p
-
-
-def calibration_stride(h: int) -> int:
-    """Steps between the cutoffs of the calibration windows that roll over the held-out points."""
-    return max(1, h // 4)
 
 
 def estimated_seconds(p: dict) -> float:
