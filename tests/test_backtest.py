@@ -22,7 +22,7 @@ def panel(n=96, ids=("a", "b"), seed=0):
 
 @pytest.fixture(scope="module")
 def model():
-    return Forecaster(h=6, seq_size=24, hidden_dim=8, steps=60, seed=0).fit(panel())
+    return Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=60, val_size=6, seed=0).fit(panel())
 
 
 def test_cutoffs_and_timestamps_match_a_plain_loop(model):
@@ -110,7 +110,7 @@ def test_spread_is_the_mean_seasonal_change_in_model_space(model):
 
 def test_intervals_cover_on_many_series():
     data = panel(120, ids=[f"s{i}" for i in range(40)], seed=1)
-    m = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=100, seed=0).fit(data)
+    m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=100, seed=0).fit(data)
     fresh = panel(132, ids=[f"s{i}" for i in range(40)], seed=1)  # the same series, 12 points further
     cv = m.cross_validation(fresh, n_windows=2, level=[90])  # two windows after the training data
     inside = ((cv.y >= cv["LSTM-lo-90"]) & (cv.y <= cv["LSTM-hi-90"])).mean()
@@ -127,12 +127,12 @@ def test_errors_name_the_problem(model):
     with pytest.raises(SeriesValidationError, match="level= needs a Forecaster"):
         cross_validation(SeasonalNaive(), panel(), h=6, n_windows=1, level=[90])
     with pytest.raises(SeriesValidationError, match="fitted with val_size=0"):
-        Forecaster(h=6, seq_size=24, steps=1, val_size=0).fit(panel()).predict(level=[90])
+        Forecaster(ensemble=1, refit=False, h=6, seq_size=24, steps=1, val_size=0).fit(panel()).predict(level=[90])
 
 
 def test_quantile_head_learns_bounds_that_cover(tmp_path):
     data = panel(120, ids=[f"s{i}" for i in range(20)], seed=2)
-    m = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=400, seed=0, intervals="quantile", quantile_levels=(80,)).fit(data)
+    m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=16, steps=400, seed=0, intervals="quantile", quantile_levels=(80,)).fit(data)
     assert m.nets_[0].config.output_dim == 6 * 3  # median, lower, upper
     fc = m.predict(level=[80])
     assert (fc["LSTM-lo-80"] <= fc["LSTM"]).all() and (fc["LSTM"] <= fc["LSTM-hi-80"]).all()

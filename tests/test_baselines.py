@@ -22,7 +22,7 @@ def test_each_baseline_against_a_hand_oracle():
     np.testing.assert_allclose(Mean().fit(s).predict(2)["Mean"], [y.mean()] * 2)
 
 
-@pytest.mark.parametrize("model", [Naive(), SeasonalNaive(), Drift(), Mean(), Naive2(), Forecaster(h=3, steps=5, seed=0)])
+@pytest.mark.parametrize("model", [Naive(), SeasonalNaive(), Drift(), Mean(), Naive2(), Forecaster(ensemble=1, refit=False, h=3, steps=5, seed=0)])
 def test_one_contract_for_every_model(model):
     s = monthly()
     out = model.fit(s).predict(3)

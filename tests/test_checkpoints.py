@@ -10,7 +10,7 @@ from conftest import run_python
 from seriespredictor import Forecaster, SeriesValidationError
 
 STEPS = 60
-ARGS = ["--h", "4", "--seq-size", "12", "--hidden-dim", "8", "--steps", str(STEPS), "--seed", "3"]
+ARGS = ["--h", "4", "--seq-size", "12", "--hidden-dim", "8", "--steps", str(STEPS), "--ensemble", "1", "--seed", "3"]
 
 
 def write_data(path):
@@ -57,7 +57,7 @@ def test_sigkill_during_a_checkpoint_write_then_resume(tmp_path):
     assert r.returncode == 0, r.stderr
     resumed = Forecaster.load(model)
 
-    uninterrupted = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=STEPS, seed=3).fit(data)
+    uninterrupted = Forecaster(ensemble=1, h=4, seq_size=12, hidden_dim=8, steps=STEPS, seed=3).fit(data)
     pd.testing.assert_frame_equal(resumed.predict(), uninterrupted.predict())  # bit for bit
     from seriespredictor.persistence import load_model
 
@@ -67,16 +67,16 @@ def test_sigkill_during_a_checkpoint_write_then_resume(tmp_path):
 
 def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
     data = write_data(tmp_path / "sales.csv")
-    Forecaster(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, checkpoint_dir=tmp_path / "ck", checkpoint_every=5).fit(data)
+    Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, checkpoint_dir=tmp_path / "ck", checkpoint_every=5).fit(data)
     with pytest.raises(SeriesValidationError, match="written by a run with other settings or data"):
-        Forecaster(h=4, seq_size=12, hidden_dim=16, steps=20, seed=0, checkpoint_dir=tmp_path / "ck").fit(data, resume=True)
+        Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=16, steps=20, seed=0, checkpoint_dir=tmp_path / "ck").fit(data, resume=True)
     with pytest.raises(SeriesValidationError, match="resume=True needs checkpoint_dir="):
         Forecaster(h=4).fit(data, resume=True)
 
 
 def test_resume_without_checkpoints_starts_from_scratch(tmp_path):
     data = write_data(tmp_path / "sales.csv")
-    kw = dict(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0)
+    kw = dict(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, seed=0)
     a = Forecaster(checkpoint_dir=tmp_path / "none", **kw).fit(data, resume=True)
     b = Forecaster(**kw).fit(data)
     pd.testing.assert_frame_equal(a.predict(), b.predict())
@@ -84,7 +84,7 @@ def test_resume_without_checkpoints_starts_from_scratch(tmp_path):
 
 def test_resume_refuses_other_data_of_the_same_length(tmp_path):
     data = write_data(tmp_path / "sales.csv")
-    kw = dict(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, checkpoint_dir=tmp_path / "ck", checkpoint_every=5)
+    kw = dict(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, checkpoint_dir=tmp_path / "ck", checkpoint_every=5)
     Forecaster(**kw).fit(data)
     changed = pd.read_csv(data)
     changed.loc[40, "Sales"] += 1.0  # one value differs; same series, same length
@@ -112,7 +112,7 @@ def test_two_runs_never_write_one_checkpoint_folder_at_once(tmp_path):
     import os
 
     data = pd.Series(np.sin(np.arange(80) / 3) + 2)
-    model = Forecaster(h=4, seq_size=8, hidden_dim=8, steps=5, seed=0, checkpoint_dir=tmp_path / "ck")
+    model = Forecaster(ensemble=1, refit=False, h=4, seq_size=8, hidden_dim=8, steps=5, seed=0, checkpoint_dir=tmp_path / "ck")
     (tmp_path / "ck").mkdir()
     other_run = os.open(tmp_path / "ck" / ".lock", os.O_RDWR | os.O_CREAT)  # another process's hold, as flock sees it
     fcntl.flock(other_run, fcntl.LOCK_EX)

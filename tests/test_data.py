@@ -337,7 +337,7 @@ def test_a_forecaster_on_trading_days_predicts_saves_loads_and_backtests(tmp_pat
 
     days = trading_days(60)
     df = pd.DataFrame({"unique_id": "AAPL", "ds": days, "y": 100 + np.sin(np.arange(len(days)))})
-    model = Forecaster(h=3, seq_size=8, hidden_dim=8, steps=5, freq="obs", seed=0).fit(df)
+    model = Forecaster(ensemble=1, refit=False, h=3, seq_size=8, hidden_dim=8, steps=5, freq="obs", seed=0).fit(df)
     forecast = model.predict()
     assert list(forecast["ds"]) == list(pd.bdate_range(days[-1], periods=4)[1:]) and model.freq_ == "obs:B"
     model.save(tmp_path / "m")

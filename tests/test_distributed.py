@@ -50,7 +50,7 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
     assert r.stdout.count("model saved to") == 1 and "trained by 2 processes" in r.stdout  # rank 0 alone saves
     assert json.loads((tmp_path / "params.json").read_text()) == {"world": 2, "identical": True}
 
-    single = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=60, batch_size=32, seed=0).fit(data)
+    single = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=16, steps=60, batch_size=32, seed=0).fit(data)
     _, config = load_model(tmp_path / "ddp", "Forecaster")
     ddp_val = config["training"][0]["val_losses"]
     one_val = single.history_[0].val_losses

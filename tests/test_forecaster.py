@@ -22,12 +22,12 @@ def panel(n=120, ids=("a", "b")):
 
 @pytest.fixture(scope="module")
 def direct():
-    return Forecaster(h=6, seq_size=24, hidden_dim=16, steps=300, seed=0).fit(panel())
+    return Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=16, steps=300, val_size=6, seed=0).fit(panel())
 
 
 @pytest.fixture(scope="module")
 def recursive():
-    return Forecaster(h=6, seq_size=24, hidden_dim=16, steps=300, head="recursive", seed=0).fit(panel())
+    return Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=16, steps=300, val_size=6, head="recursive", seed=0).fit(panel())
 
 
 def test_predict_continues_each_series(direct):
@@ -74,14 +74,15 @@ def test_any_horizon(name, request):
 
 def test_scaling_uses_the_training_part_only():
     data = panel()
-    m1 = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=2, seed=0).fit(data)
+    m1 = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=2, ensemble=1, seed=0).fit(data)
+    held = m1.val_size_  # more than h: few series calibrate on windows rolling over more points
     changed = data.copy()
-    last = changed.groupby("unique_id").tail(6).index  # the validation points
+    last = changed.groupby("unique_id").tail(held).index  # the held-out points
     changed.loc[last, "y"] *= 100
-    m2 = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=2, seed=0).fit(changed)
+    m2 = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=2, ensemble=1, seed=0).fit(changed)
     np.testing.assert_array_equal(m1.shift_, m2.shift_)
     np.testing.assert_array_equal(m1.scale_, m2.scale_)
-    a = data[data.unique_id == "a"]["y"].to_numpy()[:-6]
+    a = data[data.unique_id == "a"]["y"].to_numpy()[:-held]
     assert m1.shift_[0] == pytest.approx(np.log(a).mean())
 
 
@@ -92,7 +93,7 @@ def test_validation_keeps_the_best_weights(direct):
 
 
 def test_same_seed_same_forecast_different_seed_differs():
-    kw = dict(h=4, seq_size=12, hidden_dim=8, steps=20)
+    kw = dict(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20)
     a = Forecaster(seed=1, **kw).fit(panel(60)).predict()
     b = Forecaster(seed=1, **kw).fit(panel(60)).predict()
     c = Forecaster(seed=2, **kw).fit(panel(60)).predict()
@@ -103,25 +104,39 @@ def test_same_seed_same_forecast_different_seed_differs():
 def test_nonpositive_series_are_not_logged():
     data = panel()
     data.loc[data.unique_id == "b", "y"] -= 1000
-    m = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=5, seed=0).fit(data)
+    m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=5, seed=0).fit(data)
     assert m.log_.tolist() == [True, False]
     assert np.isfinite(m.predict()["LSTM"]).all()
     with pytest.raises(SeriesValidationError, match="log=True needs positive values, but series 'b'"):
-        Forecaster(h=6, seq_size=24, steps=1, log=True).fit(data)
+        Forecaster(ensemble=1, refit=False, h=6, seq_size=24, steps=1, log=True).fit(data)
 
 
 def test_constant_series_forecasts_the_constant():
     s = pd.Series(np.full(60, 7.0))
-    fc = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=200, seed=0).fit(s).predict()
+    fc = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=200, seed=0).fit(s).predict()
     np.testing.assert_allclose(fc["LSTM"], 7.0, rtol=0.02)  # a constant in, (almost) the constant out
 
 
-def test_too_short_series_are_named():
+def test_short_series_are_padded_and_forecast_not_refused():
+    # "tiny" has fewer points than seq_size + h: its windows repeat its first point before it
     data = pd.concat([panel(), panel(20, ids=("tiny",))])
-    with pytest.raises(SeriesValidationError, match=r"1 series are shorter than seq_size \+ h = 24 \+ 6 = 30 points, e.g. \[\('tiny', 20\)\]"):
-        Forecaster(h=6, seq_size=24, steps=1).fit(data)
-    with pytest.raises(SeriesValidationError, match=r"seq_size \+ h \+ val_size = 24 \+ 6 \+ 6 = 36 points"):
-        Forecaster(h=6, seq_size=24, steps=1, val_size=6).fit(data)
+    model = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=5, val_size=6, seed=0).fit(data)
+    fc = model.predict(level=[80])
+    assert np.isfinite(fc[fc.unique_id == "tiny"]["LSTM"]).all() and len(fc[fc.unique_id == "tiny"]) == 6
+    assert (model.tail_[2, :4] == data[data.unique_id == "tiny"]["y"].iloc[0]).all()  # 20 points padded to 24
+    assert 2 in model.calibrated_  # 20 points hold out val_size = 6 and keep h + 1
+
+
+def test_series_too_short_to_hold_out_points_train_on_all_of_them():
+    data = pd.concat([panel(), panel(8, ids=("tiny",))])  # 8 points: fewer than val_size + h + 1
+    model = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=5, val_size=6, seed=0).fit(data)
+    assert list(model.calibrated_) == [0, 1]
+    assert np.isfinite(model.predict(level=[80])["LSTM-hi-80"]).all()
+
+
+def test_no_series_longer_than_h_is_refused_by_name():
+    with pytest.raises(SeriesValidationError, match=r"no series has more than h=6 points \(the longest, 'a', has 5\)"):
+        Forecaster(h=6, steps=1).fit(panel(5))
 
 
 @pytest.mark.parametrize("kwargs,message", [
@@ -147,7 +162,7 @@ def test_save_load_round_trip(direct, tmp_path):
 
 def test_integer_time_and_ids_round_trip(tmp_path):
     df = pd.DataFrame({"unique_id": np.repeat([3, 4], 40), "ds": np.tile(np.arange(0, 80, 2), 2), "y": np.tile(np.sin(np.arange(40.0)) + 5, 2)})
-    m = Forecaster(h=3, seq_size=8, hidden_dim=8, steps=10, seed=0).fit(df)
+    m = Forecaster(ensemble=1, refit=False, h=3, seq_size=8, hidden_dim=8, steps=10, seed=0).fit(df)
     assert m.predict()["ds"].tolist()[:3] == [80, 82, 84]
     m.save(tmp_path / "m")
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), m.predict())
@@ -162,7 +177,7 @@ def test_airline_default_beats_seasonal_naive():
 
 def test_patches_and_seasonal_base_learn_a_daily_pattern():
     data = panel(24 * 12)
-    model = Forecaster(h=24, seq_size=72, patch_size=24, seasonal_base=True, hidden_dim=16, steps=200, seed=0).fit(data)
+    model = Forecaster(ensemble=1, refit=False, h=24, seq_size=72, patch_size=24, seasonal_base=True, hidden_dim=16, steps=200, seed=0).fit(data)
     assert model.nets_[0].config.input_dim == 24
     full = panel(24 * 13).groupby("unique_id")["y"].apply(lambda s: s.to_numpy())
     fc = model.predict()
@@ -175,7 +190,7 @@ def test_patches_and_seasonal_base_learn_a_daily_pattern():
 def test_seasonal_base_alone_starts_from_seasonal_naive():
     # With the head's weights at zero the forecast is exactly the last season, repeated.
     data = panel(24 * 6)
-    model = Forecaster(h=30, seq_size=48, patch_size=24, seasonal_base=True, hidden_dim=4, steps=1, seed=0, val_size=0).fit(data)
+    model = Forecaster(ensemble=1, refit=False, h=30, seq_size=48, patch_size=24, seasonal_base=True, hidden_dim=4, steps=1, seed=0, val_size=0).fit(data)
     torch.nn.init.zeros_(model.nets_[0].head.weight)
     torch.nn.init.zeros_(model.nets_[0].head.bias)
     fc = model.predict()
@@ -191,12 +206,12 @@ def test_seasonal_base_alone_starts_from_seasonal_naive():
 ])
 def test_bad_patch_settings(kwargs, message):
     with pytest.raises(SeriesValidationError, match=message):
-        Forecaster(steps=1, **kwargs).fit(panel())
+        Forecaster(ensemble=1, refit=False, steps=1, **kwargs).fit(panel())
 
 
 def test_ensemble_averages_its_members_and_round_trips(tmp_path):
-    kw = dict(h=4, seq_size=12, hidden_dim=8, steps=20)
-    ens = Forecaster(seed=5, ensemble=2, **kw).fit(panel(60))
+    kw = dict(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20)
+    ens = Forecaster(seed=5, **dict(kw, ensemble=2)).fit(panel(60))
     members = [Forecaster(seed=s, **kw).fit(panel(60)) for s in (5, 5 + 10_007)]
     rows = np.arange(2)
     z = torch.as_tensor(ens._transform(ens.tail_, rows), dtype=torch.float32)
@@ -213,7 +228,7 @@ def test_same_seed_in_two_processes_gives_identical_forecasts(tmp_path):
 
     panel(60).to_csv(tmp_path / "d.csv", index=False)
     code = ("import sys; from seriespredictor import Forecaster;"
-            "Forecaster(h=4, seq_size=12, hidden_dim=8, steps=30, seed=int(sys.argv[2])).fit(sys.argv[1])"
+            "Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=30, seed=int(sys.argv[2])).fit(sys.argv[1])"
             ".predict().to_csv(sys.argv[3], index=False)")
     for name, seed in (("a", 4), ("b", 4), ("c", 5)):
         r = run_python("-c", code, str(tmp_path / "d.csv"), str(seed), str(tmp_path / f"{name}.csv"))
@@ -224,7 +239,7 @@ def test_same_seed_in_two_processes_gives_identical_forecasts(tmp_path):
 
 
 def test_bf16_autocast_trains_and_forecasts():
-    fc = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, precision="bf16").fit(panel(60)).predict()
+    fc = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, precision="bf16").fit(panel(60)).predict()
     assert np.isfinite(fc["LSTM"]).all()
 
 
@@ -236,7 +251,7 @@ def test_cuda_without_a_gpu_is_refused_clearly():
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 def test_a_model_trained_on_the_gpu_loads_and_predicts_on_the_cpu(tmp_path):
-    gpu = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, device="cuda").fit(panel(60))
+    gpu = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, device="cuda").fit(panel(60))
     gpu.save(tmp_path / "m")
     cpu = Forecaster.load(tmp_path / "m")
     assert next(cpu.nets_[0].parameters()).device.type == "cpu"
@@ -244,15 +259,15 @@ def test_a_model_trained_on_the_gpu_loads_and_predicts_on_the_cpu(tmp_path):
 
 
 def test_micro_batches_train_like_the_whole_batch():
-    whole = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=60, seed=0).fit(panel())
-    parts = Forecaster(h=6, seq_size=24, hidden_dim=16, steps=60, seed=0, micro_batch_size=8).fit(panel())
+    whole = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=16, steps=60, seed=0).fit(panel())
+    parts = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=16, steps=60, seed=0, micro_batch_size=8).fit(panel())
     np.testing.assert_allclose(parts.predict()["LSTM"], whole.predict()["LSTM"], rtol=1e-4)
 
 
 def test_log_is_decided_on_every_value_of_a_series(tmp_path):
     data = panel()
     data.loc[data.index[data.unique_id == "b"][-3:], "y"] = [5.0, 0.0, -2.0]  # positive in training, not at its end
-    m = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=5, seed=0).fit(data)
+    m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=5, seed=0).fit(data)
     assert m.log_.tolist() == [True, False]
     assert np.isfinite(m.predict(level=[80])[["LSTM", "LSTM-lo-80", "LSTM-hi-80"]].to_numpy()).all()
     assert all(np.isfinite(v) for _, v in m.history_[0].val_losses)
@@ -262,7 +277,7 @@ def test_log_is_decided_on_every_value_of_a_series(tmp_path):
 
 def test_nn5_with_missing_days_forecasts_every_series(shared_data):
     df = pd.read_csv(shared_data / "nn5" / "nn5_long.csv").groupby("unique_id").head(735)
-    fc = Forecaster(h=56, freq="D", fill_missing="interpolate", hidden_dim=8, steps=5, seed=0).fit(df).predict()
+    fc = Forecaster(ensemble=1, refit=False, h=56, freq="D", fill_missing="interpolate", hidden_dim=8, steps=5, seed=0).fit(df).predict()
     assert fc["unique_id"].nunique() == 111 and np.isfinite(fc["LSTM"]).all()  # NN5-056 and -086 were NaN
 
 
@@ -283,7 +298,7 @@ def test_a_non_finite_forecast_fails_and_names_the_series(direct):
 def test_extreme_magnitudes_forecast_in_their_own_units(values):
     t = np.arange(60.0)
     y = values(t, np.random.default_rng(0))
-    fc = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=30, seed=0).fit(pd.Series(y)).predict()["LSTM"].to_numpy()
+    fc = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=30, seed=0).fit(pd.Series(y)).predict()["LSTM"].to_numpy()
     assert np.isfinite(fc).all()
     slack = y.max() - y.min() + 1e-3 * np.abs(y).max()  # a constant's forecast is within a thousandth
     assert (fc >= y.min() - slack).all() and (fc <= y.max() + slack).all()
@@ -291,18 +306,18 @@ def test_extreme_magnitudes_forecast_in_their_own_units(values):
 
 def test_values_beyond_what_float64_can_forecast_are_refused_not_capped():
     y = pd.Series(1e307 * (2 + np.sin(np.arange(60.0) / 3)))
-    m = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=5, seed=0).fit(y)
+    m = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=5, seed=0).fit(y)
     with torch.no_grad():
         m.nets_[0].head.bias[:] = 1e3  # a forecast of about e^(log(1e307) + 1e3 * scale): beyond float64
     with pytest.raises(SeriesValidationError, match=r"series 'series': the forecast 'LSTM' is inf: it cannot be represented"):
         m.predict()
     jump = pd.Series(np.r_[np.full(56, -1.0), -1e300, np.full(3, -1.0)])  # a constant, then a value far from it
     with pytest.raises(SeriesValidationError, match=r"series 'series' cannot be scaled: its value -1e\+300 at position 56"):
-        Forecaster(h=4, seq_size=12, steps=1).fit(jump)
+        Forecaster(ensemble=1, refit=False, h=4, seq_size=12, steps=1).fit(jump)
 
 
 def test_settings_changed_after_fit_change_only_the_next_fit(tmp_path):
-    model = Forecaster(h=6, seq_size=24, patch_size=2, hidden_dim=8, steps=5, seed=0, intervals="quantile", quantile_levels=(80,)).fit(panel())
+    model = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, patch_size=2, hidden_dim=8, steps=5, seed=0, intervals="quantile", quantile_levels=(80,)).fit(panel())
     before = model.predict(level=[80])
     model.set_params(h=3, head="recursive", patch_size=4, seasonal_base=True, intervals="conformal", quantile_levels=(50,),
                      alias="Other", id_col="series", time_col="when")
@@ -324,7 +339,7 @@ def test_a_backtest_on_values_the_fitted_log_cannot_take_names_the_series(direct
 def test_forecasts_of_a_small_model_run_on_one_thread_like_its_training():
     """torch's default (a thread per core) made predict(h=600) of a small model take 20 s instead of
     0.02 s on a machine whose cores other processes were using."""
-    model = Forecaster(h=4, steps=5, hidden_dim=8, seed=0).fit(np.sin(np.arange(60) / 3) + 2)
+    model = Forecaster(ensemble=1, refit=False, h=4, steps=5, hidden_dim=8, seed=0).fit(np.sin(np.arange(60) / 3) + 2)
     seen = []
     for net in model.nets_:
         net.register_forward_pre_hook(lambda module, args: seen.append(torch.get_num_threads()))
@@ -339,7 +354,7 @@ def test_forecasts_of_a_small_model_run_on_one_thread_like_its_training():
 
 
 def test_a_horizon_past_the_bound_is_refused_before_any_work():
-    model = Forecaster(h=3, steps=5, hidden_dim=8).fit(np.arange(1.0, 40.0))
+    model = Forecaster(ensemble=1, refit=False, h=3, steps=5, hidden_dim=8).fit(np.arange(1.0, 40.0))
     with pytest.raises(SeriesValidationError, match=r"h=1000000000 must be a positive integer \(at most 10000\)"):
         model.predict(h=10**9)  # took memory and time without end
     with pytest.raises(SeriesValidationError, match=r"h=100001 must be a positive integer \(at most 100000\)"):
@@ -347,7 +362,7 @@ def test_a_horizon_past_the_bound_is_refused_before_any_work():
 
 
 def test_levels_are_one_number_or_a_list_of_percentages():
-    model = Forecaster(h=3, steps=5, hidden_dim=8).fit(np.arange(1.0, 60.0))
+    model = Forecaster(ensemble=1, refit=False, h=3, steps=5, hidden_dim=8).fit(np.arange(1.0, 60.0))
     assert list(model.predict(level=95).columns[-2:]) == ["LSTM-lo-95", "LSTM-hi-95"]
     for bad, shown in (("95", "'95'"), (["95"], "'95'"), ([80, None], "None"), ([True], "True"), ({"a": 1}, "'a'"), (object(), "<object")):
         with pytest.raises(SeriesValidationError, match=rf"level=.*{re.escape(shown)}.* must be percentages strictly between 0 and 100"):
@@ -356,7 +371,7 @@ def test_levels_are_one_number_or_a_list_of_percentages():
 
 def test_learned_quantile_bands_are_nested_across_levels():
     # barely trained, the head's 95% quantiles can fall inside its 80% ones; the bands must still nest
-    model = Forecaster(h=12, seed=0, steps=10, intervals="quantile").fit(load_airline_passengers())
+    model = Forecaster(ensemble=1, refit=False, h=12, seed=0, steps=10, intervals="quantile").fit(load_airline_passengers())
     fc = model.predict(level=[80, 95])
     assert (fc["LSTM-lo-95"] <= fc["LSTM-lo-80"]).all() and (fc["LSTM-lo-80"] <= fc["LSTM"]).all()
     assert (fc["LSTM"] <= fc["LSTM-hi-80"]).all() and (fc["LSTM-hi-80"] <= fc["LSTM-hi-95"]).all()
@@ -365,7 +380,7 @@ def test_learned_quantile_bands_are_nested_across_levels():
 
 def test_a_single_series_calibrates_on_rolling_windows_of_its_held_out_part(tmp_path):
     data = load_airline_passengers()
-    model = Forecaster(h=6, seq_size=24, val_size=18, hidden_dim=8, steps=20, seed=0).fit(data)
+    model = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, val_size=18, hidden_dim=8, steps=20, loss="mse", seed=0).fit(data)
     assert model.residuals_.shape == (1, 13, 6) and model.cal_stride_ == 1  # cutoffs 0, 1, ..., 12 points into it
     # Oracle: each window's residuals are the model's own forecast errors from that cutoff, in model space.
     y = data.to_numpy()
@@ -397,7 +412,7 @@ def test_levels_calibrated_on_too_few_errors_are_flagged_in_the_frame(direct):
 
 
 def test_a_held_out_part_shorter_than_h_is_one_window_of_its_points():
-    model = Forecaster(h=6, seq_size=24, val_size=3, hidden_dim=4, steps=2, seed=0).fit(panel())
+    model = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, val_size=3, hidden_dim=4, steps=2, seed=0).fit(panel())
     assert model.residuals_.shape == (2, 1, 3)
     widths = model.interval_widths(80, 6)  # past the 3 calibrated steps: the square-root growth
     np.testing.assert_allclose(widths[:, 3:], widths[:, 2:3] * np.sqrt(np.arange(4, 7) / 3))

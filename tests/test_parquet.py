@@ -46,7 +46,7 @@ def test_a_forecaster_fits_from_a_parquet_folder(tmp_path):
     folder = tmp_path / "d"
     folder.mkdir()
     frame(n=80).to_parquet(folder / "a.parquet")
-    fc = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=10, seed=0).fit(folder).predict()
+    fc = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=10, seed=0).fit(folder).predict()
     assert len(fc) == 20
 
 
@@ -76,7 +76,7 @@ def test_fill_options_read_in_memory_instead(tmp_path):
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_predict_in_chunks_equals_predict(tmp_path, suffix):
-    model = Forecaster(h=4, seq_size=12, hidden_dim=8, steps=10, seed=0).fit(frame(n_series=7, n=60))
+    model = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=10, seed=0).fit(frame(n_series=7, n=60))
     out = model.predict_to(tmp_path / f"f{suffix}", chunk_size=3, level=[80])
     got = pd.read_parquet(out) if suffix == ".parquet" else pd.read_csv(out, parse_dates=["ds"])
     pd.testing.assert_frame_equal(got, model.predict(level=[80]), check_dtype=False)

@@ -8,7 +8,7 @@ from seriespredictor.plotting import plot_forecast
 
 def test_plot_puts_history_holdout_and_forecast_on_one_time_axis():
     s = load_airline_passengers()
-    model = Forecaster(h=12, steps=5, seed=0).fit(s)
+    model = Forecaster(ensemble=1, refit=False, h=12, steps=5, seed=0).fit(s)
     fc = model.predict()
     hold = fc.assign(ds=s.index[-12:], y=s.to_numpy()[-12:])
     fig = plot_forecast(to_panel(s).to_frame(), fc, holdout=hold)
@@ -73,6 +73,6 @@ def test_the_axes_carry_the_inputs_own_column_names(tmp_path):
     load_airline_passengers().reset_index().rename(columns={"Date": "Month"}).to_csv(f, index=False)
     panel = to_panel(f)
     assert panel.names == ("Month", "Passengers") and to_panel(load_airline_passengers()).names == ("Date", "Passengers")
-    model = Forecaster(h=6, steps=5, hidden_dim=8, seed=0).fit(panel)
+    model = Forecaster(ensemble=1, refit=False, h=6, steps=5, hidden_dim=8, seed=0).fit(panel)
     ax = plot_forecast(panel.to_frame(), model.predict(), labels=panel.names).axes[0]
     assert (ax.get_xlabel(), ax.get_ylabel()) == ("Month", "Passengers")

@@ -20,7 +20,7 @@ def test_tune_scores_every_candidate_and_returns_the_best():
 
 
 def test_candidates_that_do_not_fit_are_skipped_not_fatal():
-    best, table = tune(Forecaster(h=6, seed=0, steps=20), series(60), grid={"seq_size": [12, 200]}, n_windows=1)
+    best, table = tune(Forecaster(ensemble=1, refit=False, h=6, seed=0, steps=20), series(60), grid={"seq_size": [12, 200]}, n_windows=1)
     assert best == {"seq_size": 12}
     assert np.isnan(table.set_index("seq_size").loc[200, "mase"])
 
@@ -36,4 +36,4 @@ def test_default_grid_names_the_books_settings():
 
 def test_series_with_no_history_before_the_tuning_cutoffs_are_named_with_their_length():
     with pytest.raises(SeriesValidationError, match=r"too short for 2 windows .* they need 5 points, e.g. \[\('y', 4\)\]; tune on longer series"):
-        tune(Forecaster(h=2, seq_size=1, steps=5), series(4).rename("y"), grid={"hidden_dim": [4]}, n_windows=2)
+        tune(Forecaster(ensemble=1, refit=False, h=2, seq_size=1, steps=5), series(4).rename("y"), grid={"hidden_dim": [4]}, n_windows=2)

@@ -415,8 +415,8 @@ class Forecaster(Params):
         self.__dict__.pop("nets_", None)  # a refit that fails leaves no half-updated model to predict with
         if bool_arg("resume", resume) and self.checkpoint_dir is None:
             raise SeriesValidationError("resume=True needs checkpoint_dir= (CLI: --checkpoint-dir), where the run saved its checkpoints")
-        if self.hidden_dim is not None and self.ensemble is not None:  # before reading: a network too large is refused at once
-            check_network_memory(LSTMConfig(self.patch_size or 1, self.hidden_dim, self.h, self.num_layers, self.dropout), self.ensemble)
+        if self.hidden_dim is not None:  # before reading: a network too large is refused at once
+            check_network_memory(LSTMConfig(self.patch_size or 1, self.hidden_dim, self.h, self.num_layers, self.dropout), self.ensemble or 1)
         deadline = None if self.time_budget is None else time.perf_counter() + self.time_budget
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
         own_panel = panel is not data  # read here: its raw values can go once the model has its own copy

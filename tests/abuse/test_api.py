@@ -20,18 +20,18 @@ def series(n=60):
 
 @pytest.fixture(scope="module")
 def fitted():
-    return Forecaster(h=3, hidden_dim=4, steps=3, seed=0).fit(series())
+    return Forecaster(ensemble=1, refit=False, h=3, hidden_dim=4, steps=3, seed=0).fit(series())
 
 
 def quick(**kwargs):
-    return Forecaster(**{"h": 3, "hidden_dim": 4, "steps": 3, "seed": 0, **kwargs})
+    return Forecaster(**{"h": 3, "hidden_dim": 4, "steps": 3, "ensemble": 1, "refit": False, "seed": 0, **kwargs})
 
 
 @pytest.mark.parametrize("kwargs,message", [
     (dict(hidden_dim=10**6), r"hidden_dim=1000000, num_layers=1 need .* GiB .* use a smaller hidden_dim"),
     (dict(num_layers=10**6), r"num_layers=1000000 must be a positive integer \(at most 1000\)"),
-    (dict(ensemble=10**6), r"ensemble=1000000 must be a positive integer \(at most 1000\)"),
-    (dict(steps=10**12), r"steps=1000000000000 must be a positive integer \(at most 10000000\)"),
+    (dict(ensemble=10**6), r"ensemble=1000000 must be a positive integer or None \(at most 1000\)"),
+    (dict(steps=10**12), r"steps=1000000000000 must be a positive integer or None \(at most 10000000\)"),
     (dict(batch_size=10**9), r"batch_size=1000000000 must be a positive integer"),
     (dict(threads=0), r"threads=0 must be a positive integer or None"),
     (dict(threads=10**6), r"threads=1000000 must be a positive integer or None \(at most 1024\)"),
@@ -40,7 +40,7 @@ def quick(**kwargs):
     (dict(seed=2**70), r"seed=1180591620717411303424 must be"),
     (dict(seed=True), r"seed=True must be"),
     (dict(hidden_dim=4.0), r"hidden_dim=4.0 must be a positive integer"),
-    (dict(lr=float("inf")), r"lr=inf must be a positive number \(at most 1\)"),
+    (dict(lr=float("inf")), r"lr=inf must be a positive number or None \(at most 1\)"),
     (dict(lr=1e308), r"lr=1e\+308 must be a positive number"),
     (dict(lr=True), r"lr=True must be a positive number"),
     (dict(grad_clip=float("nan")), r"grad_clip=nan must be a positive number or None"),
@@ -53,7 +53,7 @@ def quick(**kwargs):
     (dict(log=1), r"log=1 is not one of \('auto', True, False\)"),
     (dict(val_size=True), r"val_size=True must be a non-negative integer"),
     (dict(season=10**9), r"season=1000000000 must be a positive integer or None \(at most 1000000\)"),
-    (dict(seasonal_base="yes"), r"seasonal_base='yes' is not one of \(True, False\)"),
+    (dict(seasonal_base="yes"), r"seasonal_base='yes' is not one of \(True, False, None\)"),
     (dict(alias="ds"), r"alias='ds' must be a non-empty column name other than 'unique_id', 'ds', 'cutoff' and 'y'"),
     (dict(alias=""), r"alias='' must be"),
     (dict(alias=None), r"alias=None must be"),

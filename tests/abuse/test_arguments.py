@@ -26,6 +26,7 @@ KIND = {
     "--h": "count", "--seq-size": "count", "--hidden-dim": "count", "--num-layers": "count", "--steps": "count",
     "--batch-size": "count", "--micro-batch-size": "count", "--season": "count", "--threads": "count",
     "--windows": "count", "--step-size": "count", "--checkpoint-every": "count", "--chunk-size": "count",
+    "--ensemble": "count", "--time-budget": "positive",
     "--seed": "seed", "--lr": "positive", "--timeout": "positive", "--level": "percent", "--freq": "freq",
     "--device": "device", "--head": "choice", "--precision": "choice", "--fill-missing": "choice",
     "--aggregate-duplicates": "choice", "--id-col": "text", "--time-col": "text", "--target-col": "text",

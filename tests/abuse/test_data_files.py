@@ -113,7 +113,7 @@ def test_missing_infinite_and_huge_cells_are_named(tmp_path, cell, match):
 def test_a_value_near_the_float64_limit_among_small_ones_is_read_and_forecast_finite(tmp_path):
     data = csv(tmp_path, "ds,y\n" + rows([1e308 if i == 3 else i for i in range(40)]))
     assert to_panel(data).values[3] == 1e308
-    assert np.isfinite(Forecaster(h=2, seq_size=4, steps=5, seed=0).fit(data).predict()["LSTM"]).all()
+    assert np.isfinite(Forecaster(ensemble=1, refit=False, h=2, seq_size=4, steps=5, seed=0).fit(data).predict()["LSTM"]).all()
 
 
 def test_empty_cells_are_filled_and_counted_on_request(tmp_path):

@@ -225,7 +225,7 @@ def panel_model(tmp_path_factory):
     data = pd.DataFrame({"unique_id": np.repeat([f"s{i}" for i in range(40)], 30),
                          "ds": np.tile(pd.date_range("2020-01-01", periods=30, freq="D"), 40),
                          "y": np.tile(10.0 + np.arange(30) % 7, 40) + np.repeat(np.arange(40), 30)})
-    return Forecaster(h=3, seq_size=7, hidden_dim=4, steps=2, seed=0).fit(data)
+    return Forecaster(ensemble=1, refit=False, h=3, seq_size=7, hidden_dim=4, steps=2, seed=0).fit(data)
 
 
 @pytest.fixture(scope="module")

@@ -30,7 +30,7 @@ DST_DATA = pd.DataFrame({
 @pytest.fixture(scope="module")
 def forecaster_dir(tmp_path_factory):
     path = tmp_path_factory.mktemp("f") / "model"
-    Forecaster(h=4, seq_size=8, hidden_dim=4, steps=3, seed=0).fit(DST_DATA).save(path)
+    Forecaster(ensemble=1, refit=False, h=4, seq_size=8, hidden_dim=4, steps=3, seed=0).fit(DST_DATA).save(path)
     return path
 
 
@@ -96,7 +96,7 @@ FORECASTER_TAMPERING = {
     "string for a number": (put("params.h", "4"), "params.h"),
     "bool for an int": (put("fitted.season", True), "fitted.season"),
     "float for an int": (put("fitted.val_size", 4.0), "fitted.val_size"),
-    "calibration windows past the held-out part": (put("fitted.cal_windows", 2), "cal_windows=2"),
+    "calibration windows past the held-out part": (put("fitted.cal_windows", 10**4), "cal_windows=10000"),
     "calibration steps not matching the residuals": (put("fitted.cal_steps", 3), "'residuals'"),
     "zero calibration stride": (put("fitted.cal_stride", 0), "fitted.cal_stride"),
     "missing calibration field": (lambda c: c["fitted"].pop("cal_windows"), "fitted.cal_windows"),
@@ -215,7 +215,7 @@ def test_a_file_in_place_of_the_model_directory(tmp_path):
 
 def test_tampered_checkpoints_are_refused(tmp_path):
     data = DST_DATA.assign(ds=DST_DATA.ds.dt.tz_localize(None))
-    model = Forecaster(h=4, seq_size=8, hidden_dim=4, steps=4, seed=0, checkpoint_dir=tmp_path / "ck", checkpoint_every=2)
+    model = Forecaster(ensemble=1, refit=False, h=4, seq_size=8, hidden_dim=4, steps=4, seed=0, checkpoint_dir=tmp_path / "ck", checkpoint_every=2)
     model.fit(data)
     path = tmp_path / "ck" / "member-0"
     edit_config(path, put("loop.step", "3"))

@@ -53,7 +53,7 @@ def two_models(tmp_path_factory):
     root = tmp_path_factory.mktemp("race")
     data = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020-01-01", periods=60, freq="D"),
                          "y": [10.0 + (i % 7) for i in range(60)]})
-    model = Forecaster(h=3, seq_size=7, hidden_dim=4, steps=2, seed=0).fit(data)
+    model = Forecaster(ensemble=1, refit=False, h=3, seq_size=7, hidden_dim=4, steps=2, seed=0).fit(data)
     model.save(root / "a")
     for net in model.nets_:  # the same model with other weights: a different forecast
         net.head.bias.data += 1.0

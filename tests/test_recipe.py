@@ -1,0 +1,73 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from seriespredictor import Forecaster
+from seriespredictor.recipe import CHOSEN, choose
+
+
+def params(**given):
+    return dict({k: None for k in CHOSEN}, h=given.pop("h", 6), head="direct", **given)
+
+
+def test_hourly_panels_get_the_m4_recipe():
+    p = choose(params(h=48), np.full(414, 900), season=24)
+    assert {k: p[k] for k in ("seq_size", "patch_size", "seasonal_base", "loss", "lr", "lr_schedule", "batch_size",
+                              "hidden_dim", "steps", "eval_every", "ensemble", "val_size", "refit")} == dict(
+        seq_size=168, patch_size=24, seasonal_base=True, loss="mae", lr=3e-3, lr_schedule="cosine", batch_size=256,
+        hidden_dim=128, steps=6000, eval_every=100, ensemble=5, val_size=48, refit=False)
+
+
+def test_explicit_settings_win():
+    given = dict(seq_size=30, patch_size=5, seasonal_base=False, loss="mse", lr=1e-3, steps=7, ensemble=2, val_size=0, refit=True)
+    p = choose(params(h=48, **given), np.full(414, 900), season=24)
+    assert {k: p[k] for k in given} == given
+
+
+def test_batches_steps_and_width_grow_with_the_windows():
+    small, large = (choose(params(h=12), np.full(n, 200), season=12) for n in (1, 2000))
+    assert (small["batch_size"], small["hidden_dim"], small["steps"]) == (32, 64, 1500)
+    assert (large["batch_size"], large["hidden_dim"]) == (256, 128) and large["steps"] > small["steps"]
+    assert small["refit"] and not large["refit"]  # a cheap fit trains again on every point
+
+
+def test_few_series_hold_out_more_points_for_calibration():
+    one, many = (choose(params(h=12), np.full(n, 144), season=12)["val_size"] for n in (1, 500))
+    assert many == 12 and 12 < one <= 144 // 4
+
+
+def test_short_yearly_series_get_an_input_they_have():
+    lengths = np.random.default_rng(0).integers(9, 21, size=100)  # yearly: 9 to 20 points
+    p = choose(params(h=6), lengths, season=1)
+    assert p["patch_size"] == 1 and not p["seasonal_base"] and 1 <= p["seq_size"] <= 12
+
+
+def test_a_yearly_panel_of_9_to_20_points_fits_with_nothing_set():
+    rng = np.random.default_rng(1)
+    frames = [pd.DataFrame({"unique_id": f"s{i}", "ds": np.arange(n), "y": 100 + np.cumsum(rng.normal(1, 3, n))})
+              for i, n in enumerate(rng.integers(9, 21, size=30))]
+    model = Forecaster(h=6, steps=30, ensemble=1, seed=0).fit(pd.concat(frames))
+    fc = model.predict(level=[95])
+    assert len(fc) == 30 * 6 and np.isfinite(fc.drop(columns=["unique_id", "ds"]).to_numpy()).all()
+    assert model.params_["refit"] and len(model.history_) == 2  # validated, then trained again on every point
+    assert model.history_[1].steps_run == (model.history_[0].best_step or 30)
+
+
+def test_the_time_budget_ends_training_with_the_best_weights():
+    rng = np.random.default_rng(2)
+    data = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 400), "ds": np.tile(np.arange(400), 2),
+                         "y": rng.normal(size=800).cumsum()})
+    model = Forecaster(h=8, steps=10**6, ensemble=2, refit=False, eval_every=10, time_budget=1.0, seed=0).fit(data)
+    assert sum(r.seconds for r in model.history_) < 3
+    assert all(r.steps_run < 10**6 for r in model.history_)
+    for r in model.history_:  # the kept weights are those of the best validation score, the last step scored too
+        steps, losses = zip(*r.val_losses)
+        assert steps[-1] == r.steps_run and r.best_step == steps[int(np.argmin(losses))]
+
+
+@pytest.mark.parametrize("budget", [0, -1, float("nan"), "10"])
+def test_a_bad_time_budget_is_refused(budget):
+    from seriespredictor.errors import SeriesValidationError
+
+    with pytest.raises(SeriesValidationError, match="time_budget"):
+        Forecaster(h=4, time_budget=budget).fit(pd.Series(np.arange(50.0)))
