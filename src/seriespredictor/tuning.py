@@ -58,7 +58,8 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
     rows = []
     for values in itertools.product(*grid.values()):
         params = dict(zip(grid, values))
-        model = type(forecaster)(**{**forecaster.get_params(), **params, "progress": False})
+        one = {"ensemble": forecaster.ensemble or 1, "refit": bool(forecaster.refit)}  # candidates compare one network each
+        model = type(forecaster)(**{**forecaster.get_params(), **one, **params, "progress": False})
         try:
             score = backtest_score(model, panel, forecaster.h, n_windows, season)
         except SeriesValidationError as e:  # e.g. a window too long for the shortest series
