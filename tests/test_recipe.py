@@ -71,3 +71,16 @@ def test_a_bad_time_budget_is_refused(budget):
 
     with pytest.raises(SeriesValidationError, match="time_budget"):
         Forecaster(h=4, time_budget=budget).fit(pd.Series(np.arange(50.0)))
+
+
+def test_precision_auto_takes_bf16_only_for_large_networks_on_native_hardware(monkeypatch):
+    import seriespredictor.forecaster as forecaster
+
+    data = pd.Series(np.sin(np.arange(80.0)) + 5)
+    monkeypatch.setattr(forecaster, "native_bf16", lambda device: True)
+    small = Forecaster(h=4, steps=2, ensemble=1, seed=0).fit(data)
+    large = Forecaster(h=4, steps=2, ensemble=1, hidden_dim=128, seed=0).fit(data)
+    assert (small.params_["precision"], large.params_["precision"]) == ("fp32", "bf16")
+    monkeypatch.setattr(forecaster, "native_bf16", lambda device: False)
+    assert Forecaster(h=4, steps=2, ensemble=1, hidden_dim=128, seed=0).fit(data).params_["precision"] == "fp32"
+    assert Forecaster(h=4, steps=2, ensemble=1, precision="bf16", seed=0).fit(data).params_["precision"] == "bf16"

@@ -173,3 +173,14 @@ def test_the_cache_probe_closes_its_files(tmp_path):
     (tmp_path / "index0" / "size").write_text("4096K\n")
     assert cache_bytes(str(tmp_path)) == 4 * 2**20
     gc.collect()
+
+
+def test_native_bf16_reads_the_cpu_flags(tmp_path):
+    from seriespredictor.training import native_bf16
+
+    with_bf16, without = tmp_path / "a", tmp_path / "b"
+    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
+    without.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2\n")
+    cpu = torch.device("cpu")
+    assert native_bf16(cpu, str(with_bf16)) and not native_bf16(cpu, str(without))
+    assert not native_bf16(cpu, str(tmp_path / "missing"))

@@ -154,7 +154,8 @@ def _model_args(p: argparse.ArgumentParser, h_help: str = "forecast horizon (def
     g.add_argument("--seed", type=_int_in(0, 2**32 - 1), default=0, help="random seed (default: 0)")
     g.add_argument("--threads", type=_int_in(1, 1024), help="torch threads for training and forecasting (default: chosen from the model size)")
     g.add_argument("--device", type=_device, default="cpu", help="cpu, cuda or cuda:N (default: cpu)")
-    g.add_argument("--precision", choices=["fp32", "bf16"], default="fp32", help="bf16 trains under bfloat16 autocast (GPUs)")
+    g.add_argument("--precision", choices=["auto", "fp32", "bf16"], default="auto",
+                   help="bf16 trains under bfloat16 autocast (default auto: bf16 where the CPU or GPU computes it natively)")
 
 
 def _output_args(p: argparse.ArgumentParser, out_help: str, **out) -> None:

@@ -39,7 +39,7 @@ from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE,
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
 from .persistence import MAX_UNITS, WEIGHTS, atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
-from .training import check_network_memory, choose_micro_batch, choose_threads, fit_network, num_threads, seeded
+from .training import check_network_memory, choose_micro_batch, choose_threads, fit_network, native_bf16, num_threads, seeded
 from .recipe import choose
 from .windows import EpochSampler, WindowBatches, padded_store, points_before, window_counts
 
@@ -127,7 +127,10 @@ class Forecaster(Params):
         seed: makes training repeatable; None draws a fresh seed.
         threads: torch intra-op threads while training and forecasting; None chooses from the model size.
         device: "cpu" or "cuda" (the data are moved to the device once, before training).
-        precision: "fp32", or "bf16" to train under bfloat16 autocast (weights stay fp32).
+        precision: "fp32", "bf16" (train under bfloat16 autocast; weights stay fp32), or "auto":
+            bf16 for networks of 128 hidden units or more where the device computes it natively
+            (CPUs with AVX512-BF16 or AMX, GPUs that support it), else fp32. On M4 Hourly bf16
+            scored the same and trained 1.8x faster; smaller networks gain nothing from it.
         alias: the name of the forecast column.
         progress: show a progress bar on a terminal.
     """
@@ -172,7 +175,7 @@ class Forecaster(Params):
         seed: int | None = None,
         threads: int | None = None,
         device: str = "cpu",
-        precision: str = "fp32",
+        precision: str = "auto",
         alias: str = "LSTM",
         progress: bool = False,
     ):
@@ -245,7 +248,7 @@ class Forecaster(Params):
         check_number(self, "dropout", 0, 0.999)
         check_number(self, "grad_clip", 0, math.inf, low_open=True, optional=True)
         check_number(self, "time_budget", 0, MAX_STEPS, low_open=True, optional=True)
-        for name, choices in (("head", HEADS), ("precision", ("fp32", "bf16")), ("lr_schedule", ("constant", "cosine", None)),
+        for name, choices in (("head", HEADS), ("precision", ("auto", "fp32", "bf16")), ("lr_schedule", ("constant", "cosine", None)),
                               ("intervals", INTERVALS), ("loss", LOSSES + (None,)), ("log", ("auto", True, False)),
                               ("seasonal_base", (True, False, None)), ("refit", (True, False, None)), ("progress", (True, False))):
             check_choice(self, name, choices)
@@ -485,6 +488,8 @@ class Forecaster(Params):
     def _resolve(self, lengths: np.ndarray, season: int) -> dict:
         """Every setting of this fit: the given ones, and the recipe's for those left None."""
         s = choose(self.get_params(), lengths, season)
+        if s["precision"] == "auto":  # bf16 pays where the gate products are large: M4 1.8x faster, M1 (hidden 64) 0.8x
+            s["precision"] = "bf16" if s["hidden_dim"] >= 128 and native_bf16(torch.device(self.device)) else "fp32"
         if s["seq_size"] % s["patch_size"]:
             raise SeriesValidationError(f"seq_size={s['seq_size']} must be a multiple of patch_size={s['patch_size']}; "
                                         f"use seq_size={max(s['patch_size'], s['seq_size'] // s['patch_size'] * s['patch_size'])}")

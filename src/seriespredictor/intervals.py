@@ -83,10 +83,11 @@ def conformal_widths(residuals: np.ndarray, spread: np.ndarray, level: float, h:
     Normalised split conformal: the held-out errors ``residuals`` ``[S, J, V]`` (``J``
     calibration windows of ``V`` steps per series) are divided by each series' typical
     seasonal change ``spread`` ``[S]``. Where each step has :data:`PER_STEP_ERRORS` errors
-    (``S * J``), each step's width is their conformal quantile; else the errors are divided by
-    a smooth scale per step (:func:`step_scale`) and one conformal quantile of all of them,
-    times that scale, gives each step's width. Widths never
-    shrink with the step; past ``V`` steps the last one grows with the square root of the step.
+    (``S * J``), each step's width is their conformal quantile, so widths follow the errors
+    (on NN5 making them never shrink covered 97.4% at 95% and 90.1% at 80%); else the errors are
+    divided by a smooth scale per step that never shrinks (:func:`step_scale`) and one conformal
+    quantile of all of them, times that scale, gives each step's width. Past ``V`` steps the
+    last one grows with the square root of the step.
     A series' widths are those times its spread. Too few errors for ``level`` in all
     (:func:`too_few_errors`) give the widest interval they can, with a warning.
     """
@@ -97,13 +98,12 @@ def conformal_widths(residuals: np.ndarray, spread: np.ndarray, level: float, h:
     message = too_few_errors(r.size, level)
     if message:
         warnings.warn(message, RuntimeWarning, stacklevel=3)
-    if S * J >= PER_STEP_ERRORS:
+    if S * J >= PER_STEP_ERRORS:  # each step its own: widths follow the errors, weekday by weekday on daily data
         widths = np.array([conformal_quantile(r[:, k], level) for k in range(V)])
-    else:
+    else:  # a scale that never shrinks with the step, times one quantile of all
         scale = step_scale(r)
         ratios = np.divide(r, scale, out=np.zeros_like(r), where=scale > 0)
         widths = conformal_quantile(ratios.ravel(), level) * scale
-    widths = np.maximum.accumulate(widths)
     if h > V:
         widths = np.r_[widths, widths[-1] * np.sqrt(np.arange(V + 1, h + 1) / V)]
     return widths[:h]

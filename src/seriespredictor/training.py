@@ -74,6 +74,19 @@ def check_network_memory(config: LSTMConfig, networks: int = 1) -> None:
 LSTM_BUFFER_BYTES = 66
 
 
+def native_bf16(device: torch.device, cpuinfo: str = "/proc/cpuinfo") -> bool:
+    """Whether ``device`` computes bfloat16 natively: a GPU that supports it, or a CPU with
+    AVX512-BF16 or AMX (read from Linux's cpuinfo; False where it cannot be read)."""
+    if device.type == "cuda":
+        return torch.cuda.is_bf16_supported()
+    try:
+        with open(cpuinfo) as f:
+            flags = next((line for line in f if line.startswith("flags")), "").split()
+    except OSError:
+        return False
+    return "avx512_bf16" in flags or "amx_bf16" in flags
+
+
 def cache_bytes(root: str = "/sys/devices/system/cpu/cpu0/cache") -> int:
     """The CPU's last-level cache (level 3 or above), from Linux sysfs; 32 MiB where none is
     listed. Without this floor, a machine that lists only its per-core caches would be given
