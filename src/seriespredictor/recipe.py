@@ -34,7 +34,7 @@ def choose(params: dict, lengths: np.ndarray, season: int) -> dict:
     if p["val_size"] is None:
         stride = calibration_stride(h)
         windows = math.ceil(CALIBRATION_ERRORS / len(lengths))
-        room = max(0, typical // 4 - h) // stride  # never more than a quarter of a typical series
+        room = max(0, typical // 8 - h) // stride  # never more than an eighth of a typical series
         p["val_size"] = h + stride * min(windows - 1, room)
     val = min(p["val_size"], max(typical - 2, 0))  # what a typical series can hold out (for the input length)
 
