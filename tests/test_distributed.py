@@ -16,7 +16,7 @@ from seriespredictor.persistence import load_model
 from seriespredictor.windows import EpochSampler
 
 WORKER = str(Path(__file__).with_name("ddp_worker.py"))
-FIT = ["--h", "6", "--seq-size", "24", "--hidden-dim", "16", "--steps", "60", "--batch-size", "32", "--seed", "0"]
+FIT = ["--h", "6", "--seq-size", "24", "--hidden-dim", "16", "--steps", "60", "--batch-size", "32", "--ensemble", "1", "--seed", "0"]
 
 
 def write_panel(path, n_series=6, n=150):
@@ -50,7 +50,7 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
     assert r.stdout.count("model saved to") == 1 and "trained by 2 processes" in r.stdout  # rank 0 alone saves
     assert json.loads((tmp_path / "params.json").read_text()) == {"world": 2, "identical": True}
 
-    single = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=16, steps=60, batch_size=32, seed=0).fit(data)
+    single = Forecaster(ensemble=1, h=6, seq_size=24, hidden_dim=16, steps=60, batch_size=32, seed=0).fit(data)
     _, config = load_model(tmp_path / "ddp", "Forecaster")
     ddp_val = config["training"][0]["val_losses"]
     one_val = single.history_[0].val_losses
@@ -58,6 +58,17 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
     assert abs(ddp_val[-1][1] - one_val[-1][1]) <= 0.05 * one_val[-1][1]
     ddp = Forecaster.load(tmp_path / "ddp").predict()["LSTM"].to_numpy()
     np.testing.assert_allclose(ddp, single.predict()["LSTM"].to_numpy(), rtol=0.01)
+
+
+def test_a_time_budget_stops_every_rank_at_the_same_step(tmp_path):
+    data = write_panel(tmp_path / "d.csv")
+    started = time.perf_counter()
+    r = torchrun(WORKER, "fit", str(data), "--out", str(tmp_path / "m"), *FIT[:6], "--steps", "1000000", "--ensemble", "1",
+                 "--time-budget", "3", "--timeout", "60", timeout=120)
+    assert r.returncode == 0, explain(r)
+    assert time.perf_counter() - started < 60  # no rank left waiting for the other's gradients
+    _, config = load_model(tmp_path / "m", "Forecaster")
+    assert all(0 < run["steps_run"] < 10**6 for run in config["training"])
 
 
 def test_a_killed_rank_resumes_from_the_last_checkpoint(tmp_path):

@@ -213,6 +213,16 @@ def _restore_loop_state(tensors, meta, net, opt, gen):
     return meta["step"], best, best_state, meta["bad_evals"], result
 
 
+def _agreed(flag: bool) -> bool:
+    """True on every process when it is True on any: under torchrun all ranks stop at the same
+    step (one that stopped alone would leave the others waiting in the gradient all-reduce)."""
+    if not (torch.distributed.is_available() and torch.distributed.is_initialized()):
+        return flag
+    t = torch.tensor([float(flag)])
+    torch.distributed.all_reduce(t, op=torch.distributed.ReduceOp.MAX)
+    return bool(t.item())
+
+
 def fit_network(
     net: nn.Module,
     sample: Callable[[int], tuple],
@@ -300,7 +310,7 @@ def fit_network(
         if grad_clip is not None:
             _clip_grad_norm(params, grad_clip)
         opt.step()
-        out_of_time = time.perf_counter() >= deadline
+        out_of_time = _agreed(time.perf_counter() >= deadline) if time_limit is not None else False
         last = step == steps - 1 or out_of_time
         if step % log_every == 0 or last:
             result.losses.append((step, value))
