@@ -457,11 +457,12 @@ class Forecaster(Params):
         rows = np.flatnonzero(validated)
         self.cal_stride_, J, V = calibration_windows(val, h)
         cuts = train_len[rows, None] + self.cal_stride_ * np.arange(J)[None, :]  # [rows, J]
-        cal_in = torch.as_tensor(z_all[points_before(np.repeat(starts[rows], J), (starts[rows, None] + cuts).ravel(), L)], device=device)
-        cal_out = torch.as_tensor(z_all[(starts[rows, None] + cuts).ravel()[:, None] + np.arange(V)], device=device)
+        ends = (starts[rows, None] + cuts).ravel()  # store positions of the cutoffs
+        cal_in = torch.as_tensor(z_all[points_before(np.repeat(starts[rows], J), ends, L)], device=device)
+        cal_out = torch.as_tensor(z_all[ends[:, None] + np.arange(V)], device=device)
         validate = self._validator(cal_in, cal_out, s) if val else None
         store = torch.as_tensor(z_all, device=device)
-        pad = L - 1 if (panel.lengths < L + h + np.where(validated, val, 0)).any() else 0
+        pad = L - 1 if (train_len < L + h).any() else 0
         if pad:  # short series: windows whose input starts before the series repeat its first point
             index, padded_starts = padded_store(panel.offsets, pad)
             store = store[torch.as_tensor(index, device=device)]
@@ -495,14 +496,17 @@ class Forecaster(Params):
                                         f"use seq_size={max(s['patch_size'], s['seq_size'] // s['patch_size'] * s['patch_size'])}")
         if s["seasonal_base"] and s["seq_size"] < season:
             raise SeriesValidationError(f"seasonal_base needs seq_size >= season ({season}); got seq_size={s['seq_size']}")
-        if s["head"] == "recursive" and (s["patch_size"] != 1 or s["seasonal_base"]):
-            raise SeriesValidationError("patch_size and seasonal_base work with head='direct' only; set head='direct'")
-        return s
+        return s  # a recursive head with patches was refused before reading (_check_combinations); the recipe gives it none
+
+    @staticmethod
+    def _error(s: dict):
+        """The elementwise error of training and validation: absolute for MAE and quantiles, else squared."""
+        return torch.abs if s["loss"] == "mae" or s["intervals"] == "quantile" else torch.square
 
     def _loss(self, s: dict, device: torch.device):
         """The training loss of windows ``[B, seq_size + h]`` for network ``net``."""
         L, h = s["seq_size"], self.h
-        error = torch.abs if s["loss"] == "mae" or s["intervals"] == "quantile" else torch.square
+        error = self._error(s)
         probs = torch.tensor(self._quantiles(), device=device)[None, :, None]  # [1, Q, 1]
 
         def compute_loss(net, w):
@@ -527,7 +531,7 @@ class Forecaster(Params):
         return loss_bf16
 
     def _validator(self, cal_in: torch.Tensor, cal_out: torch.Tensor, s: dict):
-        error = torch.abs if s["loss"] == "mae" or s["intervals"] == "quantile" else torch.square
+        error = self._error(s)
 
         def validate(net):
             return torch.mean(error(self._forecast_z(net, cal_in, cal_out.shape[1]) - cal_out)).item()
