@@ -16,13 +16,14 @@ import sys
 import torch
 import torch.distributed as dist
 
-import seriespredictor.forecaster as forecaster_module
+import seriespredictor.ensemble as ensemble_module
+from seriespredictor import Forecaster
 from seriespredictor.cli import main
 
 
 def at_step(step: int, action) -> None:
     """Have this rank run ``action()`` when its training reaches ``step``."""
-    real_fit_network = forecaster_module.fit_network
+    real_fit_network = ensemble_module.fit_network
 
     def fit_network(net, sample, *args, **kwargs):
         def sample_or_act(s):
@@ -32,7 +33,7 @@ def at_step(step: int, action) -> None:
 
         return real_fit_network(net, sample_or_act, *args, **kwargs)
 
-    forecaster_module.fit_network = fit_network
+    ensemble_module.fit_network = fit_network
 
 
 def injected_bug():
@@ -51,7 +52,7 @@ if os.environ["RANK"] == "0" and os.environ.get("DDP_FILE_AT"):
 
 params_out = os.environ.get("DDP_PARAMS_OUT")
 if params_out:
-    real_fit = forecaster_module.Forecaster.fit
+    real_fit = Forecaster.fit
 
     def fit_and_remember(self, *args, **kwargs):
         fitted = real_fit(self, *args, **kwargs)
@@ -63,6 +64,6 @@ if params_out:
                 json.dump({"world": dist.get_world_size(), "identical": all(torch.equal(gathered[0], g) for g in gathered)}, f)
         return fitted
 
-    forecaster_module.Forecaster.fit = fit_and_remember
+    Forecaster.fit = fit_and_remember
 
 sys.exit(main(sys.argv[1:]))

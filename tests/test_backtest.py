@@ -104,7 +104,7 @@ def test_conformal_widths_follow_the_residuals_in_units_of_each_series_spread(mo
 def test_spread_is_the_mean_seasonal_change_in_model_space(model):
     data = panel()
     a = data[data.unique_id == "a"]["y"].to_numpy()[:-6]  # the training part
-    z = (np.log(a) - model.shift_[0]) / model.scale_[0]
+    z = (np.log(a) - model.scaler_.shift[0]) / model.scaler_.scale[0]
     assert model.spread_[0] == pytest.approx(np.mean(np.abs(z[24:] - z[:-24])))
 
 
@@ -133,7 +133,7 @@ def test_errors_name_the_problem(model):
 def test_quantile_head_learns_bounds_that_cover(tmp_path):
     data = panel(120, ids=[f"s{i}" for i in range(20)], seed=2)
     m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=16, steps=400, seed=0, intervals="quantile", quantile_levels=(80,)).fit(data)
-    assert m.nets_[0].config.output_dim == 6 * 3  # median, lower, upper
+    assert m.nets_[0].head.out_features == 6 * 3  # median, lower, upper
     fc = m.predict(level=[80])
     assert (fc["LSTM-lo-80"] <= fc["LSTM"]).all() and (fc["LSTM"] <= fc["LSTM-hi-80"]).all()
     cv = m.cross_validation(panel(132, ids=[f"s{i}" for i in range(20)], seed=2), n_windows=2, level=[80])

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from seriespredictor import Forecaster, SeriesValidationError, load_airline_passengers
+from seriespredictor import network
 from seriespredictor.metrics import mase
 
 
@@ -54,9 +55,9 @@ def test_both_heads_learn_and_agree(direct, recursive):
 def test_recursive_forecast_carries_the_state(recursive):
     # Oracle: one pass of the network over the window followed by its own forecasts.
     rows = np.arange(2)
-    z = torch.as_tensor(recursive._transform(recursive.tail_, rows), dtype=torch.float32)
+    z = torch.as_tensor(recursive.scaler_.at(rows).transform(recursive.tail_), dtype=torch.float32)
     with torch.no_grad():
-        fc = recursive._forecast_z(recursive.nets_[0], z, 6)
+        fc = network.forecast(recursive.nets_[0], recursive.nets_[0].config, z, 6)
         level = z.mean(1, keepdim=True)
         seq = torch.cat([z, fc[:, :-1]], 1) - level
         one_pass = recursive.nets_[0](seq.unsqueeze(-1))[0].squeeze(-1)[:, -6:] + level
@@ -80,10 +81,10 @@ def test_scaling_uses_the_training_part_only():
     last = changed.groupby("unique_id").tail(held).index  # the held-out points
     changed.loc[last, "y"] *= 100
     m2 = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=2, ensemble=1, seed=0).fit(changed)
-    np.testing.assert_array_equal(m1.shift_, m2.shift_)
-    np.testing.assert_array_equal(m1.scale_, m2.scale_)
+    np.testing.assert_array_equal(m1.scaler_.shift, m2.scaler_.shift)
+    np.testing.assert_array_equal(m1.scaler_.scale, m2.scaler_.scale)
     a = data[data.unique_id == "a"]["y"].to_numpy()[:-held]
-    assert m1.shift_[0] == pytest.approx(np.log(a).mean())
+    assert m1.scaler_.shift[0] == pytest.approx(np.log(a).mean())
 
 
 def test_validation_keeps_the_best_weights(direct):
@@ -105,7 +106,7 @@ def test_nonpositive_series_are_not_logged():
     data = panel()
     data.loc[data.unique_id == "b", "y"] -= 1000
     m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=5, seed=0).fit(data)
-    assert m.log_.tolist() == [True, False]
+    assert m.scaler_.log.tolist() == [True, False]
     assert np.isfinite(m.predict()["LSTM"]).all()
     with pytest.raises(SeriesValidationError, match="log=True needs positive values, but series 'b'"):
         Forecaster(ensemble=1, refit=False, h=6, seq_size=24, steps=1, log=True).fit(data)
@@ -178,7 +179,7 @@ def test_airline_default_beats_seasonal_naive():
 def test_patches_and_seasonal_base_learn_a_daily_pattern():
     data = panel(24 * 12)
     model = Forecaster(ensemble=1, refit=False, h=24, seq_size=72, patch_size=24, seasonal_base=True, hidden_dim=16, steps=200, seed=0).fit(data)
-    assert model.nets_[0].config.input_dim == 24
+    assert model.nets_[0].config.patch_size == 24 and model.nets_[0].lstm.input_size == 24
     full = panel(24 * 13).groupby("unique_id")["y"].apply(lambda s: s.to_numpy())
     fc = model.predict()
     for sid in ("a", "b"):
@@ -214,10 +215,10 @@ def test_ensemble_averages_its_members_and_round_trips(tmp_path):
     ens = Forecaster(seed=5, **dict(kw, ensemble=2)).fit(panel(60))
     members = [Forecaster(seed=s, **kw).fit(panel(60)) for s in (5, 5 + 10_007)]
     rows = np.arange(2)
-    z = torch.as_tensor(ens._transform(ens.tail_, rows), dtype=torch.float32)
+    z = torch.as_tensor(ens.scaler_.at(rows).transform(ens.tail_), dtype=torch.float32)
     with torch.no_grad():
-        mean_z = torch.stack([ens._forecast_z(m.nets_[0], z, 4) for m in members]).mean(0)
-    np.testing.assert_allclose(ens.predict()["LSTM"], ens._inverse(mean_z.double().numpy(), rows).ravel(), rtol=1e-6)
+        mean_z = torch.stack([network.forecast(m.nets_[0], m.nets_[0].config, z, 4) for m in members]).mean(0)
+    np.testing.assert_allclose(ens.predict()["LSTM"], ens.scaler_.at(rows).inverse(mean_z.double().numpy()).ravel(), rtol=1e-6)
     assert len(ens.history_) == 2
     ens.save(tmp_path / "m")
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "m").predict(), ens.predict())
@@ -268,7 +269,7 @@ def test_log_is_decided_on_every_value_of_a_series(tmp_path):
     data = panel()
     data.loc[data.index[data.unique_id == "b"][-3:], "y"] = [5.0, 0.0, -2.0]  # positive in training, not at its end
     m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=5, seed=0).fit(data)
-    assert m.log_.tolist() == [True, False]
+    assert m.scaler_.log.tolist() == [True, False]
     assert np.isfinite(m.predict(level=[80])[["LSTM", "LSTM-lo-80", "LSTM-hi-80"]].to_numpy()).all()
     assert all(np.isfinite(v) for _, v in m.history_[0].val_losses)
     m.save(tmp_path / "m")  # no NaN reaches the JSON settings
@@ -387,7 +388,7 @@ def test_a_single_series_calibrates_on_rolling_windows_of_its_held_out_part(tmp_
     cuts = len(y) - 18 + np.arange(13)
     fc = model.forecast_windows(model._read(data), cuts[None, :], 6)["LSTM"][0]  # [13, 6]
     truth = np.stack([y[c : c + 6] for c in cuts])
-    to_z = lambda v: model._transform(v.reshape(1, -1), np.array([0])).reshape(v.shape)
+    to_z = lambda v: model.scaler_.at(np.array([0])).transform(v.reshape(1, -1)).reshape(v.shape)
     np.testing.assert_allclose(model.residuals_[0], to_z(truth) - to_z(fc), atol=1e-5)
     # the early-stopping score is the mean squared error over those windows
     steps, losses = zip(*model.history_[0].val_losses)

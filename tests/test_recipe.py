@@ -74,13 +74,13 @@ def test_a_bad_time_budget_is_refused(budget):
 
 
 def test_precision_auto_takes_bf16_only_for_large_networks_on_native_hardware(monkeypatch):
-    import seriespredictor.forecaster as forecaster
+    import seriespredictor.settings as settings
 
     data = pd.Series(np.sin(np.arange(80.0)) + 5)
-    monkeypatch.setattr(forecaster, "native_bf16", lambda device: True)
+    monkeypatch.setattr(settings, "native_bf16", lambda device: True)
     small = Forecaster(h=4, steps=2, ensemble=1, seed=0).fit(data)
     large = Forecaster(h=4, steps=2, ensemble=1, hidden_dim=128, seed=0).fit(data)
     assert (small.params_["precision"], large.params_["precision"]) == ("fp32", "bf16")
-    monkeypatch.setattr(forecaster, "native_bf16", lambda device: False)
+    monkeypatch.setattr(settings, "native_bf16", lambda device: False)
     assert Forecaster(h=4, steps=2, ensemble=1, hidden_dim=128, seed=0).fit(data).params_["precision"] == "fp32"
     assert Forecaster(h=4, steps=2, ensemble=1, precision="bf16", seed=0).fit(data).params_["precision"] == "bf16"

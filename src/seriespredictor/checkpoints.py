@@ -17,6 +17,7 @@ from . import distributed
 from .errors import ModelFileError, SeriesValidationError
 from .fields import BOOL, DICT, LOSS_HISTORY, TEXT, check_fields, integer, list_of, number, optional
 from .persistence import load_model, save_model
+from .settings import DATA_OPTIONS
 
 
 class Checkpoints:
@@ -39,7 +40,7 @@ class Checkpoints:
     }
 
     def __init__(self, model, panel):
-        params = {k: v for k, v in model.get_params().items() if k not in self._NEUTRAL}
+        params = {k: v for k, v in model.get_params().items() if k not in self._NEUTRAL + DATA_OPTIONS}  # the data are hashed
         digest = hashlib.sha256(json.dumps(params, sort_keys=True, default=str).encode())
         digest.update(np.ascontiguousarray(panel.values).tobytes())
         digest.update(np.ascontiguousarray(panel.lengths).tobytes())

@@ -24,7 +24,9 @@ from .baselines import Naive, SeasonalNaive
 from .data import Panel, season_length, to_panel
 from .errors import (ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, interrupt_exit, message,
                      raise_terminated)
-from .forecaster import HEADS, MAX_HORIZON, Forecaster
+from .forecaster import Forecaster
+from .network import HEADS
+from .params import MAX_HORIZON
 from .persistence import atomic_output, check_replaceable
 
 EXAMPLES = """examples:

@@ -107,3 +107,27 @@ def conformal_widths(residuals: np.ndarray, spread: np.ndarray, level: float, h:
     if h > V:
         widths = np.r_[widths, widths[-1] * np.sqrt(np.arange(V + 1, h + 1) / V)]
     return widths[:h]
+
+
+def series_spread(store: np.ndarray, starts: np.ndarray, train_len: np.ndarray, season: int) -> np.ndarray:
+    """Each series' typical seasonal change ``[S]`` on its training part of the model-space
+    ``store``: the unit of its conformal errors, so calm series get narrow intervals and volatile
+    ones wide. Lag 1 where a series is no longer than a season; at least a tenth of the median
+    of the series that move, so a flat series still gets a band."""
+    m = season if int(train_len.min()) > season else 1
+    spread = np.array([np.mean(np.abs(store[o + m : o + n] - store[o : o + n - m])) if n > m else 0.0
+                       for o, n in zip(starts, train_len)])
+    moving = spread[spread > 0]
+    return np.maximum(spread, 0.1 * np.median(moving) if len(moving) else 1.0)
+
+
+def quantile_bands(q: np.ndarray, learned: tuple, level: list) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+    """``{level: (lower, upper)}`` from a quantile head's output ``q`` ``[S, Q, h]`` (the median,
+    then each ``learned`` level's bounds). Never crossed: each band holds the median and every
+    narrower band."""
+    bands, lo, hi = {}, q[:, 0], q[:, 0]
+    for lv in sorted(learned):
+        k = 1 + 2 * list(learned).index(lv)
+        lo, hi = np.minimum(lo, q[:, k : k + 2].min(1)), np.maximum(hi, q[:, k : k + 2].max(1))
+        bands[lv] = lo, hi
+    return {lv: bands[lv] for lv in level}

@@ -43,7 +43,7 @@ from .errors import ModelFileError, SeriesValidationError
 from .fields import Field, check_fields, integer, number
 from .params import path_arg
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
@@ -71,9 +71,28 @@ def _v2_to_v3(config: dict, tensors: dict) -> tuple[dict, dict]:
     return config, tensors
 
 
+def _v3_to_v4(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 4 saves a Forecaster's forecasting settings with its network (``network``: horizon,
+    head, patch size, seasonal base, season, quantile levels) and its reading options apart
+    from its settings (``data``)."""
+    config = dict(config, format_version=4)
+    params, fitted, network = config.get("params"), config.get("fitted"), config.get("network")
+    if config.get("kind") == "Forecaster" and all(isinstance(d, dict) for d in (params, fitted, network)):
+        data = ("id_col", "time_col", "target_col", "freq", "time_format", "fill_missing", "aggregate_duplicates")
+        config["data"] = {k: params[k] for k in data if k in params}
+        config["params"] = {k: v for k, v in params.items() if k not in data}
+        quantiles = params.get("quantile_levels") if params.get("intervals") == "quantile" else []
+        config["network"] = {
+            **{k: params.get(k) for k in ("h", "head", "patch_size", "seasonal_base", "hidden_dim", "num_layers", "dropout")},
+            "season": fitted.get("season"), "quantile_levels": quantiles,
+        }
+        config["fitted"] = {k: v for k, v in fitted.items() if k != "season"}
+    return config, tensors
+
+
 # Explicit upgrades of older files: MIGRATIONS[v] turns a format-v config (and weights) into
 # format v + 1. Loading applies them in order; a file is never rewritten on disk.
-MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3}
+MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
 
 
 def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:

@@ -1,8 +1,9 @@
-"""Scalers as plain numbers: statistics fitted on training data only, kept in float64.
+"""One scaler for both estimators: statistics fitted on training data only, kept in float64.
 
-Each scaler is a pair of arrays ``(shift, scale)``: ``transform(x) = (x - shift) / scale`` and
-``inverse(z) = z * scale + shift``. Statistics are computed in float64 and a zero spread gets
-scale 1 (scikit-learn's rule), so a constant series scales to zeros instead of NaN.
+A scaler is the arrays ``(shift, scale)`` and log flags: ``SeriesPredictor`` fits one per
+feature of its windows (a zero spread gets scale 1, scikit-learn's rule, so a constant feature
+scales to zeros instead of NaN); ``Forecaster`` fits one per series of its store, on each
+series' training part (:meth:`Scaler.fit_series`).
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
+from .errors import SeriesValidationError
 
 METHODS = ("standard", "minmax", "none")
 
@@ -33,9 +36,16 @@ def mean_std(x: np.ndarray, axis=None) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass
 class Scaler:
+    """``transform(x) = ((log(x) if log else x) - shift) / scale`` with statistics ``shift``,
+    ``scale`` and flags ``log`` shaped to broadcast against the data: ``[features]`` for
+    ``SeriesPredictor``'s windows, ``[series]`` for ``Forecaster``'s store (:meth:`at` selects
+    rows of series). Where ``x - shift`` overflows (both near 1e308 with opposite signs),
+    ``x / scale - shift / scale``."""
+
     method: str
     shift: np.ndarray
     scale: np.ndarray
+    log: np.ndarray | bool = False
 
     @classmethod
     def fit(cls, x: np.ndarray, method: str = "standard", axis=None) -> "Scaler":
@@ -56,11 +66,49 @@ class Scaler:
         scale = np.where(scale <= tiny, 1.0, scale)
         return cls(method, shift, scale)
 
+    @classmethod
+    def fit_series(cls, values: np.ndarray, offsets: np.ndarray, train_len: np.ndarray, log: np.ndarray) -> "Scaler":
+        """Per series of the store ``values`` (series ``i`` at ``offsets[i]:offsets[i + 1]``):
+        mean and standard deviation of its first ``train_len[i]`` points, log-transformed where
+        ``log[i]``, in one vectorised pass.
+
+        Each series is divided by the power of two above its largest value first (exact), so
+        values near 1e300 neither overflow the sums nor the squares. A spread within rounding is
+        a constant: its scale is a thousandth of its size, so the network's small error on it
+        stays small in the data's units, whatever its magnitude.
+        """
+        S = len(train_len)
+        series = np.repeat(np.arange(S), train_len)
+        first = np.cumsum(train_len) - train_len  # where each series' training part starts in v
+        v = values[offsets[:-1][series] + np.arange(len(series)) - first[series]]
+        v = np.where(log[series], np.log(np.where(log[series], v, 1.0)), v)
+        size = np.maximum.reduceat(np.abs(v), first)
+        _, exponent = np.frexp(size)
+        u = np.ldexp(v, -exponent[series])
+        mean = np.add.reduceat(u, first) / train_len
+        std = np.sqrt(np.add.reduceat((u - mean[series]) ** 2, first) / train_len)
+        shift, scale = np.ldexp(mean, exponent), np.ldexp(std, exponent)
+        constant = scale <= 64 * np.finfo(np.float64).eps * size
+        return cls("standard", shift, np.where(constant, np.where(1e-3 * size > 0, 1e-3 * size, 1.0), scale), log)
+
+    def at(self, rows: np.ndarray) -> "Scaler":
+        """The statistics of series ``rows``, shaped ``[rows, 1]`` for rows of values ``[rows, T]``."""
+        return Scaler(self.method, self.shift[rows, None], self.scale[rows, None], self.log[rows, None])
+
     def transform(self, x: np.ndarray) -> np.ndarray:
-        return (np.asarray(x, dtype=np.float64) - self.shift) / self.scale
+        x = np.asarray(x, dtype=np.float64)
+        v = np.where(self.log, np.log(np.where(self.log, x, 1.0)), x)
+        with np.errstate(over="ignore", invalid="ignore"):
+            d = v - self.shift  # exact where values are close to the shift, however large
+            if np.isfinite(d).all():
+                return d / self.scale
+            return np.where(np.isfinite(d), d / self.scale, v / self.scale - self.shift / self.scale)
 
     def inverse(self, z: np.ndarray) -> np.ndarray:
-        return np.asarray(z, dtype=np.float64) * self.scale + self.shift
+        """Back to the data's units; a value too large to represent becomes inf (never capped)."""
+        with np.errstate(over="ignore", invalid="ignore"):
+            v = np.asarray(z, dtype=np.float64) * self.scale + self.shift
+            return np.where(self.log, np.exp(v), v)
 
     def to_dict(self) -> dict:
         return {"method": self.method, "shift": self.shift.tolist(), "scale": self.scale.tolist()}
@@ -68,3 +116,47 @@ class Scaler:
     @classmethod
     def from_dict(cls, d: dict) -> "Scaler":
         return cls(d["method"], np.asarray(d["shift"], np.float64), np.asarray(d["scale"], np.float64))
+
+
+def log_flags(panel, log) -> np.ndarray:
+    """Which series to log-transform: ``log="auto"`` those whose every value is positive (every
+    one is transformed), True all (refusing a series with a value <= 0 by name), False none."""
+    positive = np.minimum.reduceat(panel.values, panel.offsets[:-1]) > 0
+    if log is True and not positive.all():
+        i = int(np.argmin(positive))
+        v = panel.series(i)
+        raise SeriesValidationError(f"log=True needs positive values, but series {panel.ids[i]!r} has the value "
+                                    f"{float(v[np.argmax(v <= 0)])!r}; use log='auto' or False")
+    return positive if log == "auto" else np.full(len(panel.ids), bool(log))
+
+
+def series_transform(scaler: Scaler, values: np.ndarray, rows: np.ndarray, ids: list) -> np.ndarray:
+    """Rows of raw values ``[R, T]`` of series ``rows`` to model space; a value <= 0 of a series
+    the scaler log-transforms is refused by name."""
+    log = scaler.log[rows][:, None]
+    outside = log & ~(values > 0)
+    if outside.any():
+        r, k = np.argwhere(outside)[0]
+        raise SeriesValidationError(
+            f"series {ids[rows[r]]!r} has the value {float(values[r, k])!r}, but the model log-transforms it "
+            "(all its values were positive at fit); refit on data that includes it, or with log=False"
+        )
+    return scaler.at(rows).transform(values)
+
+
+def model_space(scaler: Scaler, panel) -> np.ndarray:
+    """Every series of ``panel`` in model space, one float32 store; refuses a value it cannot represent."""
+    series = np.repeat(np.arange(len(panel.ids)), panel.lengths)
+    with np.errstate(over="ignore"):
+        rows = Scaler(scaler.method, scaler.shift[series], scaler.scale[series], scaler.log[series])
+        store = rows.transform(panel.values).astype(np.float32)
+    bad = ~np.isfinite(store)
+    if bad.any():
+        p = int(np.argmax(bad))
+        i, k = series[p], p - panel.offsets[series[p]]
+        raise SeriesValidationError(
+            f"series {panel.ids[i]!r} cannot be scaled: its value {float(panel.values[p])!r} at position {k} is "
+            f"too far from the training part's level ({scaler.shift[i]:.6g}, spread {scaler.scale[i]:.6g}); "
+            "check that value, or rescale the series"
+        )
+    return store

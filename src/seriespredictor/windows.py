@@ -13,6 +13,9 @@ import math
 import numpy as np
 import torch
 
+from .errors import SeriesValidationError
+from .intervals import calibration_windows
+
 
 def window_counts(lengths: np.ndarray, span: int) -> np.ndarray:
     """Windows of ``span`` consecutive points that fit in series of ``lengths`` points."""
@@ -119,3 +122,54 @@ def padded_store(offsets: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]
     series = np.repeat(np.arange(len(lengths)), lengths)
     local = np.arange(new[-1]) - new[series]
     return offsets[series] + np.maximum(local - pad, 0), new[:-1]
+
+
+def held_out(panel, val: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Training points per series, and which series hold out their last ``val`` points.
+
+    A series too short to hold out ``val`` and keep ``h + 1`` trains on all its points (and is
+    left out of calibration). Refuses a panel where no series has ``h + 1`` points.
+    """
+    validated = panel.lengths >= val + h + 1 if val else np.zeros(len(panel.ids), dtype=bool)
+    train_len = panel.lengths - np.where(validated, val, 0)
+    if int(np.maximum(train_len - h, 0).sum()) == 0:
+        longest = int(np.argmax(panel.lengths))
+        raise SeriesValidationError(
+            f"no series has more than h={h} points (the longest, {panel.ids[longest]!r}, has {int(panel.lengths[longest])}); "
+            "training needs at least one series with h + 1 points: use a smaller h="
+        )
+    return train_len, validated
+
+
+def calibration_set(store: torch.Tensor, starts: np.ndarray, cutoffs: np.ndarray, val: int, h: int, size: int):
+    """Inputs ``[rows * J, size]`` and targets ``[rows * J, V]`` of the calibration windows that
+    roll over the held-out points after ``cutoffs`` (each series' training part), and the
+    stride between them (:func:`intervals.calibration_windows`)."""
+    stride, J, V = calibration_windows(val, h)
+    ends = (starts[:, None] + cutoffs[:, None] + stride * np.arange(J)[None, :]).ravel()  # store positions
+    inputs = store[torch.as_tensor(points_before(np.repeat(starts, J), ends, size))]
+    targets = store[torch.as_tensor(ends[:, None] + np.arange(V))]
+    return inputs, targets, stride
+
+
+class TrainingWindows:
+    """Every training window of ``span`` points in the first ``lengths`` points of each series
+    of the store, as index arithmetic. With ``pad``, each series is preceded by ``pad`` copies of
+    its first point: series shorter than a window still give windows whose input starts before them."""
+
+    def __init__(self, store: torch.Tensor, offsets: np.ndarray, lengths: np.ndarray, span: int, pad: int = 0):
+        starts = offsets[:-1]
+        if pad:
+            index, starts = padded_store(offsets, pad)
+            store = store[torch.as_tensor(index, device=store.device)]
+        device = store.device
+        counts = torch.as_tensor(window_counts(lengths + pad, span), device=device)
+        self.cum = torch.cumsum(counts, 0)
+        self.first = torch.as_tensor(starts, device=device) - self.cum + counts  # window k of a series: first + k
+        self.total = int(self.cum[-1])
+        self.windows = store.unfold(0, span, 1)  # every window, a view
+
+    def sampler(self, batch_size: int, seed: int, *, rank: int = 0, world: int = 1):
+        """``batch(step)``: the windows ``[batch_size / world, span]`` of training step ``step``."""
+        batches = WindowBatches(EpochSampler(self.total, batch_size, seed, rank=rank, world=world), self.first, self.cum)
+        return lambda step: self.windows.index_select(0, batches(step))

@@ -1,0 +1,79 @@
+"""Training the networks of an ensemble: each on the same windows, from its own seed.
+
+Member ``k`` trains with seed ``seed + 10007 * k``; a time budget is shared by the runs left,
+and under ``torchrun`` each process takes its share of every batch.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+
+import torch
+
+from . import distributed
+from .errors import SeriesValidationError
+from .network import ForecastConfig, ForecastNetwork, loss_function
+from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
+from .windows import TrainingWindows
+
+MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
+
+
+def micro_batches(s: dict, batch: int, lstm_steps: int, device: torch.device) -> int:
+    """Forward/backward passes per training step for each process's ``batch`` windows: on a CPU,
+    the largest share of the batch whose LSTM buffers fit in the cache; on a GPU, one."""
+    if s["micro_batch_size"] is not None:
+        size = s["micro_batch_size"]
+    elif device.type == "cpu":
+        size = choose_micro_batch(batch, lstm_steps, s["hidden_dim"], s["num_layers"])
+    else:
+        size = batch
+    if batch % size:
+        raise SeriesValidationError(
+            f"micro_batch_size={size} must divide the windows each process takes per step ({batch}); "
+            f"use a divisor of {batch}, or None"
+        )
+    return batch // size
+
+
+def train_ensemble(windows: TrainingWindows, s: dict, config: ForecastConfig, validate, *, checkpoints, resume: bool,
+                   deadline: float | None, runs: int, member0: int = 0, steps: list | None = None) -> tuple[list, list]:
+    """Train ``s["ensemble"]`` networks on ``windows``: ``(networks, their TrainResults)``.
+
+    Args:
+        s: the fit's resolved settings.
+        validate: ``validate(net) -> float`` for early stopping, or None.
+        checkpoints: a :class:`~checkpoints.Checkpoints` or None; members are numbered from ``member0``.
+        deadline: ``time.perf_counter()`` at which the time budget ends, shared by the ``runs``
+            trainings of this fit (``member0`` of them are done).
+        steps: each member's steps (a refit repeats validation's choice); None: ``s["steps"]``.
+    """
+    device = windows.windows.device
+    loss_fn = loss_function(config, s["seq_size"], s["loss"], s["precision"], device)
+    rank, world = distributed.rank_and_world()
+    per_process = s["batch_size"] // world  # windows each process takes per step
+    threads = choose_threads(per_process, s["hidden_dim"], s["threads"], processes=distributed.local_processes())
+    lstm_steps = s["seq_size"] // s["patch_size"] if config.head == "direct" else s["seq_size"] + config.h - 1
+    passes = micro_batches(s, per_process, lstm_steps, device)
+    nets, results = [], []
+    with checkpoints.locked() if checkpoints else contextlib.nullcontext():
+        for k in range(s["ensemble"]):  # members differ only in their seed
+            member = member0 + k
+            seed = None if s["seed"] is None else s["seed"] + MEMBER_SEED_STRIDE * k
+            limit = None if deadline is None else max(deadline - time.perf_counter(), 0) / (runs - member)
+            with seeded(seed) as gen, num_threads(threads):
+                net = ForecastNetwork(config).to(device)
+                sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
+                result = fit_network(
+                    distributed.wrap(net), windows.sampler(s["batch_size"], sampler_seed, rank=rank, world=world), loss_fn,
+                    steps=steps[k] if steps else s["steps"], schedule_steps=s["steps"], lr=s["lr"],
+                    grad_clip=s["grad_clip"], validate=validate, eval_every=s["eval_every"], patience=s["patience"],
+                    progress=s["progress"], schedule=s["lr_schedule"], generator=gen, time_limit=limit,
+                    resume_from=checkpoints.load(member) if checkpoints and resume else None,
+                    checkpoint=checkpoints.saver(member) if checkpoints else None,
+                    checkpoint_every=s["checkpoint_every"], micro_batches=passes,
+                )
+            nets.append(net)
+            results.append(result)
+    return nets, results
