@@ -18,7 +18,6 @@ the scaler, each series' last window, the calibration errors and the calendar.
 
 from __future__ import annotations
 
-import contextlib
 import time
 from pathlib import Path
 
@@ -28,13 +27,13 @@ import torch
 
 from . import distributed, model_file
 from .checkpoints import Checkpoints
-from .data import future_times, season_length, to_panel
+from .data import season_length, to_panel
 from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
 from .intervals import conformal_widths, quantile_bands, series_spread, too_few_errors
 from .network import ForecastConfig, ensemble_forecast, validator
 from .params import Params, bool_arg, integer_arg, levels_arg, path_arg
-from .persistence import atomic_output
+from .output import check_finite, forecast_frame, write_frames
 from .scaling import Scaler, log_flags, model_space, series_transform
 from .settings import DATA_OPTIONS, check_combinations, check_values, resolve
 from .training import check_network_memory, choose_threads, num_threads
@@ -223,42 +222,55 @@ class Forecaster(Params):
         deadline = None if self.time_budget is None else time.perf_counter() + self.time_budget
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
         checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None  # hashes the raw values
+        s, config = self._resolve(panel)
+        train_len, validated = held_out(panel, s["val_size"], self.h)
+        store = self._scale(panel, train_len, validated)
+        if panel is not data:
+            panel.values = np.empty(0)  # read here: training needs only the model-space store from here on
+        cal_in, cal_out, self.cal_stride_ = calibration_set(store, panel.offsets[self.calibrated_], train_len[self.calibrated_],
+                                                            self.val_size_, self.h, self.seq_size_)
+        validate = validator(config, s["loss"], cal_in, cal_out) if self.val_size_ else None
+        run = dict(checkpoints=checkpoints, resume=resume, deadline=deadline, runs=s["ensemble"] * (2 if s["refit"] and self.val_size_ else 1))
+        pad = self.seq_size_ - 1 if (train_len < self.seq_size_ + self.h).any() else 0  # short series: inputs repeat their first point
+        self.nets_, self.history_ = self._train(store, panel.offsets, train_len, pad, s, config, validate, run)
+        self.residuals_ = self._calibration_errors(cal_in, cal_out)
+        if s["refit"] and self.val_size_:  # again on every point, each network for the steps validation chose
+            steps = [r.best_step or r.steps_run for r in self.history_]
+            self.nets_, again = self._train(store, panel.offsets, panel.lengths, pad, s, config, None, run, steps=steps)
+            self.history_ += again
+        self.spread_ = series_spread(store.cpu().numpy(), panel.offsets[:-1], train_len, self.season_)
+        return self
+
+    def _resolve(self, panel) -> tuple[dict, ForecastConfig]:
+        """This fit's settings (saved as ``params_``) and its network's config."""
         self.season_ = self.season or season_length(panel.freq)
         self.params_ = s = resolve(self.get_params(), panel.lengths, self.season_)
         self.data_options_ = {name: getattr(self, name) for name in DATA_OPTIONS}
         config = self._network_config(s, self.season_)
         check_network_memory(config.lstm, s["ensemble"])
-        h, L, val = self.h, s["seq_size"], s["val_size"]
-        train_len, validated = held_out(panel, val, h)
-        val = val if validated.any() else 0
-        self.ids_, self.seq_size_, self.val_size_ = list(panel.ids), L, val
-        self.scaler_ = Scaler.fit_series(panel.values, panel.offsets, train_len, log_flags(panel, self.log))
-        store = torch.as_tensor(model_space(self.scaler_, panel), device=torch.device(self.device))
-        starts = panel.offsets[:-1]
-        self.tail_ = panel.values[points_before(starts, panel.offsets[1:], L)]  # [S, L] raw, for predict
-        self.freq_, self.last_times_ = panel.freq, [panel.last_time(i) for i in range(len(panel.ids))]
-        if panel is not data:
-            panel.values = np.empty(0)  # read here: training needs only the model-space store from here on
-        self.calibrated_ = np.flatnonzero(validated)
-        cal_in, cal_out, self.cal_stride_ = calibration_set(store, starts[self.calibrated_], train_len[self.calibrated_], val, h, L)
-        pad = L - 1 if (train_len < L + h).any() else 0  # short series: inputs that start before them repeat their first point
-        runs = s["ensemble"] * (2 if s["refit"] and val else 1)
-        train = dict(checkpoints=checkpoints, resume=resume, deadline=deadline, runs=runs)
-        windows = TrainingWindows(store, panel.offsets, train_len, L + h, pad)
-        self.nets_, self.history_ = train_ensemble(windows, s, config, validator(config, s["loss"], cal_in, cal_out) if val else None, **train)
-        self.residuals_ = self._calibration_errors(cal_in, cal_out)
-        if s["refit"] and val:  # again on every point, each network for the steps validation chose
-            steps = [r.best_step or r.steps_run for r in self.history_]
-            windows = TrainingWindows(store, panel.offsets, panel.lengths, L + h, pad)
-            self.nets_, again = train_ensemble(windows, s, config, None, member0=s["ensemble"], steps=steps, **train)
-            self.history_ += again
-        self.spread_ = series_spread(store.cpu().numpy(), starts, train_len, self.season_)
-        return self
+        return s, config
 
     def _network_config(self, s: dict, season: int) -> ForecastConfig:
         quantiles = tuple(s["quantile_levels"]) if s["intervals"] == "quantile" else ()
         return ForecastConfig(self.h, s["head"], s["patch_size"] or 1, bool(s["seasonal_base"]), season, quantiles,
                               s["hidden_dim"], s["num_layers"], s["dropout"])
+
+    def _scale(self, panel, train_len: np.ndarray, validated: np.ndarray) -> torch.Tensor:
+        """Fit the scaler on each series' training part; keep what predict needs (each series'
+        last raw window, its last time); return every series in model space, on the device."""
+        self.ids_, self.seq_size_ = list(panel.ids), self.params_["seq_size"]
+        self.calibrated_ = np.flatnonzero(validated)
+        self.val_size_ = self.params_["val_size"] if validated.any() else 0
+        self.scaler_ = Scaler.fit_series(panel.values, panel.offsets, train_len, log_flags(panel, self.log))
+        self.tail_ = panel.values[points_before(panel.offsets[:-1], panel.offsets[1:], self.seq_size_)]  # [S, L] raw
+        self.freq_, self.last_times_ = panel.freq, [panel.last_time(i) for i in range(len(panel.ids))]
+        return torch.as_tensor(model_space(self.scaler_, panel), device=torch.device(self.device))
+
+    def _train(self, store, offsets, lengths, pad: int, s: dict, config: ForecastConfig, validate, run: dict, steps=None):
+        """The ensemble trained on the first ``lengths`` points of each series (after the first
+        run, members are numbered on and take the steps given)."""
+        windows = TrainingWindows(store, offsets, lengths, self.seq_size_ + self.h, pad)
+        return train_ensemble(windows, s, config, validate, member0=s["ensemble"] if steps else 0, steps=steps, **run)
 
     def _calibration_errors(self, cal_in: torch.Tensor, cal_out: torch.Tensor) -> np.ndarray:
         """The ensemble's errors ``[rows, J, V]`` on the calibration windows, in model space."""
@@ -314,7 +326,7 @@ class Forecaster(Params):
         out = {alias: scaler.inverse(mean)}
         for lv, (lo, hi) in bands.items():
             out[f"{alias}-lo-{lv:g}"], out[f"{alias}-hi-{lv:g}"] = scaler.inverse(lo), scaler.inverse(hi)
-        return self._finite(out, rows)
+        return check_finite(out, [self.ids_[r] for r in rows])
 
     def _quantile_bands(self, z: torch.Tensor, h: int, level: list) -> dict:
         """Each level's bounds in model space from the quantile head (``intervals="quantile"``)."""
@@ -328,19 +340,6 @@ class Forecaster(Params):
                                         f"not h={h}; use intervals='conformal'")
         q = ensemble_forecast(self.nets_, z, h, quantiles=True).double().cpu().numpy()  # [S, Q, h]
         return quantile_bands(q, learned, level)
-
-    def _finite(self, columns: dict[str, np.ndarray], rows: np.ndarray) -> dict[str, np.ndarray]:
-        """The forecast path's last guard: every output value is finite, or the series is named."""
-        for name, values in columns.items():
-            bad = ~np.isfinite(values)
-            if bad.any():
-                r = int(np.argmax(bad.any(1)))
-                raise SeriesValidationError(
-                    f"series {self.ids_[rows[r]]!r}: the forecast {name!r} is {float(values[bad][0])!r}: "
-                    "it cannot be represented (values too large for the model or the float range); "
-                    "rescale the series (e.g. divide it by a power of ten) and refit"
-                )
-        return columns
 
     def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
         """Forecasts ``[S, W, h]`` from the ``seq_size`` points before each cutoff, in one pass."""
@@ -379,7 +378,8 @@ class Forecaster(Params):
             ``ds`` continues each series at its frequency. Levels calibrated on too few errors are
             named in ``frame.attrs["interval_warnings"]`` (see :meth:`interval_warnings`).
         """
-        frame = self._predict_rows(np.arange(len(self._fitted_ids())), self._horizon(h), level)
+        h = self._horizon(h)
+        frame = self._predict_rows(np.arange(len(self.ids_)), h, level)
         frame.attrs["interval_warnings"] = self.interval_warnings(level)
         return frame
 
@@ -387,32 +387,11 @@ class Forecaster(Params):
         """Forecast every series ``chunk_size`` series at a time, appending each chunk to
         ``path`` (CSV, or Parquet by its suffix) as soon as it is done: memory stays bounded
         by the chunk, whatever the number of series."""
-        h = self._horizon(h)
+        h, n = self._horizon(h), len(self.ids_)
         chunk_size = integer_arg("chunk_size", chunk_size, 1, 2**62)
-        path = path_arg("path", path)
-        parquet = path.suffix.lower() in (".parquet", ".pq")
-        if parquet:
-            try:
-                import pyarrow as pa
-                import pyarrow.parquet as pq
-            except ImportError:
-                raise SeriesValidationError(f"writing {str(path)!r} needs pyarrow: pip install 'seriespredictor[parquet]'") from None
-        with atomic_output(path) as tmp, contextlib.ExitStack() as writers:  # the forecast file appears only when complete
-            writer = None
-            for start in range(0, len(self._fitted_ids()), chunk_size):
-                rows = np.arange(start, min(start + chunk_size, len(self.ids_)))
-                frame = self._predict_rows(rows, h, level)
-                if parquet:
-                    table = pa.Table.from_pandas(frame, preserve_index=False)
-                    writer = writer or writers.enter_context(pq.ParquetWriter(tmp, table.schema))
-                    writer.write_table(table)
-                else:
-                    frame.to_csv(tmp, mode="a" if start else "w", header=not start, index=False)
-        return path
-
-    def _fitted_ids(self) -> list:
-        self._check_fitted()
-        return self.ids_
+        path = path_arg("path", path)  # before any forecast: a bad path costs nothing
+        chunks = (self._predict_rows(np.arange(start, min(start + chunk_size, n)), h, level) for start in range(0, n, chunk_size))
+        return write_frames(path, chunks)
 
     def _horizon(self, h) -> int:
         self._check_fitted()
@@ -421,14 +400,8 @@ class Forecaster(Params):
 
     def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:
         columns = self.forecast_array(self.tail_[rows], rows, h, level)
-        id_col, time_col = self.data_options_["id_col"], self.data_options_["time_col"]
-        out = pd.DataFrame({
-            id_col: np.repeat(np.asarray([self.ids_[r] for r in rows], dtype=object), h),
-            time_col: np.concatenate([np.asarray(future_times(self.last_times_[r], self.freq_, h)) for r in rows]),
-        })
-        for name, values in columns.items():
-            out[name] = values.ravel()
-        return out
+        return forecast_frame([self.ids_[r] for r in rows], [self.last_times_[r] for r in rows], self.freq_, columns,
+                              self.data_options_["id_col"], self.data_options_["time_col"])
 
     # -- model files ---------------------------------------------------------------------------
     def save(self, path, *, overwrite: bool = False) -> Path:
