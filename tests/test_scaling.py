@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from seriespredictor.scaling import Scaler
+from seriespredictor.scaling import Scaler, mean_std
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 
@@ -20,7 +20,8 @@ def test_inverse_undoes_transform(method, x):
 
 def test_constant_series_scales_to_zeros_not_nan():
     s = Scaler.fit(np.full(10, 5.0), "standard")
-    assert s.scale[0] == 1.0
+    assert s.scale[0] == pytest.approx(5e-3)  # a thousandth of its size: errors on it stay small in its units
+    assert Scaler.fit(np.zeros(4), "standard").scale[0] == 1.0
     assert np.array_equal(s.transform(np.full(3, 5.0)), np.zeros(3))
 
 
@@ -50,3 +51,21 @@ def test_statistics_of_values_near_the_float_limit_do_not_overflow():
     assert s.shift[0] == pytest.approx(np.mean(x / 1e300) * 1e300)
     rows = Scaler.fit(np.array([[1e300, -1e300], [2.0, 4.0]]), "standard", axis=1)
     assert rows.shift.tolist() == [0.0, 3.0] and rows.scale.tolist() == [1e300, 1.0]
+
+
+def test_per_series_statistics_come_from_each_training_part_in_one_pass():
+    values = np.r_[np.arange(1.0, 11.0), np.full(5, 3.0), [1e300, -1e300, 5e299, 7.0], np.linspace(-1, 1, 6)]
+    offsets = np.array([0, 10, 15, 19, 25])
+    train_len = np.array([8, 5, 3, 6])
+    log = np.array([True, False, False, False])
+    s = Scaler.fit_series(values, offsets, train_len, log)
+    for i in range(4):
+        part = values[offsets[i] : offsets[i] + train_len[i]]  # the last points of series 0 and 2 are not seen
+        mean, std = mean_std(np.log(part) if log[i] else part)
+        assert s.shift[i] == pytest.approx(mean, rel=1e-12)
+        assert s.scale[i] == pytest.approx(std if i != 1 else 3e-3, rel=1e-12)  # series 1 is a constant
+    rows = np.array([0, 2])
+    z = s.at(rows).transform(np.array([[1.0, 2.0], [1e300, 0.0]]))
+    np.testing.assert_allclose(z[0], (np.log([1.0, 2.0]) - s.shift[0]) / s.scale[0], rtol=1e-12)
+    np.testing.assert_allclose(z[1], (np.array([1e300, 0.0]) - s.shift[2]) / s.scale[2], rtol=1e-12)
+    np.testing.assert_allclose(s.at(rows).inverse(z), [[1.0, 2.0], [1e300, 0.0]], rtol=1e-12, atol=1e-12)

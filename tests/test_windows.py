@@ -1,9 +1,13 @@
 import numpy as np
+import pandas as pd
+import pytest
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from seriespredictor.windows import EpochSampler, WindowBatches, window_counts, window_starts
+from seriespredictor import SeriesValidationError
+from seriespredictor.data import to_panel
+from seriespredictor.windows import EpochSampler, TrainingWindows, WindowBatches, calibration_set, held_out, window_counts, window_starts
 
 
 @given(lengths=st.lists(st.integers(0, 40), min_size=1, max_size=8), span=st.integers(1, 12))
@@ -44,3 +48,29 @@ def test_batches_in_blocks_are_the_steps_one_by_one():
     resumed = WindowBatches(EpochSampler(int(cum[-1]), 64, seed=5), first, cum, block=7)  # as after a checkpoint
     assert [resumed(step).tolist() for step in range(22, 45)] == oracle[22:]
     assert oracle[0] != oracle[18]  # a new epoch, a new order
+
+
+def test_held_out_points_come_off_series_long_enough_to_keep_h_plus_one():
+    panel = to_panel(pd.DataFrame({"unique_id": ["a"] * 20 + ["b"] * 8, "ds": list(range(20)) + list(range(8)), "y": 1.0}))
+    train_len, validated = held_out(panel, 6, 4)
+    assert train_len.tolist() == [14, 8] and validated.tolist() == [True, False]  # b: 8 < 6 + 4 + 1
+    assert held_out(panel, 0, 4)[1].tolist() == [False, False]
+    with pytest.raises(SeriesValidationError, match=r"no series has more than h=20 points \(the longest, 'a', has 20\)"):
+        held_out(panel, 0, 20)
+
+
+def test_calibration_windows_roll_over_the_held_out_part():
+    store = torch.arange(30.0)  # one series of 30 points, the last 8 held out
+    inputs, targets, stride = calibration_set(store, np.array([0]), np.array([22]), 8, 4, 5)
+    assert stride == 1 and targets.tolist() == [[22, 23, 24, 25], [23, 24, 25, 26], [24, 25, 26, 27], [25, 26, 27, 28], [26, 27, 28, 29]]
+    assert inputs[0].tolist() == [17, 18, 19, 20, 21] and inputs[-1].tolist() == [21, 22, 23, 24, 25]
+
+
+def test_padded_windows_repeat_the_first_point_before_a_short_series():
+    store = torch.tensor([1.0, 2.0, 3.0, 10.0, 11.0, 12.0, 13.0, 14.0])  # series of 3 and 5 points
+    windows = TrainingWindows(store, np.array([0, 3, 8]), np.array([3, 5]), span=4, pad=2)
+    got = windows.windows[window_starts(torch.arange(windows.total), windows.first, windows.cum)]
+    assert got.tolist() == [[1, 1, 1, 2], [1, 1, 2, 3],
+                            [10, 10, 10, 11], [10, 10, 11, 12], [10, 11, 12, 13], [11, 12, 13, 14]]
+    sample = windows.sampler(6, seed=0)
+    assert sorted(map(tuple, sample(0).tolist())) == sorted(map(tuple, got.tolist()))  # one epoch: every window once

@@ -1,9 +1,9 @@
 """One scaler for both estimators: statistics fitted on training data only, kept in float64.
 
 A scaler is the arrays ``(shift, scale)`` and log flags: ``SeriesPredictor`` fits one per
-feature of its windows (a zero spread gets scale 1, scikit-learn's rule, so a constant feature
-scales to zeros instead of NaN); ``Forecaster`` fits one per series of its store, on each
-series' training part (:meth:`Scaler.fit_series`).
+feature of its windows, ``Forecaster`` one per series of its store, on each series' training
+part (:meth:`Scaler.fit_series`). Both follow one rule for a constant (:func:`_spread`): it
+scales to zeros, never NaN.
 """
 
 from __future__ import annotations
@@ -61,10 +61,8 @@ class Scaler:
         else:
             shift = np.zeros_like(x.mean(axis=axis))
             scale = np.ones_like(shift)
-        shift, scale = np.atleast_1d(shift), np.atleast_1d(scale)
-        tiny = np.finfo(np.float64).eps * 1e3 * np.maximum(1.0, np.abs(shift))
-        scale = np.where(scale <= tiny, 1.0, scale)
-        return cls(method, shift, scale)
+        size = np.atleast_1d(np.max(np.abs(x), axis=axis))
+        return cls(method, np.atleast_1d(shift), _spread(np.atleast_1d(scale), size))
 
     @classmethod
     def fit_series(cls, values: np.ndarray, offsets: np.ndarray, train_len: np.ndarray, log: np.ndarray) -> "Scaler":
@@ -73,9 +71,7 @@ class Scaler:
         ``log[i]``, in one vectorised pass.
 
         Each series is divided by the power of two above its largest value first (exact), so
-        values near 1e300 neither overflow the sums nor the squares. A spread within rounding is
-        a constant: its scale is a thousandth of its size, so the network's small error on it
-        stays small in the data's units, whatever its magnitude.
+        values near 1e300 neither overflow the sums nor the squares.
         """
         S = len(train_len)
         series = np.repeat(np.arange(S), train_len)
@@ -87,9 +83,7 @@ class Scaler:
         u = np.ldexp(v, -exponent[series])
         mean = np.add.reduceat(u, first) / train_len
         std = np.sqrt(np.add.reduceat((u - mean[series]) ** 2, first) / train_len)
-        shift, scale = np.ldexp(mean, exponent), np.ldexp(std, exponent)
-        constant = scale <= 64 * np.finfo(np.float64).eps * size
-        return cls("standard", shift, np.where(constant, np.where(1e-3 * size > 0, 1e-3 * size, 1.0), scale), log)
+        return cls("standard", np.ldexp(mean, exponent), _spread(np.ldexp(std, exponent), size), log)
 
     def at(self, rows: np.ndarray) -> "Scaler":
         """The statistics of series ``rows``, shaped ``[rows, 1]`` for rows of values ``[rows, T]``."""
@@ -116,6 +110,15 @@ class Scaler:
     @classmethod
     def from_dict(cls, d: dict) -> "Scaler":
         return cls(d["method"], np.asarray(d["shift"], np.float64), np.asarray(d["scale"], np.float64))
+
+
+def _spread(scale: np.ndarray, size: np.ndarray) -> np.ndarray:
+    """The scale, where a spread within rounding of the values' ``size`` (a constant) becomes a
+    thousandth of that size (1 for zeros): a constant scales to zeros, and the network's small
+    error on it stays small in the data's units, whatever its magnitude."""
+    constant = scale <= 64 * np.finfo(np.float64).eps * size
+    floor = np.where(1e-3 * size > 0, 1e-3 * size, 1.0)
+    return np.where(constant, floor, scale)
 
 
 def log_flags(panel, log) -> np.ndarray:
