@@ -122,7 +122,8 @@ def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> 
 
     import_rss = rss_mb()
     from seriespredictor import Forecaster
-    from seriespredictor.model import LSTMConfig, LSTMNetwork
+    from seriespredictor.ensemble import micro_batches
+    from seriespredictor.model import LSTMNetwork
     from seriespredictor.training import choose_threads, num_threads
 
     data, kw, steps = case_setup(case)
@@ -135,11 +136,11 @@ def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> 
         if fit_peak is None:  # the process so far: imports, data, one fit
             fit_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         ours.append(steps * chosen["batch_size"] / model.history_[0].seconds)
-        cfg = model.nets_[0].config
+        cfg = model.nets_[0].config.lstm  # the network's LSTM and head, without its forecasting settings
         n_threads = choose_threads(chosen["batch_size"], chosen["hidden_dim"], threads)
-        passes = model._micro_batches(chosen["batch_size"], model.seq_size_ // chosen["patch_size"], device, chosen)
+        passes = micro_batches(chosen, chosen["batch_size"], model.seq_size_ // chosen["patch_size"], device)
         with num_threads(n_threads):
-            net = LSTMNetwork(LSTMConfig(**cfg.to_dict())).to(device)
+            net = LSTMNetwork(cfg).to(device)
             shape = (chosen["batch_size"], model.seq_size_ // chosen["patch_size"], cfg.input_dim, cfg.output_dim, steps, device)
             bare.append(bare_windows_per_s(net, *shape))
             bare_fused.append(bare_windows_per_s(net, *shape, fused=True))
@@ -164,6 +165,7 @@ def passes_grid(threads: int | None) -> None:
     several LSTM shapes, beside the pass size ``choose_micro_batch`` picks: one JSON line each."""
     import torch
 
+    from seriespredictor.ensemble import micro_batches
     from seriespredictor.model import LSTMConfig, LSTMNetwork
     from seriespredictor.training import LSTM_BUFFER_BYTES, cache_bytes, choose_micro_batch, choose_threads
 
