@@ -45,7 +45,6 @@ def plot_forecast(
         The matplotlib Figure.
     """
     from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
     from matplotlib.figure import Figure
 
     every = list(pd.unique(history[id_col]))
@@ -67,14 +66,7 @@ def plot_forecast(
         fc = forecast[forecast[id_col] == sid]
         for m in models:
             _draw_forecast(ax, last, fc, m, colors[m], time_col, target_col)
-        if pd.api.types.is_datetime64_any_dtype(history[time_col]):  # no overlapping full dates
-            locator = AutoDateLocator()
-            ax.xaxis.set_major_locator(locator)
-            ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
-        ax.set_title(str(sid), fontsize=10)
-        ax.set_xlabel((labels or (time_col, target_col))[0])
-        ax.set_ylabel((labels or (time_col, target_col))[1])
-        ax.grid(alpha=0.3)
+        _style(ax, str(sid), labels or (time_col, target_col), pd.api.types.is_datetime64_any_dtype(history[time_col]))
     if ids:
         fig.legend(*fig.axes[0].get_legend_handles_labels(), loc="outside right upper", fontsize=8)
     note = f"{len(ids)} of {len(every)} series" if len(ids) < len(every) else None
@@ -82,6 +74,19 @@ def plot_forecast(
     if heading:
         fig.suptitle(heading)
     return fig
+
+
+def _style(ax, title: str, labels: tuple[str, str], dates: bool) -> None:
+    from matplotlib.dates import AutoDateLocator, ConciseDateFormatter
+
+    if dates:  # no overlapping full dates
+        locator = AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(ConciseDateFormatter(locator))
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(labels[0])
+    ax.set_ylabel(labels[1])
+    ax.grid(alpha=0.3)
 
 
 def _point_columns(frame: pd.DataFrame, id_col: str, time_col: str, target_col: str) -> list[str]:
