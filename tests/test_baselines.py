@@ -23,12 +23,21 @@ def test_each_baseline_against_a_hand_oracle():
 
 
 @pytest.mark.parametrize("model", [Naive(), SeasonalNaive(), Drift(), Mean(), Naive2(), Forecaster(ensemble=1, refit=False, h=3, steps=5, seed=0)])
+@pytest.mark.filterwarnings("ignore:80% intervals need")  # one series calibrates the LSTM on 3 errors
 def test_one_contract_for_every_model(model):
     s = monthly()
+    assert type(model)(**model.get_params()).get_params() == model.get_params()
     out = model.fit(s).predict(3)
     assert list(out.columns) == ["unique_id", "ds", model.alias]
     assert out["ds"].tolist() == list(pd.date_range("2023-01", periods=3, freq="MS"))
     assert np.isfinite(out[model.alias]).all()
+    a = model.alias
+    cv = model.cross_validation(s, h=3, n_windows=2, level=None if a == "Naive2" else [80])
+    bounds = [] if a == "Naive2" else [f"{a}-lo-80", f"{a}-hi-80"]
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", a, *bounds] and len(cv) == 6
+    if bounds:
+        assert list(model.predict(3, level=[80]).columns) == ["unique_id", "ds", a, *bounds]
+        assert (cv[bounds[0]] < cv[a]).all() and (cv[a] < cv[bounds[1]]).all()
 
 
 @pytest.mark.parametrize("model", [Naive(), Naive2(), Forecaster(h=3)])
