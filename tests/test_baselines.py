@@ -148,3 +148,11 @@ def test_a_model_without_intervals_refuses_a_level_by_name():
         Naive2().fit(monthly()).predict(3, level=[90])
     with pytest.raises(SeriesValidationError, match="but Naive2 gives point forecasts only"):
         Naive2().cross_validation(monthly(), h=3, level=90)
+
+
+def test_reading_options_name_the_output_columns():
+    frame = monthly().rename("sales").rename_axis("month").reset_index().assign(store="s1")
+    options = dict(id_col="store", time_col="month", target_col="sales")
+    assert list(Naive().fit(frame, **options).predict(2).columns) == ["store", "month", "Naive"]
+    cv = Naive().cross_validation(frame, h=2, n_windows=2, **options)
+    assert list(cv.columns) == ["store", "month", "cutoff", "y", "Naive"] and cv["store"].eq("s1").all()
