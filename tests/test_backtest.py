@@ -197,3 +197,12 @@ def test_any_model_of_the_protocol_is_backtested_and_scored_like_the_baselines()
         inside = ((cv.y >= cv[f"{alias}-lo-80"]) & (cv.y <= cv[f"{alias}-hi-80"])).mean() * 100
         assert table.loc[alias, "coverage-80"] == pytest.approx(inside)
     assert table.loc["Last", "MASE"] == table.loc["Naive", "MASE"] and table["coverage-95"].isna().all()  # no 95% bounds in the frame
+
+
+def test_histories_shorter_than_the_input_window_are_padded_as_in_training_and_predict():
+    data = panel(20)
+    model = Forecaster(ensemble=1, refit=False, h=3, seq_size=24, hidden_dim=4, steps=3, val_size=0, seed=0)
+    cv = model.cross_validation(data, n_windows=2)  # cutoffs after 14 and 17 points
+    fitted = Forecaster(**model.get_params()).fit(data.groupby("unique_id").head(14))
+    first = cv[cv.cutoff == cv.cutoff.min()]["LSTM"].to_numpy()
+    np.testing.assert_allclose(first, fitted.predict()["LSTM"].to_numpy(), rtol=1e-6)
