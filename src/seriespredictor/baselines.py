@@ -5,9 +5,9 @@
 cuts, h, level)``, which forecasts every series from its history before every cutoff in one
 vectorised pass (Naive2 goes one history at a time).
 
-Intervals assume normal errors whose spread comes from the method's own one-step residuals in
-each history (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., §5.5;
-statsforecast's estimates), ``k`` steps ahead of a history of ``T`` points:
+Intervals assume normal errors whose spread comes from the method's own in-sample residuals in
+each history (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., §5.5),
+``k`` steps ahead of a history of ``T`` points:
 
 - Naive: ``sigma * sqrt(k)``, ``sigma**2`` the mean squared one-step change;
 - SeasonalNaive: ``sigma * sqrt(floor((k - 1) / m) + 1)``, ``sigma**2`` the mean squared
