@@ -1,11 +1,10 @@
-import copy
-
 import numpy as np
 import pandas as pd
 import pytest
 
-from seriespredictor import Forecaster, SeasonalNaive, SeriesValidationError
-from seriespredictor.backtest import cross_validation
+from seriespredictor import Forecaster, Naive, Naive2, SeasonalNaive, SeriesValidationError
+from seriespredictor.backtest import cross_validation, evaluate
+from seriespredictor.data import to_panel
 
 
 def panel(n=96, ids=("a", "b"), seed=0):
@@ -40,14 +39,17 @@ def test_cutoffs_and_timestamps_match_a_plain_loop(model):
     pd.testing.assert_frame_equal(cv[["unique_id", "ds", "cutoff", "y"]], oracle, check_dtype=False)
 
 
-def test_forecasts_equal_predict_from_the_same_history(model):
+def test_a_copy_is_fitted_before_the_first_cutoff_and_forecasts_every_window_from_its_history(model):
     data = panel()
     cv = model.cross_validation(data, h=6, n_windows=2)
-    last = cv[cv.cutoff == cv.cutoff.max()]
-    # Oracle: predict() of the same fitted model with its history cut at that cutoff.
-    twin = copy.copy(model)
-    twin.tail_ = np.stack([g["y"].to_numpy()[-6 - 24 : -6] for _, g in data.groupby("unique_id")])
-    np.testing.assert_allclose(last["LSTM"].to_numpy(), twin.predict()["LSTM"].to_numpy(), rtol=1e-6)
+    # Oracle: a model with the same settings fitted on the points before the first cutoff, its
+    # predict() from the end of that history, then from the history cut at the last cutoff.
+    before = Forecaster(**model.get_params()).fit(data.groupby("unique_id").head(96 - 12))
+    first = cv[cv.cutoff == cv.cutoff.min()]
+    np.testing.assert_allclose(first["LSTM"].to_numpy(), before.predict()["LSTM"].to_numpy(), rtol=1e-6)
+    before.tail_ = np.stack([g["y"].to_numpy()[-6 - 24 : -6] for _, g in data.groupby("unique_id")])
+    np.testing.assert_allclose(cv[cv.cutoff == cv.cutoff.max()]["LSTM"].to_numpy(), before.predict()["LSTM"].to_numpy(), rtol=1e-6)
+    assert not np.allclose(first["LSTM"], model.forecast_windows(to_panel(data), np.array([[84], [84]]), 6)["LSTM"].ravel())
 
 
 @pytest.mark.parametrize("refit", [False, True])
@@ -109,23 +111,24 @@ def test_spread_is_the_mean_seasonal_change_in_model_space(model):
 
 
 def test_intervals_cover_on_many_series():
-    data = panel(120, ids=[f"s{i}" for i in range(40)], seed=1)
-    m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=100, seed=0).fit(data)
-    fresh = panel(132, ids=[f"s{i}" for i in range(40)], seed=1)  # the same series, 12 points further
-    cv = m.cross_validation(fresh, n_windows=2, level=[90])  # two windows after the training data
+    m = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=100, seed=0)
+    cv = m.cross_validation(panel(132, ids=[f"s{i}" for i in range(40)], seed=1), n_windows=2, level=[90])  # trained on the first 120 points
     inside = ((cv.y >= cv["LSTM-lo-90"]) & (cv.y <= cv["LSTM-hi-90"])).mean()
     assert 0.8 <= inside <= 0.98
 
 
 def test_errors_name_the_problem(model):
-    with pytest.raises(SeriesValidationError, match=r"2 series are too short for 20 windows of h=6 every 6 steps with 24 points of history: they need 144 points"):
+    with pytest.raises(SeriesValidationError, match=r"^2 series are too short for 20 windows of h=6 every 6 steps: they need 121 points \(one "
+                       r"before the first cutoff\), e.g. \[\('a', 96\), \('b', 96\)\]; use a smaller h=, fewer windows or a smaller step_size=, or drop"):
         model.cross_validation(panel(), n_windows=20)
+    with pytest.raises(SeriesValidationError, match=r"^2 series are too short for 1 window of h=96: they need 97 points .*; use a smaller h=, or drop those series$"):
+        model.cross_validation(panel(), h=96)
     with pytest.raises(SeriesValidationError, match="n_windows=0 must be a positive integer"):
         model.cross_validation(panel(), n_windows=0)
     with pytest.raises(SeriesValidationError, match=r"1 series were not in the training data, e.g. \['zz'\]"):
-        model.cross_validation(panel(ids=("a", "zz")), n_windows=1)
-    with pytest.raises(SeriesValidationError, match="level= needs a Forecaster"):
-        cross_validation(SeasonalNaive(), panel(), h=6, n_windows=1, level=[90])
+        model.forecast_windows(to_panel(panel(ids=("a", "zz"))), np.array([[90], [90]]), 6)
+    with pytest.raises(SeriesValidationError, match="but Naive2 gives point forecasts only"):
+        cross_validation(Naive2(), panel(), h=6, n_windows=1, level=[90])
     with pytest.raises(SeriesValidationError, match="fitted with val_size=0"):
         Forecaster(ensemble=1, refit=False, h=6, seq_size=24, steps=1, val_size=0).fit(panel()).predict(level=[90])
 
@@ -136,8 +139,10 @@ def test_quantile_head_learns_bounds_that_cover(tmp_path):
     assert m.nets_[0].head.out_features == 6 * 3  # median, lower, upper
     fc = m.predict(level=[80])
     assert (fc["LSTM-lo-80"] <= fc["LSTM"]).all() and (fc["LSTM"] <= fc["LSTM-hi-80"]).all()
-    cv = m.cross_validation(panel(132, ids=[f"s{i}" for i in range(20)], seed=2), n_windows=2, level=[80])
-    inside = ((cv.y >= cv["LSTM-lo-80"]) & (cv.y <= cv["LSTM-hi-80"])).mean()
+    later = to_panel(panel(132, ids=[f"s{i}" for i in range(20)], seed=2))
+    cv = m.forecast_windows(later, np.array([[120, 126]] * 20), 6, level=[80])  # the 12 points after the training data
+    actual = np.stack([later.series(i)[120:] for i in range(20)]).reshape(20, 2, 6)
+    inside = ((actual >= cv["LSTM-lo-80"]) & (actual <= cv["LSTM-hi-80"])).mean()
     assert 0.6 <= inside <= 0.97
     m.save(tmp_path / "q")
     pd.testing.assert_frame_equal(Forecaster.load(tmp_path / "q").predict(level=[80]), fc)
@@ -147,3 +152,57 @@ def test_quantile_head_learns_bounds_that_cover(tmp_path):
         m.predict(h=12, level=[80])
     with pytest.raises(SeriesValidationError, match="intervals='quantile' needs head='direct'"):
         Forecaster(h=6, head="recursive", intervals="quantile").fit(data)
+
+
+def test_refit_fits_a_copy_before_each_cutoff_and_leaves_the_model_as_it_was():
+    data = panel()
+    model = Forecaster(ensemble=1, refit=False, h=3, seq_size=12, hidden_dim=4, steps=3, val_size=3, seed=0)
+    cv = model.cross_validation(data, h=6, n_windows=2, step_size=5, refit=True)
+    assert not hasattr(model, "nets_") and model.h == 3  # the copies were trained for the backtest's h
+    for w, cut in enumerate((85, 90)):
+        fresh = Forecaster(**{**model.get_params(), "h": 6}).fit(data.groupby("unique_id").head(cut))
+        got = cv[cv.cutoff == sorted(cv.cutoff.unique())[w]]["LSTM"].to_numpy()
+        np.testing.assert_allclose(got, fresh.predict()["LSTM"].to_numpy(), rtol=1e-6)
+
+
+class Last:
+    """The smallest model of the protocol: the value before each cutoff, with a fixed interval."""
+
+    alias = "Last"
+
+    def get_params(self):
+        return {}
+
+    def fit(self, data):
+        self.fitted_on_ = to_panel(data).lengths
+        return self
+
+    def forecast_windows(self, panel, cuts, h, level=None):
+        last = panel.values[panel.offsets[:-1, None] + cuts - 1][:, :, None].repeat(h, 2)
+        return {"Last": last, **{f"Last-{side}-{lv}": last + sign for lv in level for side, sign in (("lo", -1), ("hi", 1))}}
+
+    def interval_warnings(self, level=None):
+        return {f"{lv}": "made up" for lv in level}
+
+
+def test_any_model_of_the_protocol_is_backtested_and_scored_like_the_baselines():
+    data = panel()
+    cv = cross_validation(Last(), data, h=6, n_windows=2, level=[80])
+    naive = cross_validation(Naive(), data, h=6, n_windows=2, level=[80])
+    np.testing.assert_array_equal(cv["Last"], naive["Naive"])
+    assert cv.attrs["interval_warnings"] == {"80": "made up"}
+    cv[["Naive", "Naive-lo-80", "Naive-hi-80"]] = naive[["Naive", "Naive-lo-80", "Naive-hi-80"]]
+    table = evaluate(cv, to_panel(data), ["Last", "Naive"], 24, level=[80, 95])
+    for alias in ("Last", "Naive"):
+        inside = ((cv.y >= cv[f"{alias}-lo-80"]) & (cv.y <= cv[f"{alias}-hi-80"])).mean() * 100
+        assert table.loc[alias, "coverage-80"] == pytest.approx(inside)
+    assert table.loc["Last", "MASE"] == table.loc["Naive", "MASE"] and table["coverage-95"].isna().all()  # no 95% bounds in the frame
+
+
+def test_histories_shorter_than_the_input_window_are_padded_as_in_training_and_predict():
+    data = panel(20)
+    model = Forecaster(ensemble=1, refit=False, h=3, seq_size=24, hidden_dim=4, steps=3, val_size=0, seed=0)
+    cv = model.cross_validation(data, n_windows=2)  # cutoffs after 14 and 17 points
+    fitted = Forecaster(**model.get_params()).fit(data.groupby("unique_id").head(14))
+    first = cv[cv.cutoff == cv.cutoff.min()]["LSTM"].to_numpy()
+    np.testing.assert_allclose(first, fitted.predict()["LSTM"].to_numpy(), rtol=1e-6)

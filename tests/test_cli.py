@@ -75,8 +75,8 @@ def test_fit_then_predict(tmp_path, capsys):
     (["forecast", "{empty}", "--h", "3"], "is empty"),
     (["forecast", "{data}"], "--h is required"),
     (["forecast", "{data}", "--h", "70"], "no series has more than --h 70 points"),
-    (["forecast", "{data}", "--h", "90"], r"too short for 1 window\(s\) of --h 90, .*; use a smaller --h, or drop those series$"),  # forecast has no --windows
-    (["backtest", "{data}", "--h", "90"], r"; use a smaller --h or fewer --windows, or drop those series$"),
+    (["forecast", "{data}", "--h", "90"], r"too short for 1 window of --h 90: they need 91 points .*; use a smaller --h, or drop those series$"),  # forecast has no --windows
+    (["backtest", "{data}", "--h", "90"], r"too short for 3 windows of --h 90 every 90 steps: .*; use a smaller --h, fewer windows or a smaller --step-size, or drop those series$"),
     (["fit", "{data}", "--h", "3", "--out", "{tmp}/m", "--target-col", "sales"], r"missing \['sales'\]"),
     (["predict", "{tmp}/nomodel"], "no model at"),
 ])
@@ -101,7 +101,8 @@ def test_backtest_writes_the_frame_and_a_metrics_table(tmp_path, capsys):
     data = write_panel(tmp_path / "d.csv")
     assert main(["backtest", str(data), "--h", "7", "--windows", "2", "--level", "90", "--out", str(tmp_path / "o"), *FAST]) == 0
     cv = pd.read_csv(tmp_path / "o" / "backtest.csv")
-    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "LSTM", "LSTM-lo-90", "LSTM-hi-90", "Naive", "SeasonalNaive"]
+    assert list(cv.columns) == ["unique_id", "ds", "cutoff", "y", "LSTM", "LSTM-lo-90", "LSTM-hi-90", "Naive", "Naive-lo-90", "Naive-hi-90",
+                               "SeasonalNaive", "SeasonalNaive-lo-90", "SeasonalNaive-hi-90"]
     assert len(cv) == 2 * 2 * 7 and cv["cutoff"].nunique() == 2
     table = pd.read_csv(tmp_path / "o" / "backtest_metrics.csv", index_col=0)
     assert 0 <= table.loc["LSTM", "coverage-90"] <= 100
@@ -165,7 +166,7 @@ BAD_FILES = {
     "header only": ("ds,y\n", "has no data rows"),
     "ragged": (GOOD.replace("2024-01-05,5\n", "2024-01-05,5,5\n"), "Expected 2 fields"),
     "quote": (GOOD.replace("2024-01-05,5\n", '"2024-01-05,5\n'), "could not read"),
-    "short": ("ds,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", r"1 series are too short for 1 window\(s\) of --h 3, e.g. \[\('y', 3\)\]"),
+    "short": ("ds,y\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n", r"1 series are too short for 1 window of --h 3: they need 4 points \(one before the first cutoff\), e.g. \[\('y', 3\)\]"),
     "short for the window": ("ds,y\n" + "".join(f"2024-01-{d:02d},{d}\n" for d in range(1, 6)), r"no series has more than --h 3 points \(the longest, 'y', has 2\)"),
     "missing column": (GOOD.replace("ds,y", "date,sales,extra").replace(",5\n", ",5,1\n"), "missing"),
 }

@@ -317,11 +317,11 @@ def test_settings_changed_after_fit_change_only_the_next_fit(tmp_path):
     assert list(refit.columns) == ["series", "when", "Other"] and len(refit) == 6
 
 
-def test_a_backtest_on_values_the_fitted_log_cannot_take_names_the_series(direct):
+def test_a_backtest_on_values_the_fitted_log_cannot_take_names_the_series():
     later = panel(132)
-    later.loc[later.index[later.unique_id == "b"][-10], "y"] = -5.0  # inside the last window's history
+    later.loc[later.index[later.unique_id == "b"][-10], "y"] = -5.0  # after the first cutoff (120), before the second
     with pytest.raises(SeriesValidationError, match=r"series 'b' has the value -5.0, but the model log-transforms it"):
-        direct.cross_validation(later, n_windows=1)
+        Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=4, steps=2, val_size=6, seed=0).cross_validation(later, n_windows=2)
 
 
 def test_forecasts_of_a_small_model_run_on_one_thread_like_its_training():

@@ -3,7 +3,8 @@ import pandas as pd
 import pytest
 
 from seriespredictor import Forecaster, SeriesValidationError
-from seriespredictor.tuning import default_grid, tune
+from seriespredictor.data import to_panel
+from seriespredictor.tuning import default_grid, longest_window, tune
 
 
 def series(n=120):
@@ -20,9 +21,11 @@ def test_tune_scores_every_candidate_and_returns_the_best():
 
 
 def test_candidates_that_do_not_fit_are_skipped_not_fatal():
-    best, table = tune(Forecaster(ensemble=1, refit=False, h=6, seed=0, steps=20), series(60), grid={"seq_size": [12, 200]}, n_windows=1)
+    model = Forecaster(ensemble=1, refit=False, h=6, seed=0, steps=20, seasonal_base=True)
+    best, table = tune(model, series(60), grid={"seq_size": [12, 6]}, n_windows=1)
     assert best == {"seq_size": 12}
-    assert np.isnan(table.set_index("seq_size").loc[200, "mase"])
+    skipped = table.set_index("seq_size").loc[6]
+    assert np.isnan(skipped["mase"]) and skipped["skipped"] == "seasonal_base needs seq_size >= season (12)"
 
 
 def test_unknown_settings_are_refused():
@@ -30,10 +33,16 @@ def test_unknown_settings_are_refused():
         tune(Forecaster(h=6), series(), grid={"hidden": [1]})
 
 
-def test_default_grid_names_the_books_settings():
-    assert set(default_grid(12, 12)) == {"hidden_dim", "seq_size", "steps"}
+def test_default_grid_tries_the_books_settings_with_windows_the_series_hold():
+    books = {"hidden_dim": [32, 64, 128], "steps": [500, 1000]}
+    assert default_grid(6, 12) == {**books, "seq_size": [18, 24]}  # a season plus h, and two seasons
+    assert default_grid(24, 12) == {**books, "seq_size": [48]}  # two horizons when h is the longer
+    assert default_grid(6, 12, max_seq=20) == {**books, "seq_size": [18, 20]}
+    assert default_grid(6, 12, max_seq=0) == default_grid(6, 12)  # series too short to cap anything: the cap is ignored
+    assert longest_window(to_panel(series(60)), 6, n_windows=2) == 60 - 3 * 6
 
 
-def test_series_with_no_history_before_the_tuning_cutoffs_are_named_with_their_length():
-    with pytest.raises(SeriesValidationError, match=r"too short for 2 windows .* they need 5 points, e.g. \[\('y', 4\)\]; tune on longer series"):
-        tune(Forecaster(ensemble=1, refit=False, h=2, seq_size=1, steps=5), series(4).rename("y"), grid={"hidden_dim": [4]}, n_windows=2)
+def test_series_with_no_history_before_the_tuning_cutoffs_get_the_backtests_message_before_any_training(monkeypatch):
+    monkeypatch.setattr(Forecaster, "fit", lambda *_: pytest.fail("trained a candidate"))
+    with pytest.raises(SeriesValidationError, match=r"^1 series are too short for 2 windows of h=2 every 2 steps: they need 5 points .*, e.g. \[\('y', 4\)\]"):
+        tune(Forecaster(h=2), series(4).rename("y"), grid={"hidden_dim": [4]}, n_windows=2)

@@ -1,4 +1,13 @@
-"""Rolling-origin backtests: forecasts from several cutoffs, scored against what followed.
+"""Rolling-origin backtests: one engine for every model.
+
+A model plugs in through the protocol ``Forecaster`` and the baselines share:
+
+- ``get_params()``: its constructor's arguments (the backtest trains copies built from them);
+- ``fit(data) -> self``, where ``data`` may be a ``Panel``;
+- ``alias``: the name of its forecast column;
+- ``forecast_windows(panel, cuts, h, level) -> {column: [S, W, h]}``: forecasts from the
+  history before each cutoff, ``cuts`` ``[S, W]`` points of each series;
+- ``interval_warnings(level) -> {level: message}``: levels its fit calibrated on too few errors.
 
 ``cross_validation(model, data, h, n_windows)`` returns the long frame
 ``unique_id, ds, cutoff, y, <alias>`` (plus interval columns) that
@@ -9,15 +18,14 @@ only.
 
 from __future__ import annotations
 
-import copy
 import reprlib
 
 import numpy as np
 import pandas as pd
 
-from .data import Panel
+from .data import Panel, to_panel
 from .errors import SeriesValidationError
-from .params import bool_arg, integer_arg
+from .params import bool_arg, integer_arg, levels_arg
 
 
 def cutoff_points(lengths: np.ndarray, h: int, n_windows: int, step_size: int) -> np.ndarray:
@@ -26,18 +34,73 @@ def cutoff_points(lengths: np.ndarray, h: int, n_windows: int, step_size: int) -
     return lengths[:, None] - h - back[None, :]
 
 
-def _check(panel: Panel, h: int, n_windows: int, step_size: int, min_history: int) -> np.ndarray:
-    """The cutoffs, once every series is known to hold them (checked before any array is made)."""
+def check_windows(panel: Panel, h: int, n_windows: int, step_size: int) -> np.ndarray:
+    """The cutoffs :func:`cutoff_points`, once every series is known to hold them with a point
+    of history before the first (checked before any array is made)."""
     h, n_windows, step_size = (integer_arg(name, v, 1, 2**40) for name, v in (("h", h), ("n_windows", n_windows), ("step_size", step_size)))
-    need = min_history + h + (n_windows - 1) * step_size
+    need = 1 + h + (n_windows - 1) * step_size
     short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < need]
     if short:
+        several = n_windows > 1
+        windows = f"{n_windows} windows of h={h} every {step_size} steps" if several else f"1 window of h={h}"
         raise SeriesValidationError(
-            f"{len(short)} series are too short for {n_windows} windows of h={h} every {step_size} steps with "
-            f"{min_history} points of history: they need {need} points, e.g. {reprlib.repr(short)}; "
-            "use fewer windows, a smaller step_size or h, or drop those series"
+            f"{len(short)} series are too short for {windows}: they need {need} points (one before the first cutoff), "
+            f"e.g. {reprlib.repr(short)}; use a smaller h={', fewer windows or a smaller step_size=' if several else ''}, "
+            "or drop those series"
         )
     return cutoff_points(panel.lengths, h, n_windows, step_size)
+
+
+def cross_validation(model, data, h: int, n_windows: int = 1, step_size: int | None = None, *, refit: bool = False,
+                     level=None, id_col: str = "unique_id", time_col: str = "ds", **data_options) -> pd.DataFrame:
+    """Backtest ``model`` (any model of the protocol above) over ``n_windows`` cutoffs.
+
+    As in statsforecast and NeuralForecast, the backtest trains the model itself: a fresh copy
+    with ``model``'s settings (trained for this ``h`` where the model takes a horizon) is fitted
+    on every series' history before the first cutoff and forecasts every window from the history
+    before its cutoff; with ``refit``, a fresh copy is fitted before each cutoff. ``model`` is
+    left as it is: a fitted model is backtested like an unfitted one with the same settings.
+
+    Args:
+        model: the model to backtest, fitted or not.
+        data: the series to backtest, in any form ``to_panel`` accepts.
+        h: forecast horizon of each window.
+        n_windows: number of cutoffs per series.
+        step_size: steps between cutoffs (default ``h``: windows that do not overlap).
+        refit: fit a fresh copy on the history before each cutoff, not only the first.
+        level: interval levels in percent, e.g. ``[80, 95]`` (models with intervals only).
+        id_col, time_col, data_options: how to read ``data`` (see ``to_panel``); ``id_col`` and
+            ``time_col`` also name the output's columns.
+
+    Returns:
+        A long frame ``unique_id, ds, cutoff, y, <alias>`` with ``<alias>-lo-<level>`` and
+        ``<alias>-hi-<level>`` columns for each level; levels calibrated on too few errors are
+        named in ``frame.attrs["interval_warnings"]`` (see ``Forecaster.interval_warnings``).
+    """
+    step_size = h if step_size is None else step_size
+    refit, level = bool_arg("refit", refit), levels_arg(level)
+    if model.alias in (id_col, time_col, "cutoff", "y"):
+        raise SeriesValidationError(f"alias={model.alias!r} would overwrite the backtest's own column {model.alias!r}; give the model another alias")
+    panel = to_panel(data, id_col=id_col, time_col=time_col, **data_options)
+    cuts = check_windows(panel, h, n_windows, step_size)
+    S, W = cuts.shape
+    columns: dict[str, np.ndarray] = {}
+    warned: dict[str, str] = {}
+    for windows in np.split(np.arange(W), W if refit else 1):  # the windows each fit forecasts
+        fitted = _fresh(model, h).fit(panel.head(cuts[:, windows[0]]))
+        for name, values in fitted.forecast_windows(panel, cuts[:, windows], h, level).items():
+            columns.setdefault(name, np.empty((S, W, h)))[:, windows] = values
+        warned.update(fitted.interval_warnings(level))
+    frame = _frame(panel, cuts, h, columns, id_col, time_col)
+    frame.attrs["interval_warnings"] = warned
+    return frame
+
+
+def _fresh(model, h: int):
+    """An unfitted copy of ``model`` with its settings (scikit-learn's ``clone``), trained for
+    ``h`` where the model takes a horizon."""
+    params = model.get_params()
+    return type(model)(**({**params, "h": h} if "h" in params else params))
 
 
 def _frame(panel: Panel, cuts: np.ndarray, h: int, columns: dict[str, np.ndarray],
@@ -62,61 +125,12 @@ def _frame(panel: Panel, cuts: np.ndarray, h: int, columns: dict[str, np.ndarray
     return out
 
 
-def cross_validation(model, data, h: int, n_windows: int, step_size: int | None = None, *,
-                     refit: bool = False, level: list[int] | None = None) -> pd.DataFrame:
-    """Backtest ``model`` (a ``Forecaster`` or a baseline) over ``n_windows`` cutoffs.
-
-    Args:
-        model: a fitted ``Forecaster`` (reused unless ``refit``), or any baseline.
-        data: the series to backtest, in any form ``to_panel`` accepts.
-        h: forecast horizon of each window.
-        n_windows: number of cutoffs per series.
-        step_size: steps between cutoffs (default ``h``: windows that do not overlap).
-        refit: train a fresh copy of a ``Forecaster`` on the history before each cutoff.
-        level: interval levels in percent, e.g. ``[80, 95]`` (``Forecaster`` only).
-
-    Returns:
-        A long frame ``unique_id, ds, cutoff, y, <alias>`` with ``<alias>-lo-<level>`` and
-        ``<alias>-hi-<level>`` columns for each level; levels calibrated on too few errors are
-        named in ``frame.attrs["interval_warnings"]`` (see ``Forecaster.interval_warnings``).
-    """
-    from .forecaster import Forecaster
-
-    step_size = h if step_size is None else step_size
-    refit = bool_arg("refit", refit)
-    id_col = getattr(model, "id_col", "unique_id")
-    time_col = getattr(model, "time_col", "ds")
-    alias = getattr(model, "alias", None)
-    if alias in (id_col, time_col, "cutoff", "y"):
-        raise SeriesValidationError(f"alias={alias!r} would overwrite the backtest's own column {alias!r}; give the model another alias")
-    if isinstance(model, Forecaster):
-        panel = model._read(data)
-        if refit:
-            cuts = _check(panel, h, n_windows, step_size, 1)
-            return _refit(model, panel, cuts, h, level, id_col, time_col)
-        model._check_fitted()
-        cuts = _check(panel, h, n_windows, step_size, model.seq_size_)
-        out = _frame(panel, cuts, h, model.forecast_windows(panel, cuts, h, level), id_col, time_col)
-        out.attrs["interval_warnings"] = model.interval_warnings(level)
-        return out
-    else:
-        if level:
-            raise SeriesValidationError(f"level= needs a Forecaster; {type(model).__name__} gives point forecasts only")
-        panel = model.fit(data).panel_
-        cuts = _check(panel, h, n_windows, step_size, 1)
-        fc = np.stack([
-            np.stack([model.forecast(panel.series(i)[:c], h) for c in cuts[i]]) for i in range(len(panel.ids))
-        ])
-        columns = {model.alias: fc}
-    return _frame(panel, cuts, h, columns, id_col, time_col)
-
-
 def evaluate(cv: pd.DataFrame, panel: Panel, models: list[str], season: int, *,
-             id_col: str = "unique_id", level: list[float] | None = None) -> pd.DataFrame:
+             id_col: str = "unique_id", level=None) -> pd.DataFrame:
     """Per-model MAE, RMSE, sMAPE and MASE of a backtest frame, averaged over series and windows.
 
     MASE is scaled by each window's own history (the points up to its cutoff); with ``level``,
-    the first model's interval coverage in percent is added.
+    the interval coverage in percent of each model whose bounds the frame holds (NaN for the others).
     """
     from .metrics import mae, mase, rmse, smape
 
@@ -127,29 +141,13 @@ def evaluate(cv: pd.DataFrame, panel: Panel, models: list[str], season: int, *,
         history = panel.series(i)[: int(np.searchsorted(panel.times(i), cutoff)) + 1]
         groups.append((g, history))
     rows = []
-    for k, alias in enumerate(models):
+    for alias in models:
         scores = [(mae(g["y"], g[alias]), rmse(g["y"], g[alias]), smape(g["y"], g[alias]),
                    mase(g["y"], g[alias], history, season)) for g, history in groups]
         row = dict(zip(["MAE", "RMSE", "sMAPE", "MASE"], np.nanmean(np.array(scores, dtype=float), axis=0)))
-        for lv in (level or []) if k == 0 else []:
-            lo, hi = cv[f"{alias}-lo-{lv:g}"], cv[f"{alias}-hi-{lv:g}"]
-            row[f"coverage-{lv:g}"] = float(((cv["y"] >= lo) & (cv["y"] <= hi)).mean() * 100)
+        for lv in levels_arg(level):
+            lo, hi = f"{alias}-lo-{lv:g}", f"{alias}-hi-{lv:g}"
+            inside = (cv["y"] >= cv[lo]) & (cv["y"] <= cv[hi]) if lo in cv and hi in cv else np.nan
+            row[f"coverage-{lv:g}"] = float(np.mean(inside) * 100)
         rows.append({"model": alias, **row})
     return pd.DataFrame(rows).set_index("model")
-
-
-def _refit(model, panel: Panel, cuts: np.ndarray, h: int, level, id_col: str, time_col: str) -> pd.DataFrame:
-    """One fresh model per cutoff, trained on every series' history up to that cutoff."""
-    S, W = cuts.shape
-    columns: dict[str, np.ndarray] = {}
-    warned: dict[str, str] = {}
-    for w in range(W):
-        fresh = copy.deepcopy(model).set_params(h=h)
-        fresh.fit(panel.head(cuts[:, w]))
-        out = fresh.forecast_windows(panel, cuts[:, w : w + 1], h, level)
-        for name, values in out.items():
-            columns.setdefault(name, np.empty((S, W, h)))[:, w] = values[:, 0]
-        warned.update(fresh.interval_warnings(level))
-    frame = _frame(panel, cuts, h, columns, id_col, time_col)
-    frame.attrs["interval_warnings"] = warned
-    return frame

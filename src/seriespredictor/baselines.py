@@ -1,54 +1,148 @@
-"""Statistical baselines with the ``Forecaster`` contract: ``fit(data)``, ``predict(h)``.
+"""Statistical baselines, full estimators under the protocol every model follows.
 
-Their ``alias`` becomes the forecast column, so plots, backtests and metric tables treat them
-like the LSTM. Each works on one series at a time through ``forecast(y, h)``.
+``fit(data) -> self``, ``predict(h, level=)``, ``cross_validation(...)``, ``get_params`` /
+``set_params`` and ``alias``, as ``Forecaster``; the backtest calls ``forecast_windows(panel,
+cuts, h, level)``, which forecasts every series from its history before every cutoff in one
+vectorised pass (Naive2 goes one history at a time).
+
+Intervals assume normal errors whose spread comes from the method's own in-sample residuals in
+each history (Hyndman & Athanasopoulos, *Forecasting: Principles and Practice*, 3rd ed., §5.5),
+``k`` steps ahead of a history of ``T`` points:
+
+- Naive: ``sigma * sqrt(k)``, ``sigma**2`` the mean squared one-step change;
+- SeasonalNaive: ``sigma * sqrt(floor((k - 1) / m) + 1)``, ``sigma**2`` the mean squared
+  change over one season ``m`` (naive, and its interval, where a history is shorter than ``m``);
+- Drift: ``sigma * sqrt(k * (1 + k / (T - 1)))``, ``sigma`` the standard deviation of the
+  one-step changes (``T - 2`` degrees of freedom: the slope is estimated);
+- Mean: ``sigma * sqrt(1 + 1 / T)``, ``sigma`` the sample standard deviation of the history.
+
+A history too short to give residuals for its estimate gets NaN bounds. Naive2 has no interval.
 """
 
 from __future__ import annotations
+
+from statistics import NormalDist
 
 import numpy as np
 import pandas as pd
 
 from .data import Panel, future_times, season_length, to_panel
 from .errors import NotFittedError, SeriesValidationError
-from .params import MAX_HORIZON, MAX_SEASON, check_int, integer_arg
+from .params import MAX_HORIZON, MAX_SEASON, Params, check_int, integer_arg, levels_arg
 
 
-class Baseline:
-    """Shared fit/predict plumbing; subclasses implement ``forecast(y, h)``."""
+class Baseline(Params):
+    """The protocol's plumbing; each baseline implements ``_forecast(panel, cuts, h)``."""
 
     alias = "Baseline"
+    _PARAMS = ("season", "alias")
 
     def __init__(self, season: int | None = None, *, alias: str | None = None):
         self.season = season
         if alias is not None:
             self.alias = alias
 
-    def forecast(self, y: np.ndarray, h: int) -> np.ndarray:  # pragma: no cover - abstract
-        raise NotImplementedError
-
     def fit(self, data, **data_options) -> "Baseline":
+        """Keep the series (any form ``to_panel`` accepts, read with ``data_options``) and the season."""
         check_int(self, "season", 1, MAX_SEASON, optional=True)
         if not (isinstance(self.alias, str) and self.alias):
             raise SeriesValidationError(f"alias={self.alias!r} must be a non-empty column name, e.g. alias={type(self).alias!r}")
-        panel = data if isinstance(data, Panel) else to_panel(data, **data_options)
-        self.panel_ = panel
-        self.season_ = self.season if self.season is not None else season_length(panel.freq)
+        self.panel_ = to_panel(data, **data_options)
+        self.season_ = self.season if self.season is not None else season_length(self.panel_.freq)
+        options = {**to_panel.__kwdefaults__, **data_options}
+        self.id_col_, self.time_col_ = options["id_col"], options["time_col"]
         return self
 
-    def predict(self, h: int, *, id_col: str = "unique_id", time_col: str = "ds") -> pd.DataFrame:
-        if not hasattr(self, "panel_"):
-            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with data first")
+    def predict(self, h: int, *, level=None) -> pd.DataFrame:
+        """The long frame ``unique_id, ds, <alias>`` (plus ``<alias>-lo-<l>``, ``<alias>-hi-<l>``):
+        ``h`` steps after the end of each series."""
+        self._check_fitted()
         h = integer_arg("h", h, 1, MAX_HORIZON)
-        if self.alias in (id_col, time_col):
-            raise SeriesValidationError(f"alias={self.alias!r} is also the name of the {'id' if self.alias == id_col else 'time'} column; "
+        if self.alias in (self.id_col_, self.time_col_):
+            raise SeriesValidationError(f"alias={self.alias!r} is also the name of the {'id' if self.alias == self.id_col_ else 'time'} column; "
                                         f"give the forecast column another name, e.g. alias={type(self).alias!r}")
         p = self.panel_
-        frames = [
-            pd.DataFrame({id_col: sid, time_col: future_times(p.last_time(i), p.freq, h), self.alias: self.forecast(p.series(i), h)})
-            for i, sid in enumerate(p.ids)
-        ]
-        return pd.concat(frames, ignore_index=True)
+        columns = self.forecast_windows(p, p.lengths[:, None], h, level)
+        out = pd.DataFrame({
+            self.id_col_: np.repeat(np.asarray(p.ids, dtype=object), h),
+            self.time_col_: np.concatenate([np.asarray(future_times(p.last_time(i), p.freq, h)) for i in range(len(p.ids))]),
+        })
+        for name, values in columns.items():
+            out[name] = values.reshape(-1)
+        out.attrs["interval_warnings"] = self.interval_warnings(level)
+        return out
+
+    def cross_validation(self, data, h: int, n_windows: int = 1, step_size: int | None = None, *,
+                         refit: bool = False, level=None, **data_options) -> pd.DataFrame:
+        """Rolling-origin backtest; see :func:`seriespredictor.backtest.cross_validation`."""
+        from .backtest import cross_validation
+
+        return cross_validation(self, data, h, n_windows, step_size, refit=refit, level=level, **data_options)
+
+    def interval_warnings(self, level=None) -> dict[str, str]:
+        """None: the normal intervals rest on no calibration that could be too small."""
+        return {}
+
+    def forecast_windows(self, panel: Panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
+        """Forecasts ``[S, W, h]`` from the points before each cutoff ``cuts`` ``[S, W]`` (at
+        least 1, increasing along each row) of every series of ``panel``."""
+        self._check_fitted()
+        level = levels_arg(level)
+        point, sd = self._forecast(panel, cuts, h)
+        if level and sd is None:
+            raise SeriesValidationError(f"level={level} needs intervals, but {type(self).__name__} gives point forecasts only; "
+                                        "use Naive, SeasonalNaive, Drift, Mean or Forecaster for intervals")
+        out = {self.alias: point}
+        for lv in level:
+            z = NormalDist().inv_cdf(0.5 + lv / 200)
+            out[f"{self.alias}-lo-{lv:g}"] = point - z * sd
+            out[f"{self.alias}-hi-{lv:g}"] = point + z * sd
+        return out
+
+    def _forecast(self, panel: Panel, cuts: np.ndarray, h: int) -> tuple[np.ndarray, np.ndarray | None]:  # pragma: no cover - abstract
+        """Point forecasts and their standard deviations ``[S, W, h]`` (None: no interval)."""
+        raise NotImplementedError
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "panel_"):
+            raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with data first")
+
+
+# -- sums over every history at once --------------------------------------------------------------
+def _history_sums(panel: Panel, cuts: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Sums ``[S, W]`` of ``v`` (aligned with ``panel.values``) over each series' points before
+    each cutoff; summed piece by piece between cutoffs, so each sum carries the rounding of its
+    own series only."""
+    starts = panel.offsets[:-1, None]
+    bounds = np.concatenate([starts, starts + cuts], axis=1).ravel()
+    pieces = np.add.reduceat(np.append(v, 0.0), bounds).reshape(len(cuts), -1)[:, :-1]  # the last piece lies after the cutoffs
+    return np.cumsum(pieces, axis=1)
+
+
+def _moments(panel: Panel, cuts: np.ndarray, lag: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Count, mean and sum of squared deviations ``[S, W]`` of each history's changes over
+    ``lag`` steps, ``y[t] - y[t - lag]`` (``lag=0``: of its values). NaN where there are none."""
+    n_all, lengths = len(panel.values), panel.lengths
+    local = np.arange(n_all) - np.repeat(panel.offsets[:-1], lengths)
+    r = panel.values - panel.values[np.arange(n_all) - lag] if lag else panel.values
+    # Shifted by each series' first change: sums of squares without cancellation, whatever the level.
+    first = r[panel.offsets[:-1] + np.minimum(lag, lengths - 1)]
+    r = np.where(local >= lag, r - np.repeat(first, lengths), 0.0)
+    s1, s2 = _history_sums(panel, cuts, r), _history_sums(panel, cuts, r * r)
+    n = (cuts - lag).astype(float)
+    n[n <= 0] = np.nan
+    return n, first[:, None] + s1 / n, np.maximum(s2 - s1 * s1 / n, 0.0)
+
+
+def _walk(panel: Panel, cuts: np.ndarray, h: int, lag: int) -> tuple[np.ndarray, np.ndarray]:
+    """The value ``lag`` steps before each forecast step, repeated (naive: ``lag=1``; seasonal
+    naive: one season), and its standard deviation ``sigma * sqrt(floor((k - 1) / lag) + 1)``."""
+    k = np.arange(h)
+    starts = panel.offsets[:-1, None, None]
+    pos = np.maximum(starts + cuts[:, :, None] - lag + k % lag, starts)  # [S, W, h]; clipped where a history is shorter than lag
+    n, mean, ss = _moments(panel, cuts, lag)
+    sigma = np.sqrt(ss / n + mean**2)  # the root mean square of the changes
+    return panel.values[pos], sigma[:, :, None] * np.sqrt(k // lag + 1)
 
 
 class Naive(Baseline):
@@ -56,20 +150,21 @@ class Naive(Baseline):
 
     alias = "Naive"
 
-    def forecast(self, y, h):
-        return np.full(h, y[-1])
+    def _forecast(self, panel, cuts, h):
+        return _walk(panel, cuts, h, 1)
 
 
 class SeasonalNaive(Baseline):
-    """The value one season earlier: ``y[n - m + (k mod m)]``; naive when too short."""
+    """The value one season earlier: ``y[n - m + (k mod m)]``; naive where a history is shorter than a season."""
 
     alias = "SeasonalNaive"
 
-    def forecast(self, y, h):
-        m = self.season_
-        if m <= 1 or len(y) < m:
-            return np.full(h, y[-1])
-        return np.resize(y[-m:], h)
+    def _forecast(self, panel, cuts, h):
+        naive = _walk(panel, cuts, h, 1)
+        if self.season_ == 1:
+            return naive
+        short = (cuts < self.season_)[:, :, None]
+        return tuple(np.where(short, a, b) for a, b in zip(naive, _walk(panel, cuts, h, self.season_)))
 
 
 class Drift(Baseline):
@@ -77,9 +172,16 @@ class Drift(Baseline):
 
     alias = "Drift"
 
-    def forecast(self, y, h):
-        slope = (y[-1] - y[0]) / (len(y) - 1) if len(y) > 1 else 0.0
-        return y[-1] + slope * np.arange(1, h + 1)
+    def _forecast(self, panel, cuts, h):
+        starts = panel.offsets[:-1, None]
+        first, last = panel.values[starts], panel.values[starts + cuts - 1]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            slope = np.where(cuts > 1, (last - first) / (cuts - 1), 0.0)
+            n, _, ss = _moments(panel, cuts, 1)
+            sigma = np.sqrt(ss / (n - 1))
+        sigma[n < 2] = np.nan
+        k = np.arange(1, h + 1)
+        return last[:, :, None] + slope[:, :, None] * k, sigma[:, :, None] * np.sqrt(k * (1 + k / n[:, :, None]))
 
 
 class Mean(Baseline):
@@ -87,8 +189,12 @@ class Mean(Baseline):
 
     alias = "Mean"
 
-    def forecast(self, y, h):
-        return np.full(h, y.mean())
+    def _forecast(self, panel, cuts, h):
+        n, mean, ss = _moments(panel, cuts, 0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            sd = np.sqrt(ss / (n - 1) * (1 + 1 / n))
+        sd[n < 2] = np.nan
+        return np.repeat(mean[:, :, None], h, axis=2), np.repeat(sd[:, :, None], h, axis=2)
 
 
 def _acf(y: np.ndarray, max_lag: int) -> np.ndarray:
@@ -123,19 +229,25 @@ def seasonal_indices(y: np.ndarray, m: int) -> np.ndarray:
     return figure / figure.mean()
 
 
+def naive2(y: np.ndarray, h: int, m: int) -> np.ndarray:
+    """M4's Naive2 forecast of one history ``y``: naive on the seasonally adjusted series when
+    the seasonality test at ``m`` passes (and the series is positive, as the multiplicative
+    decomposition needs)."""
+    if not (y > 0).all() or not is_seasonal(y, m):
+        return np.full(h, y[-1])
+    si = seasonal_indices(y, m)
+    n = len(y)
+    return y[-1] / si[(n - 1) % m] * si[(n + np.arange(h)) % m]
+
+
 class Naive2(Baseline):
-    """M4's Naive2: naive on the seasonally adjusted series when the seasonality test passes
-    (and the series is positive, as the multiplicative decomposition needs)."""
+    """M4's Naive2 (see :func:`naive2`); point forecasts only."""
 
     alias = "Naive2"
 
-    def forecast(self, y, h):
-        m = self.season_
-        if not (y > 0).all() or not is_seasonal(y, m):
-            return np.full(h, y[-1])
-        si = seasonal_indices(y, m)
-        n = len(y)
-        return y[-1] / si[(n - 1) % m] * si[(n + np.arange(h)) % m]
+    def _forecast(self, panel, cuts, h):
+        histories = [[panel.series(i)[:c] for c in row] for i, row in enumerate(cuts)]
+        return np.array([[naive2(y, h, self.season_) for y in row] for row in histories]), None
 
 
 BASELINES = {cls.alias: cls for cls in (Naive, SeasonalNaive, Drift, Mean, Naive2)}

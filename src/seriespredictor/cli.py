@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, distributed
-from .backtest import cross_validation, cutoff_points, evaluate
+from .backtest import check_windows, cross_validation, evaluate
 from .baselines import Naive, SeasonalNaive
 from .data import Panel, season_length, to_panel
 from .errors import (ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, interrupt_exit, message,
@@ -315,27 +315,20 @@ def _forecaster(args, h: int) -> Forecaster:
 
 def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Backtest the LSTM (trained before the first cutoff, or at each with ``refit``) and the baselines."""
-    model = _forecaster(args, h)
-    cuts = cutoff_points(panel.lengths, h, windows, step)
-    short = [(sid, int(n)) for sid, n, c in zip(panel.ids, panel.lengths, cuts[:, 0]) if c < 1]
-    if short:
-        raise SeriesValidationError(
-            f"{len(short)} series are too short for {windows} window(s) of --h {h}, e.g. {short[:3]}; "
-            f"use a smaller --h{' or fewer --windows' if args.command == 'backtest' else ''}, or drop those series"
-        )
+    cuts = check_windows(panel, h, windows, step)
     first = int(np.argmin(cuts[:, 0]))
     if args.season is not None and args.season >= cuts[first, 0]:
         raise SeriesValidationError(
             f"--season {args.season} is not shorter than the history before the first cutoff "
             f"({int(cuts[first, 0])} points in {panel.ids[first]!r}); use a smaller --season"
         )
-    if not refit:
-        model.fit(panel.head(cuts[:, 0]))
-    cv = cross_validation(model, panel, h, windows, step, refit=refit, level=args.level)
-    for baseline in (Naive(), SeasonalNaive(args.season)):
-        cv[baseline.alias] = cross_validation(baseline, panel, h, windows, step)[baseline.alias].to_numpy()
+    models = (_forecaster(args, h), Naive(), SeasonalNaive(args.season))
+    cv, *others = (cross_validation(m, panel, h, windows, step, refit=refit, level=args.level, id_col=args.id_col,
+                                    time_col=args.time_col) for m in models)
+    for frame in others:
+        cv[frame.columns[4:]] = frame[frame.columns[4:]]  # the same rows: the baseline's forecast columns
     season = args.season or season_length(panel.freq)
-    table = evaluate(cv, panel, ["LSTM", "Naive", "SeasonalNaive"], season, id_col=args.id_col, level=args.level)
+    table = evaluate(cv, panel, [m.alias for m in models], season, id_col=args.id_col, level=args.level)
     return table, cv
 
 

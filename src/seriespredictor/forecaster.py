@@ -342,7 +342,8 @@ class Forecaster(Params):
         return quantile_bands(q, learned, level)
 
     def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
-        """Forecasts ``[S, W, h]`` from the ``seq_size`` points before each cutoff, in one pass."""
+        """Forecasts ``[S, W, h]`` from the ``seq_size`` points before each cutoff, in one pass
+        (a history shorter than that is padded with its first point, as in training)."""
         self._check_fitted()
         index = {sid: i for i, sid in enumerate(self.ids_)}
         unknown = [sid for sid in panel.ids if sid not in index]
@@ -352,18 +353,19 @@ class Forecaster(Params):
                 "the model holds scaling statistics only for the series it was fitted on"
             )
         S, W = cuts.shape
-        L = self.seq_size_
-        starts = (panel.offsets[:-1, None] + cuts - L).reshape(-1)
-        tail = panel.values[starts[:, None] + np.arange(L)]  # [S * W, L], the history before each cutoff
+        starts = panel.offsets[:-1, None]
+        tail = panel.values[points_before(np.repeat(starts, W), (starts + cuts).ravel(), self.seq_size_)]  # [S * W, L]
         rows = np.repeat([index[sid] for sid in panel.ids], W)
         return {k: v.reshape(S, W, h) for k, v in self.forecast_array(tail, rows, h, level).items()}
 
     def cross_validation(self, data, h: int | None = None, n_windows: int = 1, step_size: int | None = None, *,
                          refit: bool = False, level=None) -> pd.DataFrame:
-        """Rolling-origin backtest; see :func:`seriespredictor.backtest.cross_validation`."""
+        """Rolling-origin backtest of a fresh copy trained before the first cutoff (or before
+        each with ``refit``); see :func:`seriespredictor.backtest.cross_validation`."""
         from .backtest import cross_validation
 
-        return cross_validation(self, data, self.h if h is None else h, n_windows, step_size, refit=refit, level=level)
+        return cross_validation(self, self._read(data), self.h if h is None else h, n_windows, step_size, refit=refit, level=level,
+                                id_col=self.id_col, time_col=self.time_col)
 
     def predict(self, h: int | None = None, *, level=None) -> pd.DataFrame:
         """Forecast ``h`` steps (default: the ``h`` trained for) after the end of each series.

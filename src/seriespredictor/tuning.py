@@ -11,7 +11,7 @@ import itertools
 
 import pandas as pd
 
-from .backtest import _check, cross_validation, evaluate
+from .backtest import check_windows, cross_validation, evaluate
 from .data import season_length
 from .errors import SeriesValidationError
 
@@ -30,11 +30,10 @@ def longest_window(panel, h: int, n_windows: int = 2) -> int:
 
 
 def backtest_score(model, panel, h: int, n_windows: int, season: int) -> float:
-    """Mean MASE of ``model`` trained before the first cutoff, over ``n_windows`` windows."""
-    cuts = _check(panel, h, n_windows, h, 1)  # every series has history before the first cutoff
-    model.fit(panel.head(cuts[:, 0]))
+    """Mean MASE of ``model`` over ``n_windows`` windows of ``h``, trained before the first
+    (see :func:`backtest.cross_validation`)."""
     cv = cross_validation(model, panel, h, n_windows)
-    return float(evaluate(cv, panel, [model.alias], season, id_col=model.id_col).loc[model.alias, "MASE"])
+    return float(evaluate(cv, panel, [model.alias], season).loc[model.alias, "MASE"])
 
 
 def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: int = 2) -> tuple[dict, pd.DataFrame]:
@@ -50,6 +49,7 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
         ``(best settings, table of every candidate with its backtest MASE)``.
     """
     panel = forecaster._read(data)
+    check_windows(panel, forecaster.h, n_windows, forecaster.h)  # what every candidate's backtest would refuse, refused once
     season = forecaster.season or season_length(panel.freq)
     grid = default_grid(forecaster.h, season, longest_window(panel, forecaster.h, n_windows)) if grid is None else grid
     unknown = sorted(set(grid) - set(forecaster.get_params()))

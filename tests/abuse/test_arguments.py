@@ -120,7 +120,7 @@ PATHS = [
     (["forecast", "{x}", "--h", "3"], "does not exist"),
     (["forecast", "{d}", "--h", "3", "--season", "1000"], "--season 1000 is not shorter than the history"),
     (["forecast", "{d}", "--h", "3", "--plot-ids", "y", "nope"], "--plot-ids ['nope'] not found in the data"),
-    (["backtest", "{d}", "--h", "3", "--windows", "50"], "too short for 50 window(s) of --h 3"),
+    (["backtest", "{d}", "--h", "3", "--windows", "50"], "too short for 50 windows of --h 3"),
     (["predict", "{x}"], "no model at"),
     (["predict", "{d}"], "is not a seriespredictor model"),
     (["predict", "{m}", "--out", "{m}"], "would write onto the input"),
