@@ -39,7 +39,8 @@ from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE,
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
 from .persistence import MAX_UNITS, WEIGHTS, atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
-from .training import check_network_memory, choose_micro_batch, choose_threads, fit_network, native_bf16, num_threads, seeded
+from .runtime import check_network_memory, choose_micro_batch, choose_threads, native_bf16, num_threads, seeded
+from .training import TrainConfig, fit_network
 from .recipe import choose
 from .windows import EpochSampler, WindowBatches, padded_store, points_before, window_counts
 
@@ -570,14 +571,16 @@ class Forecaster(Params):
                     net = LSTMNetwork(config).to(device)
                     sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
                     batches = WindowBatches(EpochSampler(total, s["batch_size"], sampler_seed, rank=rank, world=world), first, cum)
+                    train_config = TrainConfig(
+                        steps=steps[k] if steps else s["steps"], lr=s["lr"], schedule=s["lr_schedule"], schedule_steps=s["steps"],
+                        grad_clip=s["grad_clip"], micro_batches=micro_batches, eval_every=s["eval_every"], patience=s["patience"],
+                        time_limit=limit, checkpoint_every=self.checkpoint_every, progress=self.progress,
+                    )
                     result = fit_network(
-                        distributed.wrap(net), lambda step: windows.index_select(0, batches(step)), loss_fn,
-                        steps=steps[k] if steps else s["steps"], schedule_steps=s["steps"], lr=s["lr"],
-                        grad_clip=s["grad_clip"], validate=validate, eval_every=s["eval_every"], patience=s["patience"],
-                        progress=self.progress, schedule=s["lr_schedule"], generator=gen, time_limit=limit,
+                        distributed.wrap(net), lambda step: windows.index_select(0, batches(step)), loss_fn, train_config,
+                        validate=validate, generator=gen,
                         resume_from=checkpoints.load(member) if checkpoints and resume else None,
                         checkpoint=checkpoints.saver(member) if checkpoints else None,
-                        checkpoint_every=self.checkpoint_every, micro_batches=micro_batches,
                     )
                 nets.append(net)
                 self.history_.append(result)
