@@ -9,7 +9,7 @@ import torch
 
 import seriespredictor.persistence as persistence
 from conftest import BOOK_TEST_X, BOOK_X, BOOK_Y, edit_config, run_python
-from seriespredictor import ModelFileError, SeriesPredictor, SeriesValidationError
+from seriespredictor import ModelFileError, SeriesPredictor
 from seriespredictor.persistence import CONFIG, FORMAT_VERSION, WEIGHTS, load_model, save_model
 
 

@@ -4,7 +4,7 @@ import os
 import pytest
 import torch
 
-import seriespredictor.runtime as runtime
+from seriespredictor import runtime
 from seriespredictor.errors import SeriesValidationError
 from seriespredictor.model import LSTMConfig
 from seriespredictor.runtime import (cache_bytes, check_network_memory, choose_micro_batch, choose_threads, native_bf16,

@@ -15,8 +15,8 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from typing import Any
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 from torch import nn
@@ -31,8 +31,8 @@ class TrainConfig:
     steps: int  # Adam steps, at most
     lr: float
     schedule: str = "constant"  # or "cosine": down to a tenth of lr over schedule_steps, along a half cosine
-    schedule_steps: int | None = None  # the cosine's length (default: steps); a run stopped at the best step
-    # of a longer one follows that run's learning rates exactly
+    schedule_steps: int | None = None  # the cosine's length (default: steps); a refit for the best step of a
+    # longer run sets that run's steps, and so follows its learning rates exactly
     grad_clip: float | None = 1.0  # the gradients' global L2 norm at most; None: no clipping
     micro_batches: int = 1  # forward/backward passes per step (see runtime.choose_micro_batch)
     eval_every: int = 50  # steps between validations, when the loop is given validate=
@@ -55,6 +55,8 @@ class TrainConfig:
 
 @dataclass
 class TrainResult:
+    """What a run did: saved with the model (``Forecaster.history_``) and in checkpoints."""
+
     losses: list[tuple[int, float]] = field(default_factory=list)  # (step, training loss)
     val_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, validation loss)
     best_step: int | None = None
@@ -112,7 +114,7 @@ class LoopState:
 
     @classmethod
     def restore(cls, tensors: dict, meta: dict, net: nn.Module, opt: torch.optim.Optimizer,
-                generator: torch.Generator | None) -> "LoopState":
+                generator: torch.Generator | None) -> LoopState:
         """Load a pair written by :meth:`save` into ``net``, ``opt``, torch's RNG and ``generator``."""
         net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
         opt_state: dict = {}
