@@ -10,11 +10,11 @@ it, with validation off) and of the bare step (forward + backward + torch's defa
 same module on random tensors of the same shapes, same threads), measured alternately in the
 same process, medians of ``--repeats``; their ratio; for reference, the bare step with the
 fused Adam kernel that our loop uses, and that again split into the forward/backward passes
-per step that our loop chose (``passes_per_step``; see ``training.choose_micro_batch``), with
+per step that our loop chose (``passes_per_step``; see ``runtime.choose_micro_batch``), with
 our ratio to it (``ratio_same_passes``: what our loop costs beyond those kernels); the peak RSS after loading the data and the first fit
 (``fit_peak_rss_mb``), the peak of the whole process, and the RSS right after ``import torch``.
 
-``--passes-grid`` measures what ``training.choose_micro_batch`` is based on.
+``--passes-grid`` measures what ``runtime.choose_micro_batch`` is based on.
 """
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> 
     from seriespredictor import Forecaster
     from seriespredictor.ensemble import micro_batches
     from seriespredictor.model import LSTMNetwork
-    from seriespredictor.training import choose_threads, num_threads
+    from seriespredictor.runtime import choose_threads, num_threads
 
     data, kw, steps = case_setup(case)
     device = torch.device(device_name)
@@ -165,9 +165,8 @@ def passes_grid(threads: int | None) -> None:
     several LSTM shapes, beside the pass size ``choose_micro_batch`` picks: one JSON line each."""
     import torch
 
-    from seriespredictor.ensemble import micro_batches
     from seriespredictor.model import LSTMConfig, LSTMNetwork
-    from seriespredictor.training import LSTM_BUFFER_BYTES, cache_bytes, choose_micro_batch, choose_threads
+    from seriespredictor.runtime import LSTM_BUFFER_BYTES, cache_bytes, choose_micro_batch, choose_threads
 
     torch.set_num_threads(choose_threads(256, 64, threads))
     for steps_, input_dim, hidden in [(24, 1, 64), (48, 1, 64), (96, 1, 32), (96, 1, 64), (96, 1, 128),

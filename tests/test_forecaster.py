@@ -226,9 +226,23 @@ def test_same_seed_in_two_processes_gives_identical_forecasts(tmp_path):
     assert not np.array_equal(a["LSTM"], c["LSTM"])
 
 
-def test_bf16_autocast_trains_and_forecasts():
-    fc = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, precision="bf16").fit(panel(60)).predict()
-    assert np.isfinite(fc["LSTM"]).all()
+@pytest.mark.parametrize("precision,dtype", [("bf16", torch.bfloat16), ("fp32", torch.float32)])
+def test_bf16_autocast_trains_and_forecasts(precision, dtype):
+    from seriespredictor.model import LSTMNetwork
+
+    trained_in = []  # the output dtype of every training forward pass
+
+    def hook(module, args, out):
+        if isinstance(module, LSTMNetwork) and module.training:
+            trained_in.append(out[0].dtype)
+
+    handle = torch.nn.modules.module.register_module_forward_hook(hook)
+    try:
+        model = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, seed=0, precision=precision).fit(panel(60))
+    finally:
+        handle.remove()
+    assert trained_in == [dtype] * 20  # every step ran under autocast (bf16), or none did (fp32)
+    assert np.isfinite(model.predict()["LSTM"]).all()
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the message on machines without a GPU")

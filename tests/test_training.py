@@ -1,11 +1,12 @@
-import gc
+import math
 
 import pytest
 import torch
 
 from seriespredictor.errors import TrainingDivergedError
 from seriespredictor.model import LSTMConfig, LSTMNetwork
-from seriespredictor.training import cache_bytes, choose_micro_batch, choose_threads, fit_network, seeded
+from seriespredictor.runtime import seeded
+from seriespredictor.training import TrainConfig, fit_network
 
 
 def _setup(seed=0):
@@ -30,15 +31,18 @@ def test_network_shapes_and_carried_state():
 
 def test_validation_restores_the_best_weights_and_stops_early():
     net, sample, loss = _setup()
-    calls = []
+    seen = []  # the weights at each validation
 
     def validate(n):
-        calls.append(1)
-        return [3.0, 1.0, 2.0, 4.0, 5.0][len(calls) - 1]
+        seen.append({k: v.clone() for k, v in n.state_dict().items()})
+        return [3.0, 1.0, 2.0, 4.0, 5.0][len(seen) - 1]
 
-    res = fit_network(net, sample, loss, steps=100, lr=0.01, validate=validate, eval_every=10, patience=3)
-    assert res.best_step == 20
+    res = fit_network(net, sample, loss, TrainConfig(steps=100, lr=0.01, eval_every=10, patience=3), validate=validate)
+    assert res.best_step == 20 and res.val_losses == [(10, 3.0), (20, 1.0), (30, 2.0), (40, 4.0), (50, 5.0)]
     assert res.steps_run == 50  # three evaluations without improvement after step 20
+    for name, value in net.state_dict().items():  # the weights of step 20, not those of step 50
+        assert torch.equal(value, seen[1][name]), name
+    assert not all(torch.equal(value, seen[-1][name]) for name, value in net.state_dict().items())
 
 
 def test_nonfinite_loss_names_the_step():
@@ -49,15 +53,7 @@ def test_nonfinite_loss_names_the_step():
         return out * float("nan") if b[2] >= 3 else out
 
     with pytest.raises(TrainingDivergedError, match="training loss became nan at step 3"):
-        fit_network(net, lambda step: (*sample(step), step), loss, steps=10, lr=0.01)
-
-
-def test_thread_policy():
-    assert choose_threads(3, 10) == 1
-    assert choose_threads(256, 64) >= 1
-    assert choose_threads(3, 10, requested=2) == 2
-    with pytest.raises(ValueError, match="threads=0 must be a positive integer"):
-        choose_threads(3, 10, requested=0)
+        fit_network(net, lambda step: (*sample(step), step), loss, TrainConfig(steps=10, lr=0.01))
 
 
 def _run(steps, resume_from=None, every=0, saved=None, stop_at=None):
@@ -77,9 +73,9 @@ def _run(steps, resume_from=None, every=0, saved=None, stop_at=None):
         def keep(tensors, meta):
             saved.append(({k: v.clone() for k, v in tensors.items()}, meta))
 
-        res = fit_network(net, sample, loss, steps=steps, lr=0.01, schedule="cosine", generator=gen,
-                          validate=lambda n: float(loss(n, (x, x.squeeze(-1)))), eval_every=5,
-                          resume_from=resume_from, checkpoint=keep if saved is not None else None, checkpoint_every=every)
+        config = TrainConfig(steps=steps, lr=0.01, schedule="cosine", eval_every=5, checkpoint_every=every)
+        res = fit_network(net, sample, loss, config, validate=lambda n: float(loss(n, (x, x.squeeze(-1)))), generator=gen,
+                          resume_from=resume_from, checkpoint=keep if saved is not None else None)
     return net, res
 
 
@@ -133,7 +129,7 @@ def test_micro_batches_take_the_same_step():
     for parts in (1, 4):
         with seeded(0):
             net = LSTMNetwork(LSTMConfig(1, 8))
-        runs.append((net, fit_network(net, lambda step: data, loss, steps=20, lr=0.01, micro_batches=parts)))
+        runs.append((net, fit_network(net, lambda step: data, loss, TrainConfig(steps=20, lr=0.01, micro_batches=parts))))
     assert sizes == [32] * 20 + [8] * 80  # four passes of 8 windows a step
     (whole, whole_res), (parts, parts_res) = runs
     for a, b in zip(whole.parameters(), parts.parameters()):  # the same steps, up to rounding
@@ -142,45 +138,25 @@ def test_micro_batches_take_the_same_step():
     assert [v for _, v in parts_res.losses] == pytest.approx([v for _, v in whole_res.losses], rel=1e-4)
 
 
-def test_micro_batch_policy():
-    mib = 2**20
-    assert choose_micro_batch(256, 96, 64, cache=32 * mib) == 64  # 99 MB of buffers in one pass: four of 25 MB
-    assert choose_micro_batch(256, 96, 64, 2, cache=32 * mib) == 32  # two layers keep twice as much
-    assert choose_micro_batch(256, 7, 128, cache=32 * mib) == 256  # M4 Hourly's 14 MB fit: one pass
-    assert choose_micro_batch(100, 96, 256, cache=32 * mib) == 25  # halved only while it divides the batch
-    assert choose_micro_batch(256, 5000, 512, cache=32 * mib) == 8  # never below 8 windows
-    assert cache_bytes() >= 2**16
+def test_cosine_schedule_decays_to_a_tenth_over_schedule_steps():
+    config = TrainConfig(steps=50, lr=0.02, schedule="cosine", schedule_steps=100)
+    assert [config.lr_at(t) for t in (0, 50, 100)] == pytest.approx([0.02, 0.011, 0.002])
+    assert TrainConfig(steps=50, lr=0.02).lr_at(49) == 0.02
+    with pytest.raises(ValueError, match="schedule='linear' is not 'constant' or 'cosine'"):
+        TrainConfig(steps=50, lr=0.02, schedule="linear")
 
 
-def test_cache_size_is_the_level_3_cache_or_32_mib(tmp_path):
-    def cpu(*caches):
-        root = tmp_path / str(len(list(tmp_path.iterdir())))
-        for i, (level, size) in enumerate(caches):
-            (root / f"index{i}").mkdir(parents=True)
-            (root / f"index{i}" / "level").write_text(f"{level}\n")
-            (root / f"index{i}" / "size").write_text(f"{size}\n")
-        return str(root)
+def test_the_loop_steps_at_the_scheduled_learning_rates():
+    net, sample, loss = _setup()
+    config = TrainConfig(steps=4, lr=0.02, schedule="cosine", schedule_steps=8)
+    used = []
+    opt_step = torch.optim.Adam.step
 
-    assert cache_bytes(cpu((1, "48K"), (2, "1024K"), (3, "8192K"))) == 8 * 2**20
-    assert cache_bytes(cpu((1, "48K"), (2, "2M"))) == 32 * 2**20  # no shared cache listed: not the per-core one
-    assert cache_bytes(cpu((3, "garbled"))) == 32 * 2**20
+    def record(self, *args, **kwargs):
+        used.append(self.param_groups[0]["lr"])
+        return opt_step(self, *args, **kwargs)
 
-
-@pytest.mark.filterwarnings("error")  # an unclosed file warns when collected: that fails the test
-def test_the_cache_probe_closes_its_files(tmp_path):
-    (tmp_path / "index0").mkdir()
-    (tmp_path / "index0" / "level").write_text("3\n")
-    (tmp_path / "index0" / "size").write_text("4096K\n")
-    assert cache_bytes(str(tmp_path)) == 4 * 2**20
-    gc.collect()
-
-
-def test_native_bf16_reads_the_cpu_flags(tmp_path):
-    from seriespredictor.training import native_bf16
-
-    with_bf16, without = tmp_path / "a", tmp_path / "b"
-    with_bf16.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx512f avx512_bf16\n")
-    without.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2\n")
-    cpu = torch.device("cpu")
-    assert native_bf16(cpu, str(with_bf16)) and not native_bf16(cpu, str(without))
-    assert not native_bf16(cpu, str(tmp_path / "missing"))
+    with pytest.MonkeyPatch.context() as m:
+        m.setattr(torch.optim.Adam, "step", record)
+        fit_network(net, sample, loss, config)
+    assert used == pytest.approx([0.02 * (0.55 + 0.45 * math.cos(math.pi * t / 8)) for t in range(4)])

@@ -14,7 +14,8 @@ import torch
 from . import distributed
 from .errors import SeriesValidationError
 from .network import ForecastConfig, ForecastNetwork, loss_function
-from .training import choose_micro_batch, choose_threads, fit_network, num_threads, seeded
+from .runtime import choose_micro_batch, choose_threads, num_threads, seeded
+from .training import TrainConfig, fit_network
 from .windows import TrainingWindows
 
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
@@ -65,14 +66,16 @@ def train_ensemble(windows: TrainingWindows, s: dict, config: ForecastConfig, va
             with seeded(seed) as gen, num_threads(threads):
                 net = ForecastNetwork(config).to(device)
                 sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
+                config_k = TrainConfig(
+                    steps=steps[k] if steps else s["steps"], lr=s["lr"], schedule=s["lr_schedule"], schedule_steps=s["steps"],
+                    grad_clip=s["grad_clip"], micro_batches=passes, eval_every=s["eval_every"], patience=s["patience"],
+                    time_limit=limit, checkpoint_every=s["checkpoint_every"], progress=s["progress"],
+                )
                 result = fit_network(
-                    distributed.wrap(net), windows.sampler(s["batch_size"], sampler_seed, rank=rank, world=world), loss_fn,
-                    steps=steps[k] if steps else s["steps"], schedule_steps=s["steps"], lr=s["lr"],
-                    grad_clip=s["grad_clip"], validate=validate, eval_every=s["eval_every"], patience=s["patience"],
-                    progress=s["progress"], schedule=s["lr_schedule"], generator=gen, time_limit=limit,
+                    distributed.wrap(net), windows.sampler(s["batch_size"], sampler_seed, rank=rank, world=world), loss_fn, config_k,
+                    validate=validate, generator=gen,
                     resume_from=checkpoints.load(member) if checkpoints and resume else None,
                     checkpoint=checkpoints.saver(member) if checkpoints else None,
-                    checkpoint_every=s["checkpoint_every"], micro_batches=passes,
                 )
             nets.append(net)
             results.append(result)

@@ -36,7 +36,7 @@ from .params import Params, bool_arg, integer_arg, levels_arg, path_arg
 from .output import check_finite, forecast_frame, write_frames
 from .scaling import Scaler, log_flags, model_space, series_transform
 from .settings import DATA_OPTIONS, check_combinations, check_values, resolve
-from .training import check_network_memory, choose_threads, num_threads
+from .runtime import check_network_memory, choose_threads, num_threads
 from .windows import TrainingWindows, calibration_set, held_out, points_before
 
 MAX_PREDICT_HORIZON = 10**4  # steps predict(h=) goes past the trained h: 10**5 recursive steps would run for minutes

@@ -18,7 +18,7 @@ import pandas as pd
 from .data import (OBS, Panel, check_file, check_freq, first_sentence, is_obs, obs_freq, refuse_duplicate_columns,
                    refuse_integer_dates)
 from .errors import SeriesValidationError
-from .training import set_mmap_threshold
+from .runtime import set_mmap_threshold
 
 
 def is_parquet(path) -> bool:

@@ -19,7 +19,8 @@ from .params import MAX_BATCH, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, P
 from .fields import DICT, LOSS_HISTORY, check_fields, integer, list_of, number, one_of
 from .persistence import MAX_UNITS, load_estimator, load_model, load_network, save_model
 from .scaling import METHODS, Scaler
-from .training import TrainResult, check_network_memory, choose_threads, fit_network, num_threads, seeded
+from .runtime import check_network_memory, choose_threads, num_threads, seeded
+from .training import TrainConfig, fit_network
 
 
 def _as_array(name: str, value, ndim: int, shape_hint: str) -> np.ndarray:
@@ -170,10 +171,8 @@ class SeriesPredictor(Params):
                 out, _ = net(b[0])  # [batch, seq_size, 1]
                 return torch.mean((out.squeeze(-1) - b[1]) ** 2)
 
-            result: TrainResult = fit_network(
-                net, sample, loss_fn, steps=self.steps, lr=self.lr, grad_clip=self.grad_clip,
-                log_every=self.log_every, log=log,
-            )
+            config = TrainConfig(steps=self.steps, lr=self.lr, grad_clip=self.grad_clip, log_every=self.log_every)
+            result = fit_network(net, sample, loss_fn, config, log=log)
         self.net_ = net
         self.history_ = result.losses
         return self

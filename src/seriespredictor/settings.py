@@ -19,7 +19,7 @@ from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE,
                      check_device, check_int, check_number, path_arg)
 from .persistence import MAX_UNITS
 from .recipe import choose
-from .training import native_bf16
+from .runtime import native_bf16
 
 LOSSES = ("mse", "mae")
 INTERVALS = ("conformal", "quantile")

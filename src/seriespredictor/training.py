@@ -1,33 +1,62 @@
 """One training loop for every estimator: Adam steps on sampled batches, clipping, a finite
-loss guard, optional validation with early stopping, and a thread policy.
+loss guard, optional validation with early stopping, a time limit and exact resumption.
 
 The caller supplies ``sample(step) -> batch`` (index arithmetic over tensors already built)
 and ``loss(net, batch) -> scalar``; the loop does nothing else per step, so its time is the
-kernels' time.
+kernels' time. Its settings are a :class:`TrainConfig`; what it carries from step to step is a
+:class:`LoopState`, which checkpoints save and a resume restores.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
-import glob
 import math
-import os
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
+from typing import Any
 
 import torch
 from torch import nn
 
-from .errors import SeriesValidationError, TrainingDivergedError
-from .model import LSTMConfig
+from .errors import TrainingDivergedError
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """The settings of one training run."""
+
+    steps: int  # Adam steps, at most
+    lr: float
+    schedule: str = "constant"  # or "cosine": down to a tenth of lr over schedule_steps, along a half cosine
+    schedule_steps: int | None = None  # the cosine's length (default: steps); a refit for the best step of a
+    # longer run sets that run's steps, and so follows its learning rates exactly
+    grad_clip: float | None = 1.0  # the gradients' global L2 norm at most; None: no clipping
+    micro_batches: int = 1  # forward/backward passes per step (see runtime.choose_micro_batch)
+    eval_every: int = 50  # steps between validations, when the loop is given validate=
+    patience: int | None = None  # validations without improvement before stopping; None: never stop early
+    time_limit: float | None = None  # seconds; the step that reaches it is the last, and validated
+    checkpoint_every: int = 0  # steps between checkpoints, when the loop is given checkpoint=; 0: at the end only
+    log_every: int = 100  # steps between recorded training losses (the last step is always recorded)
+    progress: bool = False  # a progress bar on a terminal
+
+    def __post_init__(self):
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"schedule={self.schedule!r} is not 'constant' or 'cosine'")
+
+    def lr_at(self, step: int) -> float:
+        """The learning rate of ``step``: a function of the step alone, so a resumed run continues it exactly."""
+        if self.schedule == "constant":
+            return self.lr
+        return self.lr * (0.55 + 0.45 * math.cos(math.pi * step / (self.schedule_steps or self.steps)))
 
 
 @dataclass
 class TrainResult:
+    """What a run did: saved with the model (``Forecaster.history_``) and in checkpoints."""
+
     losses: list[tuple[int, float]] = field(default_factory=list)  # (step, training loss)
     val_losses: list[tuple[int, float]] = field(default_factory=list)  # (step, validation loss)
     best_step: int | None = None
@@ -36,128 +65,73 @@ class TrainResult:
     resumed_from: int | None = None  # the checkpoint step this run continued from
 
 
-def choose_threads(batch: int, hidden_dim: int, requested: int | None = None, *, processes: int = 1) -> int:
-    """Intra-op threads for training.
+@dataclass
+class LoopState:
+    """What the loop carries from step to step: a checkpoint saves it, a resume restores it."""
 
-    A second thread only pays when each LSTM step's matrix work is large; on small models it
-    costs more in synchronisation than it gains, and when another process holds a core it
-    can make training many times slower. Measured on a 2-core machine (benchmarks/README.md).
-    """
-    if requested is not None:
-        if requested < 1:
-            raise ValueError(f"threads={requested} must be a positive integer or None (automatic)")
-        return requested
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    cores = max(1, cores // processes)  # processes training side by side share the cores
-    work = batch * hidden_dim * hidden_dim  # multiply-adds per step of the recurrent matmul / 4
-    return 1 if work < 256 * 64 * 64 else max(1, min(cores, 4))
+    best: float = math.inf  # the lowest validation loss so far
+    best_state: dict[str, torch.Tensor] | None = None  # the weights that scored it
+    bad_evals: int = 0  # validations since then, none of them better
+    done: bool = False  # the run ended: every step taken, stopped early or out of time
+    result: TrainResult = field(default_factory=TrainResult)
 
+    @property
+    def step(self) -> int:
+        """Steps taken so far, which is the next step to take."""
+        return self.result.steps_run
 
-def check_network_memory(config: LSTMConfig, networks: int = 1) -> None:
-    """Refuse, before allocating, networks whose weights would not fit in half this machine's
-    memory: ``networks`` kept, plus the gradient and Adam's two moments of the one training."""
-    need = 4 * config.parameter_count() * (networks + 3)
-    try:
-        memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
-    except (ValueError, OSError, AttributeError):  # not POSIX: assume 16 GiB
-        memory = 16 * 2**30
-    if need > memory // 2:
-        raise SeriesValidationError(
-            f"hidden_dim={config.hidden_dim}, num_layers={config.num_layers}"
-            f"{f' and ensemble={networks}' if networks > 1 else ''} need {need / 2**30:.1f} GiB for the weights and "
-            f"optimizer state, more than half this machine's {memory / 2**30:.1f} GiB; use a smaller hidden_dim, num_layers or ensemble"
-        )
+    def record_validation(self, loss: float, module: nn.Module, patience: int | None) -> bool:
+        """Record ``loss``, the validation loss after :attr:`step` steps, keeping the weights of the
+        best; True once ``patience`` validations in a row did not improve on it."""
+        self.result.val_losses.append((self.step, loss))
+        if loss < self.best:
+            self.best, self.best_state, self.bad_evals = loss, copy.deepcopy(module.state_dict()), 0
+            self.result.best_step = self.step
+            return False
+        self.bad_evals += 1
+        return patience is not None and self.bad_evals >= patience
 
+    def save(self, net: nn.Module, opt: torch.optim.Optimizer, generator: torch.Generator | None) -> tuple[dict, dict]:
+        """Everything needed to continue training exactly: tensors for safetensors, the rest as JSON
+        (the fields ``checkpoints.Checkpoints`` checks on load)."""
+        tensors = {f"net.{k}": v for k, v in net.state_dict().items()}
+        if self.best_state is not None:
+            tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
+        opt_state = opt.state_dict()
+        for i, per_param in opt_state["state"].items():
+            tensors.update({f"opt.{i}.{k}": torch.as_tensor(v) for k, v in per_param.items()})
+        tensors["rng.torch"] = torch.get_rng_state()
+        if generator is not None:
+            tensors["rng.sampler"] = generator.get_state()
+        r = self.result
+        meta = {
+            "step": self.step, "done": self.done, "best": self.best if self.best != math.inf else None,
+            "bad_evals": self.bad_evals, "param_groups": opt_state["param_groups"],
+            "result": {"losses": list(r.losses), "val_losses": list(r.val_losses), "best_step": r.best_step,
+                       "steps_run": r.steps_run, "seconds": r.seconds},
+        }
+        return tensors, meta
 
-# Bytes that torch's CPU LSTM keeps from forward for backward, per window, time step, hidden
-# unit and layer (fp32, oneDNN kernel; measured with torch.profiler on torch 2.13).
-LSTM_BUFFER_BYTES = 66
-
-
-def native_bf16(device: torch.device, cpuinfo: str = "/proc/cpuinfo") -> bool:
-    """Whether ``device`` computes bfloat16 natively: a GPU that supports it, or a CPU with
-    AVX512-BF16 or AMX (read from Linux's cpuinfo; False where it cannot be read)."""
-    if device.type == "cuda":
-        return torch.cuda.is_bf16_supported()
-    try:
-        with open(cpuinfo) as f:
-            flags = next((line for line in f if line.startswith("flags")), "").split()
-    except OSError:
-        return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
-
-
-def cache_bytes(root: str = "/sys/devices/system/cpu/cpu0/cache") -> int:
-    """The CPU's last-level cache (level 3 or above), from Linux sysfs; 32 MiB where none is
-    listed. Without this floor, a machine that lists only its per-core caches would be given
-    passes of a few windows, which are slower than the whole batch."""
-    sizes = []
-    for folder in glob.glob(f"{root}/index*"):
-        try:
-            level = int(Path(folder, "level").read_text())
-            text = Path(folder, "size").read_text().strip()  # e.g. "32768K"
-        except (OSError, ValueError):
-            continue
-        unit = {"K": 2**10, "M": 2**20, "G": 2**30}.get(text[-1:], 1)
-        digits = text[:-1] if unit != 1 else text
-        if level >= 3 and digits.isdigit():
-            sizes.append(int(digits) * unit)
-    return max(sizes, default=32 * 2**20)
-
-
-def choose_micro_batch(batch: int, steps: int, hidden_dim: int, num_layers: int = 1, *, cache: int | None = None) -> int:
-    """Windows per forward/backward pass on a CPU: the largest ``batch / 2**k`` (but at
-    least 8) whose LSTM buffers fit in 80% of the CPU's last-level cache.
-
-    The backward pass reads back everything the forward pass kept; when that spills from the
-    cache to main memory, a step of several smaller passes, whose gradients add up to the
-    same, ran 1.5 to 2.6 times faster, in less memory (benchmarks/README.md).
-    """
-    budget = 0.8 * (cache or cache_bytes())
-    size = batch
-    while size % 2 == 0 and size // 2 >= 8 and LSTM_BUFFER_BYTES * size * steps * hidden_dim * num_layers > budget:
-        size //= 2
-    return size
-
-
-@contextlib.contextmanager
-def seeded(seed: int | None) -> Iterator[torch.Generator]:
-    """Seed torch's CPU RNG inside ``fork_rng`` so the caller's global state is untouched."""
-    with torch.random.fork_rng(devices=[]):
-        gen = torch.Generator()
-        if seed is not None:
-            torch.manual_seed(seed)
-            gen.manual_seed(seed)
-        else:
-            gen.seed()
-        yield gen
-
-
-@contextlib.contextmanager
-def num_threads(n: int) -> Iterator[None]:
-    before = torch.get_num_threads()
-    torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
-
-
-def set_mmap_threshold(size: int) -> None:
-    """Have glibc serve every buffer of ``size`` bytes or more from mmap (a no-op elsewhere).
-
-    By default glibc raises that threshold each time a large buffer is freed, after which such
-    buffers come from the heap, which fragments and holds on to freed memory: reading 100M
-    points from Parquet took 1.5 GB of RSS instead of the 0.8 GB of the values. A low threshold
-    is for reading only: while training it halved the speed on M4-sized batches (every
-    mid-sized tensor became a fresh mapping).
-    """
-    try:
-        import ctypes
-
-        ctypes.CDLL("libc.so.6").mallopt(-3, size)  # M_MMAP_THRESHOLD
-    except (OSError, AttributeError):
-        pass
+    @classmethod
+    def restore(cls, tensors: dict, meta: dict, net: nn.Module, opt: torch.optim.Optimizer,
+                generator: torch.Generator | None) -> LoopState:
+        """Load a pair written by :meth:`save` into ``net``, ``opt``, torch's RNG and ``generator``."""
+        net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
+        opt_state: dict = {}
+        for k, v in tensors.items():
+            if k.startswith("opt."):
+                _, i, name = k.split(".", 2)
+                opt_state.setdefault(int(i), {})[name] = v
+        opt.load_state_dict({"state": opt_state, "param_groups": meta["param_groups"]})
+        torch.set_rng_state(tensors["rng.torch"])
+        if generator is not None and "rng.sampler" in tensors:
+            generator.set_state(tensors["rng.sampler"])
+        r = meta["result"]
+        result = TrainResult([tuple(x) for x in r["losses"]], [tuple(x) for x in r["val_losses"]], r["best_step"],
+                             r["steps_run"], r["seconds"], resumed_from=meta["step"])
+        return cls(best=math.inf if meta["best"] is None else meta["best"],
+                   best_state={k[5:]: v for k, v in tensors.items() if k.startswith("best.")} or None,
+                   bad_evals=meta["bad_evals"], done=meta["done"], result=result)
 
 
 def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
@@ -173,44 +147,39 @@ def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
         torch._foreach_mul_(grads, scale)
 
 
-def _loop_state(net, opt, gen, step: int, best: float, best_state, bad_evals: int, result: TrainResult,
-                done: bool) -> tuple[dict[str, torch.Tensor], dict]:
-    """Everything needed to continue training exactly: tensors for safetensors, the rest as JSON."""
-    tensors = {f"net.{k}": v for k, v in net.state_dict().items()}
-    if best_state is not None:
-        tensors.update({f"best.{k}": v for k, v in best_state.items()})
-    opt_state = opt.state_dict()
-    for i, per_param in opt_state["state"].items():
-        tensors.update({f"opt.{i}.{k}": torch.as_tensor(v) for k, v in per_param.items()})
-    tensors["rng.torch"] = torch.get_rng_state()
-    if gen is not None:
-        tensors["rng.sampler"] = gen.get_state()
-    meta = {
-        "step": step, "done": done, "best": best if best != float("inf") else None, "bad_evals": bad_evals,
-        "param_groups": opt_state["param_groups"],
-        "result": {"losses": list(result.losses), "val_losses": list(result.val_losses), "best_step": result.best_step,
-                   "steps_run": result.steps_run, "seconds": result.seconds},
-    }
-    return tensors, meta
+def _step(net: nn.Module, params: list[torch.Tensor], opt: torch.optim.Optimizer, batch, loss_fn, config: TrainConfig,
+          step: int) -> float:
+    """One Adam step on ``batch``, in ``config.micro_batches`` passes whose gradients add up to the
+    whole batch's; returns the loss."""
+    opt.param_groups[0]["lr"] = config.lr_at(step)
+    opt.zero_grad(set_to_none=True)
+    parts = batch.chunk(config.micro_batches) if config.micro_batches > 1 else (batch,)
+    value = 0.0
+    for i, part in enumerate(parts):
+        # Under DDP the gradients are averaged across processes once, after the last part.
+        with net.no_sync() if i < len(parts) - 1 and hasattr(net, "no_sync") else contextlib.nullcontext():
+            loss = loss_fn(net, part)
+            if len(parts) > 1:
+                loss = loss / len(parts)
+            value += loss.item()  # a scalar read: cheap on CPU, and NaN is caught before any update
+            if not math.isfinite(value):
+                raise TrainingDivergedError(
+                    f"training loss became {value} at step {step}: the learning rate (lr={config.lr}) may be "
+                    "too high or the data may hold extreme values; lower lr or check the data"
+                )
+            loss.backward()
+    if config.grad_clip is not None:
+        _clip_grad_norm(params, config.grad_clip)
+    opt.step()
+    return value
 
 
-def _restore_loop_state(tensors, meta, net, opt, gen):
-    net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
-    best_state = {k[5:]: v for k, v in tensors.items() if k.startswith("best.")} or None
-    state: dict = {}
-    for k, v in tensors.items():
-        if k.startswith("opt."):
-            _, i, name = k.split(".", 2)
-            state.setdefault(int(i), {})[name] = v
-    opt.load_state_dict({"state": state, "param_groups": meta["param_groups"]})
-    torch.set_rng_state(tensors["rng.torch"])
-    if gen is not None and "rng.sampler" in tensors:
-        gen.set_state(tensors["rng.sampler"])
-    r = meta["result"]
-    result = TrainResult([tuple(x) for x in r["losses"]], [tuple(x) for x in r["val_losses"]], r["best_step"],
-                         r["steps_run"], r["seconds"])
-    best = meta["best"] if meta["best"] is not None else float("inf")
-    return meta["step"], best, best_state, meta["bad_evals"], result
+def _score(net: nn.Module, module: nn.Module, validate: Callable[[nn.Module], float]) -> float:
+    net.eval()
+    with torch.no_grad():
+        loss = float(validate(module))
+    net.train()
+    return loss
 
 
 def _agreed(flag: bool) -> bool:
@@ -225,123 +194,69 @@ def _agreed(flag: bool) -> bool:
 
 def fit_network(
     net: nn.Module,
-    sample: Callable[[int], tuple],
-    loss_fn: Callable[[nn.Module, tuple], torch.Tensor],
+    sample: Callable[[int], Any],
+    loss_fn: Callable[[nn.Module, Any], torch.Tensor],
+    config: TrainConfig,
     *,
-    steps: int,
-    lr: float,
-    grad_clip: float | None = 1.0,
-    log_every: int = 100,
-    log: Callable[[int, float], None] | None = None,
     validate: Callable[[nn.Module], float] | None = None,
-    eval_every: int = 50,
-    patience: int | None = None,
-    progress: bool = False,
-    schedule: str = "constant",
+    log: Callable[[int, float], None] | None = None,
     generator: torch.Generator | None = None,
     resume_from: tuple[dict, dict] | None = None,
     checkpoint: Callable[[dict, dict], None] | None = None,
-    checkpoint_every: int = 0,
-    micro_batches: int = 1,
-    schedule_steps: int | None = None,
-    time_limit: float | None = None,
 ) -> TrainResult:
-    """Train ``net`` in place for ``steps`` Adam steps.
+    """Train ``net`` in place for ``config.steps`` Adam steps on the batches ``sample(step)``.
 
-    With ``micro_batches`` > 1, each batch (one tensor) is split along its first dimension
-    into that many equal parts, each taken forward and backward in turn before the one
-    update: the same step, in less memory (see :func:`choose_micro_batch`).
+    With ``validate``, the validation loss is computed every ``config.eval_every`` steps and at the
+    end; the weights with the lowest one are restored, and training stops after ``config.patience``
+    validations without improvement. ``log(step, loss)`` is called where a loss is recorded.
+    With ``config.micro_batches`` > 1 a batch is one tensor, split along its first dimension.
 
-    With ``validate``, the validation loss is computed every ``eval_every`` steps and at the
-    end; the weights with the lowest one are restored, and training stops after ``patience``
-    evaluations without improvement. ``schedule="cosine"`` decays the learning rate to a tenth
-    of ``lr`` over ``schedule_steps`` (default ``steps``) along a half cosine: a run stopped at the
-    best step of a longer one follows its learning rates exactly. ``time_limit`` (seconds) ends
-    training after the first step that reaches it, validated as a last step.
-
-    With ``checkpoint``, every ``checkpoint_every`` steps and at the end it is called with
-    ``(tensors, meta)``: the weights, the optimizer, the step, the best weights so
-    far, and the states of torch's RNG and of ``generator`` (the sampler's). Passing such a
-    pair back as ``resume_from`` continues the run where it stopped, bit for bit on a CPU.
+    With ``checkpoint``, every ``config.checkpoint_every`` steps and at the end it is called with
+    ``(tensors, meta)`` (:meth:`LoopState.save`): the weights, the optimizer, the step, the best
+    weights so far, and the states of torch's RNG and of ``generator`` (the sampler's). Passing
+    such a pair back as ``resume_from`` continues the run where it stopped, bit for bit on a CPU.
     """
     module = getattr(net, "module", net)  # under DDP: forward/backward through the wrapper, state from the module
     # The fused kernel updates all parameters in one call instead of a dozen small ops each.
     params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=lr, fused=True)
-    if schedule not in ("constant", "cosine"):
-        raise ValueError(f"schedule={schedule!r} is not 'constant' or 'cosine'")
-    result = TrainResult()
-    best, best_state, bad_evals, first = float("inf"), None, 0, 0
-    if resume_from is not None:
-        first, best, best_state, bad_evals, result = _restore_loop_state(*resume_from, module, opt, generator)
-        result.resumed_from = first
-        if resume_from[1]["done"]:  # finished (or stopped early) before: nothing left to run
-            first = steps
+    opt = torch.optim.Adam(params, lr=config.lr, fused=True)
+    state = LoopState() if resume_from is None else LoopState.restore(*resume_from, module, opt, generator)
+    result = state.result
+    first = config.steps if state.done else state.step  # a finished run (or one stopped early) trains no further
     bar = None
-    if progress:
+    if config.progress:
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
+        bar = tqdm(total=config.steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
     net.train()
     started = time.perf_counter() - result.seconds
-    deadline = math.inf if time_limit is None else time.perf_counter() + time_limit
-    horizon = schedule_steps or steps
-    stopped_early = False
-    for step in range(first, steps):
-        if schedule == "cosine":  # a function of the step alone, so a resumed run continues it exactly
-            opt.param_groups[0]["lr"] = lr * (0.55 + 0.45 * math.cos(math.pi * step / horizon))
-        opt.zero_grad(set_to_none=True)
-        batch = sample(step)
-        parts = batch.chunk(micro_batches) if micro_batches > 1 else (batch,)
-        value = 0.0
-        for i, part in enumerate(parts):
-            # Under DDP the gradients are averaged across processes once, after the last part.
-            with net.no_sync() if i < len(parts) - 1 and hasattr(net, "no_sync") else contextlib.nullcontext():
-                loss = loss_fn(net, part)
-                if len(parts) > 1:
-                    loss = loss / len(parts)  # the parts' gradients add up to the whole batch's
-                value += loss.item()  # a scalar read: cheap on CPU, and NaN is caught before any update
-                if not math.isfinite(value):
-                    raise TrainingDivergedError(
-                        f"training loss became {value} at step {step}: the learning rate (lr={lr}) may be "
-                        "too high or the data may hold extreme values; lower lr or check the data"
-                    )
-                loss.backward()
-        if grad_clip is not None:
-            _clip_grad_norm(params, grad_clip)
-        opt.step()
-        out_of_time = _agreed(time.perf_counter() >= deadline) if time_limit is not None else False
-        last = step == steps - 1 or out_of_time
-        if step % log_every == 0 or last:
+    deadline = math.inf if config.time_limit is None else time.perf_counter() + config.time_limit
+    for step in range(first, config.steps):
+        value = _step(net, params, opt, sample(step), loss_fn, config, step)
+        result.steps_run = step + 1
+        out_of_time = config.time_limit is not None and _agreed(time.perf_counter() >= deadline)
+        last = step == config.steps - 1 or out_of_time
+        if step % config.log_every == 0 or last:
             result.losses.append((step, value))
             if log is not None:
                 log(step, value)
         if bar is not None:
             bar.update(1)
-        result.steps_run = step + 1
-        if validate is not None and ((step + 1) % eval_every == 0 or last):
-            net.eval()
-            with torch.no_grad():
-                v = float(validate(module))
-            net.train()
-            result.val_losses.append((step + 1, v))
-            if v < best:
-                best, best_state, bad_evals = v, copy.deepcopy(module.state_dict()), 0
-                result.best_step = step + 1
-            else:
-                bad_evals += 1
-                stopped_early = patience is not None and bad_evals >= patience
-        if checkpoint is not None and checkpoint_every and (step + 1) % checkpoint_every == 0 and not last and not stopped_early:
-            result.seconds = time.perf_counter() - started
-            checkpoint(*_loop_state(module, opt, generator, step + 1, best, best_state, bad_evals, result, False))
-        if stopped_early or out_of_time:
+        if validate is not None and (state.step % config.eval_every == 0 or last):
+            if state.record_validation(_score(net, module, validate), module, config.patience):
+                break  # stopped early
+        if out_of_time:
             break
+        if checkpoint is not None and config.checkpoint_every and state.step % config.checkpoint_every == 0 and not last:
+            result.seconds = time.perf_counter() - started
+            checkpoint(*state.save(module, opt, generator))
     result.seconds = time.perf_counter() - started
-    if checkpoint is not None and first < steps:
-        checkpoint(*_loop_state(module, opt, generator, result.steps_run, best, best_state, bad_evals, result, True))
+    state.done = True
+    if checkpoint is not None and first < config.steps:
+        checkpoint(*state.save(module, opt, generator))
     if bar is not None:
         bar.close()
-    if best_state is not None:
-        module.load_state_dict(best_state)
+    if state.best_state is not None:
+        module.load_state_dict(state.best_state)
     module.eval()
     return result
