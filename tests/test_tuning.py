@@ -31,6 +31,8 @@ def test_candidates_that_do_not_fit_are_skipped_not_fatal():
 def test_unknown_settings_are_refused():
     with pytest.raises(SeriesValidationError, match=r"cannot tune \['hidden'\]"):
         tune(Forecaster(h=6), series(), grid={"hidden": [1]})
+    with pytest.raises(SeriesValidationError, match=r"cannot tune \['freq'\]: not Forecaster model settings"):
+        tune(Forecaster(h=6), series(), grid={"freq": ["D", "W"]})
 
 
 def test_default_grid_tries_the_books_settings_with_windows_the_series_hold():

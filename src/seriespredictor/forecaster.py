@@ -35,7 +35,7 @@ from .network import ForecastConfig, ensemble_forecast, validator
 from .params import Params, bool_arg, integer_arg, levels_arg, path_arg
 from .output import check_finite, forecast_frame, write_frames
 from .scaling import Scaler, log_flags, model_space, series_transform
-from .settings import DATA_OPTIONS, check_combinations, check_values, resolve
+from .settings import check_combinations, check_values, data_options, resolve
 from .runtime import check_network_memory, choose_threads, num_threads
 from .windows import TrainingWindows, calibration_set, held_out, points_before
 
@@ -202,7 +202,7 @@ class Forecaster(Params):
         check_combinations(self)
 
     def _read(self, data):
-        return to_panel(data, **{name: getattr(self, name) for name in DATA_OPTIONS})
+        return to_panel(data, **data_options(self))
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, data, *, resume: bool = False) -> "Forecaster":
@@ -245,7 +245,7 @@ class Forecaster(Params):
         """This fit's settings (saved as ``params_``) and its network's config."""
         self.season_ = self.season or season_length(panel.freq)
         self.params_ = s = resolve(self.get_params(), panel.lengths, self.season_)
-        self.data_options_ = {name: getattr(self, name) for name in DATA_OPTIONS}
+        self.data_options_ = data_options(self)
         config = self._network_config(s, self.season_)
         check_network_memory(config.lstm, s["ensemble"])
         return s, config

@@ -31,6 +31,11 @@ PERCENT = Field("a number between 0 and 100", lambda v: type(v) in (int, float) 
 DATA_OPTIONS = tuple(name for name, p in inspect.signature(to_panel).parameters.items() if p.kind is p.KEYWORD_ONLY)
 
 
+def data_options(est) -> dict:
+    """How ``est`` reads data: its ``to_panel`` options."""
+    return {name: getattr(est, name) for name in DATA_OPTIONS}
+
+
 def check_values(est) -> None:
     """Each setting on its own; numpy scalars become Python numbers."""
     if isinstance(est.val_size, str) and est.val_size == "auto":  # model files before the recipe

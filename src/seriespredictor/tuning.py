@@ -12,8 +12,9 @@ import itertools
 import pandas as pd
 
 from .backtest import check_windows, cross_validation, evaluate
-from .data import season_length
+from .data import season_length, to_panel
 from .errors import SeriesValidationError
+from .settings import DATA_OPTIONS, data_options
 
 
 def default_grid(h: int, season: int, max_seq: int | None = None) -> dict[str, list]:
@@ -48,13 +49,13 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
     Returns:
         ``(best settings, table of every candidate with its backtest MASE)``.
     """
-    panel = forecaster._read(data)
+    panel = to_panel(data, **data_options(forecaster))
     check_windows(panel, forecaster.h, n_windows, forecaster.h)  # what every candidate's backtest would refuse, refused once
     season = forecaster.season or season_length(panel.freq)
     grid = default_grid(forecaster.h, season, longest_window(panel, forecaster.h, n_windows)) if grid is None else grid
-    unknown = sorted(set(grid) - set(forecaster.get_params()))
+    unknown = sorted(set(grid) - set(forecaster.get_params()).difference(DATA_OPTIONS))
     if unknown:
-        raise SeriesValidationError(f"cannot tune {unknown}: not Forecaster settings")
+        raise SeriesValidationError(f"cannot tune {unknown}: not Forecaster model settings (how to read the data is not tuned)")
     rows = []
     for values in itertools.product(*grid.values()):
         params = dict(zip(grid, values))
