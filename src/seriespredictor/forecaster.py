@@ -220,10 +220,6 @@ class Forecaster(Params):
         self.alias = alias
         self.progress = progress
 
-    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "checkpoint_dir", "checkpoint_every", "steps", "batch_size", "micro_batch_size", "lr", "lr_schedule", "log",
-               "val_size", "eval_every", "patience", "grad_clip", "refit", "time_budget", "season", "freq", "time_format", "fill_missing", "aggregate_duplicates", "id_col",
-               "time_col", "target_col", "seed", "threads", "device", "precision", "alias", "progress")
-
     def __repr__(self) -> str:
         return f"Forecaster(h={self.h}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim}, head={self.head!r})"
 
