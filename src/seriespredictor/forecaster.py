@@ -47,6 +47,7 @@ HEADS = ("recursive", "direct")
 MEMBER_SEED_STRIDE = 10_007  # ensemble member k trains with seed + k * stride: nearby seeds share no member
 LOSSES = ("mse", "mae")
 INTERVALS = ("conformal", "quantile")
+PRECISIONS = ("auto", "fp32", "bf16")
 MAX_PREDICT_HORIZON = 10**4  # steps predict(h=) goes past the trained h: 10**5 recursive steps would run for minutes
 MAX_LAYERS, MAX_ENSEMBLE = 1000, 1000
 
@@ -99,8 +100,9 @@ class Forecaster(Params):
             learns the median and the bounds of ``quantile_levels`` with the pinball loss;
             direct head only).
         quantile_levels: interval levels in percent the quantile head learns.
-        checkpoint_dir: where to write training checkpoints (model, optimizer, step, RNG states)
-            every ``checkpoint_every`` steps, atomically; ``fit(..., resume=True)`` continues from them.
+        checkpoint_dir: where to write training checkpoints (model, optimizer, step, RNG states),
+            atomically; ``fit(..., resume=True)`` continues from them.
+        checkpoint_every: steps between checkpoints.
         steps: training steps (Adam), at most; validation may restore an earlier best.
         batch_size: windows per step.
         micro_batch_size: windows per forward and backward pass; a step's passes add up to the
@@ -244,7 +246,7 @@ class Forecaster(Params):
         check_number(self, "dropout", 0, 0.999)
         check_number(self, "grad_clip", 0, math.inf, low_open=True, optional=True)
         check_number(self, "time_budget", 0, MAX_STEPS, low_open=True, optional=True)
-        for name, choices in (("head", HEADS), ("precision", ("auto", "fp32", "bf16")), ("lr_schedule", ("constant", "cosine", None)),
+        for name, choices in (("head", HEADS), ("precision", PRECISIONS), ("lr_schedule", ("constant", "cosine", None)),
                               ("intervals", INTERVALS), ("loss", LOSSES + (None,)), ("log", ("auto", True, False)),
                               ("seasonal_base", (True, False, None)), ("refit", (True, False, None)), ("progress", (True, False))):
             check_choice(self, name, choices)
