@@ -59,7 +59,7 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
 
 def _load(args) -> tuple[Panel, int]:
     if args.data is None:
-        from .datasets import load_airline_passengers
+        from ..datasets import load_airline_passengers
 
         data, h = load_airline_passengers(), args.h or 12
         source = "embedded airline passengers (monthly, 1949-1960)"
@@ -76,7 +76,7 @@ def _load(args) -> tuple[Panel, int]:
 
 def _tune(args, panel: Panel, h: int) -> None:
     """Replace the model settings in ``args`` by the best found by backtest."""
-    from .tuning import default_grid, longest_window, tune
+    from ..tuning import default_grid, longest_window, tune
 
     train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
     grid = default_grid(h, args.season or season_length(panel.freq), longest_window(train, h))

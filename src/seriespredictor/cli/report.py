@@ -46,7 +46,7 @@ def _plot_ids(panel: Panel, args) -> list | None:
 
 
 def _plot(args, panel: Panel, forecast: pd.DataFrame, holdout: pd.DataFrame, h: int, ids: list | None):
-    from .plotting import plot_forecast
+    from ..plotting import plot_forecast
 
     season = args.season or season_length(panel.freq)
     shown = getattr(args, "plot_history", 3 * max(season, h) + h)  # the holdout is part of the history
