@@ -105,7 +105,11 @@ def test_backtest_writes_the_frame_and_a_metrics_table(tmp_path, capsys):
                                "SeasonalNaive", "SeasonalNaive-lo-90", "SeasonalNaive-hi-90"]
     assert len(cv) == 2 * 2 * 7 and cv["cutoff"].nunique() == 2
     table = pd.read_csv(tmp_path / "o" / "backtest_metrics.csv", index_col=0)
-    assert 0 <= table.loc["LSTM", "coverage-90"] <= 100
+    assert list(table.index) == ["LSTM", "Naive", "SeasonalNaive"]
+    for model in table.index:  # the table scores the frame written beside it (every series and window has 7 points)
+        assert table.loc[model, "MAE"] == pytest.approx((cv["y"] - cv[model]).abs().mean())
+    inside = (cv["y"] >= cv["LSTM-lo-90"]) & (cv["y"] <= cv["LSTM-hi-90"])
+    assert table.loc["LSTM", "coverage-90"] == pytest.approx(100 * inside.mean())
     assert "trained once before the first cutoff" in capsys.readouterr().out
 
 

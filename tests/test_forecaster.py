@@ -87,6 +87,10 @@ def test_same_seed_same_forecast_different_seed_differs():
     c = Forecaster(seed=2, **kw).fit(panel(60)).predict()
     pd.testing.assert_frame_equal(a, b)
     assert not np.array_equal(a["LSTM"], c["LSTM"])
+    drawn = Forecaster(seed=None, **kw).fit(panel(60))  # a fresh seed, saved with the fit: it can be repeated
+    again = Forecaster(seed=drawn.params_["seed"], **kw).fit(panel(60))
+    assert type(drawn.params_["seed"]) is int and drawn.seed is None
+    pd.testing.assert_frame_equal(drawn.predict(), again.predict())
 
 
 def test_nonpositive_series_are_not_logged():

@@ -513,10 +513,16 @@ def to_panel(
     """Validate ``data`` and return it as a :class:`Panel` (see the module docstring).
 
     Args:
+        id_col: the series id column of a long table.
+        time_col: the time column (a table of two columns needs none named).
+        target_col: the value column.
         freq: a pandas alias ("D", "h", "MS"...), an integer step for integer times, None to infer
             it, or ``"obs"``: each series is indexed by its observations (trading days), the step
             is the next row and irregular gaps between timestamps are kept as they are.
         time_format: the ``strftime`` format of the time column (e.g. "%Y%m%d"); None reads ISO 8601.
+        fill_missing: fill gaps and NaN values ("ffill", "interpolate" or "zero") instead of refusing them.
+        aggregate_duplicates: combine rows with the same timestamp ("mean", "sum", "first" or "last")
+            instead of refusing them.
     """
     if isinstance(data, Panel):
         return data

@@ -16,6 +16,7 @@ import contextlib
 import gc
 import json
 import os
+import random
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TypeVar
@@ -86,6 +87,16 @@ def _rebuild(description: str) -> Exception:
     if isinstance(cls, type) and issubclass(cls, (ValueError, OSError, RuntimeError)):
         return cls(message)
     return RuntimeError(f"another process failed with {name}: {message}")
+
+
+def shared_seed() -> int:
+    """A fresh random seed, rank 0's on every rank (one shared order of training windows)."""
+    seed = random.SystemRandom().randrange(2**31 - 1)
+    if rank_and_world()[1] == 1:
+        return seed
+    box = [seed]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
 
 
 def agree(fn: Callable[[], T]) -> T:

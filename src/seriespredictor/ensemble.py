@@ -61,18 +61,17 @@ def train_ensemble(windows: TrainingWindows, s: dict, config: ForecastConfig, va
     with checkpoints.locked() if checkpoints else contextlib.nullcontext():
         for k in range(s["ensemble"]):  # members differ only in their seed
             member = member0 + k
-            seed = None if s["seed"] is None else s["seed"] + MEMBER_SEED_STRIDE * k
+            seed = s["seed"] + MEMBER_SEED_STRIDE * k
             limit = None if deadline is None else max(deadline - time.perf_counter(), 0) / (runs - member)
             with seeded(seed) as gen, num_threads(threads):
                 net = ForecastNetwork(config).to(device)
-                sampler_seed = seed if seed is not None else int(torch.randint(2**31 - 1, (1,), generator=gen))
                 config_k = TrainConfig(
                     steps=steps[k] if steps else s["steps"], lr=s["lr"], schedule=s["lr_schedule"], schedule_steps=s["steps"],
                     grad_clip=s["grad_clip"], micro_batches=passes, eval_every=s["eval_every"], patience=s["patience"],
                     time_limit=limit, checkpoint_every=s["checkpoint_every"], progress=s["progress"],
                 )
                 result = fit_network(
-                    distributed.wrap(net), windows.sampler(s["batch_size"], sampler_seed, rank=rank, world=world), loss_fn, config_k,
+                    distributed.wrap(net), windows.sampler(s["batch_size"], seed, rank=rank, world=world), loss_fn, config_k,
                     validate=validate, generator=gen,
                     resume_from=checkpoints.load(member) if checkpoints and resume else None,
                     checkpoint=checkpoints.saver(member) if checkpoints else None,

@@ -69,8 +69,9 @@ class Forecaster(Params):
             learns the median and the bounds of ``quantile_levels`` with the pinball loss;
             direct head only).
         quantile_levels: interval levels in percent the quantile head learns.
-        checkpoint_dir: where to write training checkpoints (model, optimizer, step, RNG states)
-            every ``checkpoint_every`` steps, atomically; ``fit(..., resume=True)`` continues from them.
+        checkpoint_dir: where to write training checkpoints (model, optimizer, step, RNG states),
+            atomically; ``fit(..., resume=True)`` continues from them.
+        checkpoint_every: steps between checkpoints.
         steps: training steps (Adam), at most; validation may restore an earlier best.
         batch_size: windows per step.
         micro_batch_size: windows per forward and backward pass; a step's passes add up to the
@@ -190,9 +191,6 @@ class Forecaster(Params):
         self.alias = alias
         self.progress = progress
 
-    _PARAMS = ("h", "seq_size", "hidden_dim", "num_layers", "head", "patch_size", "seasonal_base", "dropout", "loss", "ensemble", "intervals", "quantile_levels", "checkpoint_dir", "checkpoint_every", "steps", "batch_size", "micro_batch_size", "lr", "lr_schedule", "log",
-               "val_size", "eval_every", "patience", "grad_clip", "refit", "time_budget", "season", "freq", "time_format", "fill_missing", "aggregate_duplicates", "id_col",
-               "time_col", "target_col", "seed", "threads", "device", "precision", "alias", "progress")
 
     def __repr__(self) -> str:
         return f"Forecaster(h={self.h}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim}, head={self.head!r})"
@@ -245,6 +243,8 @@ class Forecaster(Params):
         """This fit's settings (saved as ``params_``) and its network's config."""
         self.season_ = self.season or season_length(panel.freq)
         self.params_ = s = resolve(self.get_params(), panel.lengths, self.season_)
+        if s["seed"] is None:  # drawn once, and saved: the fit can be repeated
+            s["seed"] = distributed.shared_seed()
         self.data_options_ = data_options(self)
         config = self._network_config(s, self.season_)
         check_network_memory(config.lstm, s["ensemble"])

@@ -3,6 +3,7 @@ and the checks of constructor arguments that every estimator's ``_check_settings
 
 from __future__ import annotations
 
+import inspect
 import math
 import os
 import re
@@ -21,17 +22,22 @@ MAX_SEED = 2**32 - 1  # numpy's seed range; seed + member offsets stay far insid
 
 
 class Params:
-    """Estimators list their constructor arguments in ``_PARAMS``."""
+    """``get_params``/``set_params`` over the constructor's arguments, each stored as the
+    attribute of its name; the names come from the signature, as scikit-learn's do."""
 
-    _PARAMS: tuple[str, ...] = ()
+    @classmethod
+    def _get_param_names(cls) -> tuple[str, ...]:
+        kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+        return tuple(p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:] if p.kind in kinds)
 
     def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in self._PARAMS}
+        return {k: getattr(self, k) for k in self._get_param_names()}
 
     def set_params(self, **params):
+        names = self._get_param_names()
         for k, v in params.items():
-            if k not in self._PARAMS:
-                raise SeriesValidationError(f"invalid parameter {k!r} for {type(self).__name__}; valid parameters are {self._PARAMS}")
+            if k not in names:
+                raise SeriesValidationError(f"invalid parameter {k!r} for {type(self).__name__}; valid parameters are {names}")
             setattr(self, k, v)
         return self
 

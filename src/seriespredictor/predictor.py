@@ -105,10 +105,6 @@ class SeriesPredictor(Params):
         self.log_every = log_every
         self.verbose = verbose
 
-    # -- the constructor arguments, for get_params and set_params (params.Params) ---------
-    _PARAMS = ("input_dim", "seq_size", "hidden_dim", "steps", "lr", "batch_size", "scaler",
-               "grad_clip", "seed", "threads", "log_every", "verbose")
-
     def __repr__(self) -> str:
         return f"SeriesPredictor(input_dim={self.input_dim}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim})"
 

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seriespredictor.cli import _parser, main
+from seriespredictor.cli import main
+from seriespredictor.cli.parser import build_parser
 
 COUNTS = ["", " ", "abc", "0", "-1", "1.5", "nan", "inf", "1e999", "9" * 30]
 BAD_VALUES = {
@@ -33,7 +34,7 @@ KIND = {
     "--time-format": "text", "--out": "text", "--checkpoint-dir": "text", "--plot-ids": "text", "--plot-history": "history",
 }
 POSITIONAL = {"forecast": [], "backtest": [], "fit": ["d.csv", "--out", "m"], "predict": ["m"]}
-COMMANDS = {name: p for a in _parser()._actions if isinstance(a, argparse._SubParsersAction) for name, p in a.choices.items()}
+COMMANDS = {name: p for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction) for name, p in a.choices.items()}
 
 
 def options(kind_of_value: bool):
