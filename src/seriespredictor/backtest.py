@@ -15,7 +15,7 @@ import reprlib
 import numpy as np
 import pandas as pd
 
-from .data import Panel
+from .panel import Panel
 from .errors import SeriesValidationError
 from .params import bool_arg, integer_arg
 

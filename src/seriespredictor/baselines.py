@@ -9,7 +9,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .data import Panel, future_times, season_length, to_panel
+from .calendar import future_times, resolve_season
+from .data import to_panel
+from .panel import Panel
 from .errors import NotFittedError, SeriesValidationError
 from .params import MAX_HORIZON, MAX_SEASON, check_int, integer_arg
 
@@ -33,7 +35,7 @@ class Baseline:
             raise SeriesValidationError(f"alias={self.alias!r} must be a non-empty column name, e.g. alias={type(self).alias!r}")
         panel = data if isinstance(data, Panel) else to_panel(data, **data_options)
         self.panel_ = panel
-        self.season_ = self.season if self.season is not None else season_length(panel.freq)
+        self.season_ = resolve_season(self.season, panel.freq)
         return self
 
     def predict(self, h: int, *, id_col: str = "unique_id", time_col: str = "ds") -> pd.DataFrame:

@@ -21,7 +21,9 @@ import pandas as pd
 from . import __version__, distributed
 from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
-from .data import Panel, season_length, to_panel
+from .calendar import resolve_season
+from .data import to_panel
+from .panel import Panel
 from .errors import (ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, interrupt_exit, message,
                      raise_terminated)
 from .forecaster import HEADS, MAX_HORIZON, Forecaster
@@ -332,7 +334,7 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
     cv = cross_validation(model, panel, h, windows, step, refit=refit, level=args.level)
     for baseline in (Naive(), SeasonalNaive(args.season)):
         cv[baseline.alias] = cross_validation(baseline, panel, h, windows, step)[baseline.alias].to_numpy()
-    season = args.season or season_length(panel.freq)
+    season = resolve_season(args.season, panel.freq)
     table = evaluate(cv, panel, ["LSTM", "Naive", "SeasonalNaive"], season, id_col=args.id_col, level=args.level)
     return table, cv
 
@@ -381,7 +383,7 @@ def _tune(args, panel: Panel, h: int) -> None:
     from .tuning import default_grid, longest_window, tune
 
     train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
-    grid = default_grid(h, args.season or season_length(panel.freq), longest_window(train, h))
+    grid = default_grid(h, resolve_season(args.season, panel.freq), longest_window(train, h))
     grid = {k: v for k, v in grid.items() if getattr(args, k) is None}  # what the user set stays as set
     best, table = tune(_forecaster(args, h), train, grid=grid)
     _note(args, "tuning (backtest MASE, 2 windows before the holdout):")
@@ -405,7 +407,7 @@ def _plot_ids(panel: Panel, args) -> list | None:
 def _plot(args, panel: Panel, forecast: pd.DataFrame, holdout: pd.DataFrame, h: int, ids: list | None):
     from .plotting import plot_forecast
 
-    season = args.season or season_length(panel.freq)
+    season = resolve_season(args.season, panel.freq)
     shown = getattr(args, "plot_history", 3 * max(season, h) + h)  # the holdout is part of the history
     fig = plot_forecast(panel.to_frame(args.id_col, args.time_col, args.target_col), forecast,
                         holdout=holdout.rename(columns={"y": args.target_col}), ids=ids, history_points=shown,

@@ -30,7 +30,8 @@ import torch
 
 from . import distributed
 from .checkpoints import Checkpoints
-from .data import _step, check_freq, future_times, season_length, to_panel
+from .calendar import check_freq, freq_step, future_times, resolve_season
+from .data import to_panel
 from .errors import ModelFileError, NotFittedError, SeriesValidationError
 from .intervals import calibration_windows, conformal_widths, too_few_errors
 from .model import LSTMConfig, LSTMNetwork
@@ -423,7 +424,7 @@ class Forecaster(Params):
         deadline = None if self.time_budget is None else time.perf_counter() + self.time_budget
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
         own_panel = panel is not data  # read here: its raw values can go once the model has its own copy
-        self.season_ = season = self.season or season_length(panel.freq)
+        self.season_ = season = resolve_season(self.season, panel.freq)
         self.params_ = s = self._resolve(panel.lengths, season)  # what this fit used: saved with the model
         self.spec_ = ForecastSpec.from_params(s)
         config = LSTMConfig(s["patch_size"], s["hidden_dim"], self.h * len(self._quantiles()) if s["head"] == "direct" else 1,
@@ -837,7 +838,7 @@ class Forecaster(Params):
             raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, season={self.season_}, "
                                  f"val_size={self.val_size_}, cal_windows={windows}, cal_stride={self.cal_stride_}, cal_steps={steps}, {spec}) "
                                  "do not fit together; the file is damaged or was edited, save the model again")
-        integer_times = isinstance(_step(schema["freq"]), int)  # an integer step continues integer times
+        integer_times = isinstance(freq_step(schema["freq"]), int)  # an integer step continues integer times
         if any((type(t) is int) != integer_times for t in schema["last_times"]):
             raise ModelFileError(f"{str(path)!r}: schema.last_times must be {'integers' if integer_times else 'ISO timestamps'} "
                                  f"with schema.freq {schema['freq']!r}; the file is damaged or was edited, save the model again")

@@ -12,7 +12,7 @@ import itertools
 import pandas as pd
 
 from .backtest import _check, cross_validation, evaluate
-from .data import season_length
+from .calendar import resolve_season
 from .errors import SeriesValidationError
 
 
@@ -50,7 +50,7 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
         ``(best settings, table of every candidate with its backtest MASE)``.
     """
     panel = forecaster._read(data)
-    season = forecaster.season or season_length(panel.freq)
+    season = resolve_season(forecaster.season, panel.freq)
     grid = default_grid(forecaster.h, season, longest_window(panel, forecaster.h, n_windows)) if grid is None else grid
     unknown = sorted(set(grid) - set(forecaster.get_params()))
     if unknown:
