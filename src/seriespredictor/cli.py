@@ -19,15 +19,16 @@ import numpy as np
 import pandas as pd
 
 from . import __version__, distributed
+from .atomic import atomic_output
 from .backtest import cross_validation, cutoff_points, evaluate
 from .baselines import Naive, SeasonalNaive
 from .calendar import resolve_season
 from .data import to_panel
-from .panel import Panel
 from .errors import (ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, interrupt_exit, message,
                      raise_terminated)
 from .forecaster import HEADS, MAX_HORIZON, Forecaster
-from .persistence import atomic_output, check_replaceable
+from .panel import Panel
+from .persistence import check_replaceable
 
 EXAMPLES = """examples:
   seriespredictor forecast                         # embedded airline passengers, h=12, into ./out

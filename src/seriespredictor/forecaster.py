@@ -38,7 +38,8 @@ from .model import LSTMConfig, LSTMNetwork
 from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, Params, check_choice,
                      bool_arg, check_device, check_int, check_number, integer_arg, levels_arg, path_arg)
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
-from .persistence import MAX_UNITS, WEIGHTS, atomic_output, check_tensor, load_estimator, load_model, load_network, save_model
+from .atomic import atomic_output
+from .persistence import MAX_UNITS, WEIGHTS, check_tensor, load_estimator, load_model, load_network, save_model
 from .scaling import mean_std
 from .training import check_network_memory, choose_micro_batch, choose_threads, fit_network, native_bf16, num_threads, seeded
 from .recipe import choose

@@ -4,32 +4,21 @@ The weights are tensors only (safetensors cannot run code); everything else - se
 scaler statistics, versions - is JSON. Nothing is ever unpickled, and every field is checked
 (type, range, agreement with the weights' shapes) before anything is built from it.
 
-Replacing a model is atomic and crash-safe: the new directory is built under a temporary
-name (``.<name>.tmp-<pid>``), flushed to disk, then swapped with the old one in one step
-(Linux ``renameat2(RENAME_EXCHANGE)``), so the path always holds the old or the new model;
-the old one is deleted afterwards. Readers open the directory once and read both files
-through that handle, so they never mix two versions, and retry if a save deleted it under
-them. Where the filesystem has no ``RENAME_EXCHANGE`` (non-Linux, some network filesystems)
-the old model is renamed to ``.<name>.old-<pid>`` and the new one renamed in: readers may
-then briefly find no model, and a crash between the two renames leaves the old model under
-the ``.old-`` name, which the next save of that path puts back. Temporaries of killed
-processes are never read as models and are deleted by the next save of the same path.
+A model is saved as one directory that replaces the old one in a single step (see
+:mod:`.atomic`), so the path always holds the old or the new model. Readers open the directory
+once and read both files through that handle, so they never mix two versions, and retry if a
+save deleted it under them. Temporaries of killed processes are never read as models.
+
+Older formats are read through explicit migrations (``MIGRATIONS``); a file is never rewritten.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import errno
 import hashlib
 import json
 import os
-import secrets
-import shutil
-import signal
 import stat
 import struct
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -39,6 +28,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from safetensors.torch import save as dump_safetensors
 
+from .atomic import atomic_directory, exists_error, write_file
 from .errors import ModelFileError, SeriesValidationError
 from .fields import Field, check_fields, integer, number
 from .params import path_arg
@@ -96,42 +86,6 @@ def _library_version() -> str:
 
 
 # -- writing -----------------------------------------------------------------------------------
-_libc = ctypes.CDLL(None, use_errno=True)
-_AT_FDCWD, _RENAME_NOREPLACE, _RENAME_EXCHANGE = -100, 1, 2
-
-
-def _renameat2(src: Path, dst: Path, flags: int) -> bool:
-    """``renameat2``; False where the system or filesystem does not support it."""
-    fn = getattr(_libc, "renameat2", None)
-    if fn is None:
-        return False
-    if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), str(src), None, str(dst))
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _config_sha256(meta: dict) -> str:
     body = {k: v for k, v in meta.items() if k != "config_sha256"}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -141,117 +95,19 @@ def _write_weights(folder: Path, tensors: dict[str, torch.Tensor]) -> str:
     """Write the weights file; returns its SHA-256."""
     weights = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     data = dump_safetensors(weights, metadata={"format_version": str(FORMAT_VERSION)})
-    _write_file(folder / WEIGHTS, data)
+    write_file(folder / WEIGHTS, data)
     return hashlib.sha256(data).hexdigest()
 
 
 def _write_config(folder: Path, meta: dict) -> None:
     meta = dict(meta, config_sha256=_config_sha256(meta))
-    _write_file(folder / CONFIG, json.dumps(meta, indent=2, allow_nan=False).encode())
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
-def _clean_stale(path: Path) -> None:
-    """Delete temporaries of dead processes next to ``path``; put back an old model that a
-    crash in the fallback replace left under its ``.old-`` name."""
-    for tmp in path.parent.glob(f".{path.name}.*-*"):
-        kind, _, owner = tmp.name.removeprefix(f".{path.name}.").partition("-")
-        pid = owner.split("-")[0]
-        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
-            continue
-        if kind == "old" and not os.path.lexists(path):
-            os.rename(tmp, path)
-        elif tmp.is_dir() and not tmp.is_symlink():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
-
-
-def _temporary(path: Path) -> Path:
-    """A name next to ``path`` that no other process or thread uses, and that
-    :func:`_clean_stale` deletes once its process is dead."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-
-
-@contextlib.contextmanager
-def atomic_output(path):
-    """Yield a temporary file name next to ``path`` (next to the file a symlink points to);
-    when the block completes, the temporary file replaces ``path`` in one rename, otherwise it
-    is deleted: ``path`` never holds a half-written file, whatever stops the process.
-
-    Raises:
-        SeriesValidationError: ``path`` exists and is not a regular file (a folder, a FIFO,
-            a device), which a rename would destroy.
-    """
-    given, path = path, Path(os.path.realpath(path))
-    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
-        raise SeriesValidationError(f"{str(path)!r} exists and is not a regular file (a folder, FIFO or device); "
-                                    "give the name of a file to write")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(path)
-    tmp = _temporary(path)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as e:
-        if e.filename is not None:
-            raise
-        raise OSError(e.errno, e.strerror, str(given)) from None  # writers such as pandas' leave out the file name
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
-    """Move the complete directory ``tmp`` to ``path``; a replaced model ends up at ``tmp``."""
-    while True:
-        if overwrite and os.path.lexists(path):
-            try:
-                if not _renameat2(tmp, path, _RENAME_EXCHANGE):
-                    _replace_in_two_steps(tmp, path)
-                return
-            except FileNotFoundError:
-                continue  # another process removed the path meanwhile
-        try:
-            if not _renameat2(tmp, path, _RENAME_NOREPLACE):
-                os.rename(tmp, path)  # fails on an existing non-empty directory
-            return
-        except OSError as e:
-            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-            if not overwrite:
-                raise _exists(path) from None
-            # another process created the path meanwhile: swap with it
-
-
-def _exists(path: Path) -> FileExistsError:
-    return FileExistsError(f"{str(path)!r} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
-
-
-def _replace_in_two_steps(tmp: Path, path: Path) -> None:
-    """The fallback without ``RENAME_EXCHANGE``: readers may briefly find no model."""
-    old = path.with_name(f".{path.name}.old-{os.getpid()}")
-    os.rename(path, old)
-    try:
-        os.rename(tmp, path)
-    except BaseException:
-        os.rename(old, path)
-        raise
-    os.rename(old, tmp)
+    write_file(folder / CONFIG, json.dumps(meta, indent=2, allow_nan=False).encode())
 
 
 def check_replaceable(path: Path, overwrite: bool) -> None:
     """Refuse to save over ``path`` unless it is free, or a model and ``overwrite`` is set."""
     if os.path.lexists(path) and not overwrite:
-        raise _exists(path)
+        raise exists_error(path)
     if os.path.lexists(path) and (path.is_symlink() or not (path / CONFIG).is_file()):
         raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it, choose another folder")
 
@@ -280,44 +136,22 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
     except OSError as e:  # a file where a folder should be, a read-only place...
         raise OSError(e.errno, f"cannot save the model to {str(path)!r}: cannot create the folder {str(path.parent)!r} "
                                f"({e.strerror})", e.filename) from None
-    _clean_stale(path)
-    tmp = _temporary(path)
     try:
-        tmp.mkdir()
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "kind": kind,
-            "library_version": _library_version(),
-            "torch_version": torch.__version__,
-            "weights_sha256": _write_weights(tmp, tensors),
-            **config,
-        }
-        _write_config(tmp, meta)
-        _fsync_dir(tmp)
-        _publish(tmp, path, overwrite)
-        _fsync_dir(path.parent)
+        with atomic_directory(path, overwrite=overwrite) as tmp:
+            meta = {
+                "format_version": FORMAT_VERSION,
+                "kind": kind,
+                "library_version": _library_version(),
+                "torch_version": torch.__version__,
+                "weights_sha256": _write_weights(tmp, tensors),
+                **config,
+            }
+            _write_config(tmp, meta)
     except OSError as e:
         if isinstance(e, FileExistsError) or e.errno is None:
             raise
         raise OSError(e.errno, f"cannot save the model to {str(path)!r}: {e.strerror}", e.filename) from None
-    finally:
-        with _signals_held():
-            shutil.rmtree(tmp, ignore_errors=True)  # the new model's leftovers, or the replaced one
     return path
-
-
-@contextlib.contextmanager
-def _signals_held():
-    """Hold Ctrl-C and SIGTERM back until the block is done (in the main thread, where Python
-    runs signal handlers), so a cleanup is not cut short; the held signal then acts."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -504,8 +338,6 @@ def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path) 
 def load_estimator(cls, params: dict, path, check=None):
     """``cls(**params)`` with the estimator's own settings check (``check``, default
     ``cls._check_settings``), as a :class:`ModelFileError`."""
-    from .errors import SeriesValidationError
-
     try:
         estimator = cls(**params)
         (check or cls._check_settings)(estimator)
