@@ -13,7 +13,7 @@ from .calendar import future_times, resolve_season
 from .data import to_panel
 from .panel import Panel
 from .errors import NotFittedError, SeriesValidationError
-from .params import MAX_HORIZON, MAX_SEASON, check_int, integer_arg
+from .params import MAX_SEASON, check_int, horizon_arg
 
 
 class Baseline:
@@ -41,7 +41,7 @@ class Baseline:
     def predict(self, h: int, *, id_col: str = "unique_id", time_col: str = "ds") -> pd.DataFrame:
         if not hasattr(self, "panel_"):
             raise NotFittedError(f"This {type(self).__name__} instance is not fitted yet. Call 'fit' with data first")
-        h = integer_arg("h", h, 1, MAX_HORIZON)
+        h = horizon_arg(h)
         if self.alias in (id_col, time_col):
             raise SeriesValidationError(f"alias={self.alias!r} is also the name of the {'id' if self.alias == id_col else 'time'} column; "
                                         f"give the forecast column another name, e.g. alias={type(self).alias!r}")

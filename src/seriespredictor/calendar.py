@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import SeriesValidationError
+from .params import is_integer
 
 OBS = "obs"  # freq= for series indexed by their observations (trading days): the step is the next row
 _SEASON = {"h": 24, "min": 60, "D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
@@ -35,7 +36,7 @@ def freq_step(freq):
 def check_freq(freq) -> None:
     """Refuse a freq= that is not None, a positive integer step, a positive pandas alias or "obs"."""
     step = freq_step(freq)
-    if freq is None or (freq == OBS) or (isinstance(step, (int, np.integer)) and not isinstance(step, bool) and step > 0):
+    if freq is None or freq == OBS or is_integer(step, 1, 2**63 - 1):
         return
     try:
         offset = pd.tseries.frequencies.to_offset(step) if isinstance(step, str) else None

@@ -26,8 +26,9 @@ from .calendar import resolve_season
 from .data import to_panel
 from .errors import (ModelFileError, NotFittedError, SeriesValidationError, TrainingDivergedError, interrupt_exit, message,
                      raise_terminated)
-from .forecaster import HEADS, MAX_HORIZON, Forecaster
+from .forecaster import HEADS, Forecaster
 from .panel import Panel
+from .params import MAX_HORIZON, integer_kind, is_integer
 from .persistence import check_replaceable
 
 EXAMPLES = """examples:
@@ -57,8 +58,8 @@ def _number(text: str, kind):
 def _int_in(low: int, high: int):
     def parse(text: str) -> int:
         value = _number(text, int)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text!r} must be an integer from {low} to {high}")
+        if not is_integer(value, low, high):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {integer_kind(low, high)}")
         return value
     return parse
 
