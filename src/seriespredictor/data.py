@@ -2,9 +2,12 @@
 
 Accepted: a long frame (``unique_id``, ``ds``, ``y``; names overridable), a pandas Series or
 one-column frame indexed by time, a two-column frame or file (time, value) with any header, a
-1-D array, or a CSV/Parquet path. Everything is checked here, once, and refused with a
-``SeriesValidationError`` naming the column or series, the value and the fix. What comes out is
-a :class:`Panel`: every series' values in one contiguous float64 array plus offsets.
+1-D array, or a CSV/Parquet path. Everything is checked once, on the way in, and refused with a
+``SeriesValidationError`` naming the column or series, the value and the fix: files are read by
+:mod:`.files`, the time and target columns parsed by :mod:`.columns`, the frequency found by
+:mod:`.calendar`, and here the rows become series on one grid, gaps and duplicates refused or
+filled. What comes out is a :class:`.panel.Panel`: every series' values in one contiguous float64
+array plus offsets.
 
 Ids in files are labels, read as written (``007`` stays ``007``); frames keep their dtype. Times
 are ISO 8601 unless ``time_format=`` says otherwise. ``freq="obs"`` indexes each series by its
