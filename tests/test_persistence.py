@@ -7,7 +7,8 @@ import torch
 
 from conftest import BOOK_TEST_X, BOOK_X, BOOK_Y, edit_config
 from seriespredictor import ModelFileError, SeriesPredictor, SeriesValidationError
-from seriespredictor.persistence import CONFIG, FORMAT_VERSION, WEIGHTS, load_model, save_model
+from seriespredictor.migrations import FORMAT_VERSION
+from seriespredictor.persistence import CONFIG, WEIGHTS, load_model, save_model
 
 
 def test_files_are_safetensors_and_json(model_dir):

@@ -31,9 +31,9 @@ from safetensors.torch import save as dump_safetensors
 from .atomic import atomic_directory, exists_error, write_file
 from .errors import ModelFileError, SeriesValidationError
 from .fields import Field, check_fields, integer, number
+from .migrations import FORMAT_VERSION, library_version, migrate
 from .params import path_arg
 
-FORMAT_VERSION = 3
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
@@ -41,48 +41,6 @@ MAX_UNITS = 2**20  # per layer: far beyond a real model, small enough that no si
 MAX_TENSORS = 100_000  # in one weights file: 1000 ensemble members of 24 layers; each costs memory to load
 MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit on its JSON header
 READ_ATTEMPTS = 10  # a reader retries this often when a concurrent save deletes what it opened
-
-
-def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
-    """Format 2 added ``config_sha256`` (checked before migrating); nothing else changed."""
-    return dict(config, format_version=2), tensors
-
-
-def _v2_to_v3(config: dict, tensors: dict) -> tuple[dict, dict]:
-    """Format 3 calibrates a Forecaster's intervals on several windows: its ``residuals``
-    ``[S, V]`` (one window) became ``[S, J, V]``, described by ``fitted.cal_windows``,
-    ``cal_stride`` and ``cal_steps``; ``calibrated`` marks the series it holds errors of (all)."""
-    config = dict(config, format_version=3)
-    fitted, residuals = config.get("fitted"), tensors.get("residuals")
-    if config.get("kind") == "Forecaster" and isinstance(fitted, dict) and residuals is not None and residuals.dim() == 2:
-        # one window of all val_size held-out points; loading checks the tensor against it
-        config["fitted"] = dict(fitted, cal_windows=1, cal_stride=1, cal_steps=fitted.get("val_size"))
-        tensors = dict(tensors, residuals=residuals[:, None, :], calibrated=torch.ones(len(residuals), dtype=torch.float64))
-    return config, tensors
-
-
-# Explicit upgrades of older files: MIGRATIONS[v] turns a format-v config (and weights) into
-# format v + 1. Loading applies them in order; a file is never rewritten on disk.
-MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3}
-
-
-def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:
-    """Bring an older model's config and weights up to :data:`FORMAT_VERSION`."""
-    while config["format_version"] < FORMAT_VERSION:
-        step = MIGRATIONS.get(config["format_version"])
-        if step is None:
-            raise ModelFileError(
-                f"model format {config['format_version']} is no longer readable by seriespredictor "
-                f"{_library_version()}; load it with an older release and save it again"
-            )
-        config, tensors = step(config, tensors)
-    return config, tensors
-
-
-def _library_version() -> str:
-    from . import __version__
-
-    return __version__
 
 
 # -- writing -----------------------------------------------------------------------------------
@@ -141,7 +99,7 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
             meta = {
                 "format_version": FORMAT_VERSION,
                 "kind": kind,
-                "library_version": _library_version(),
+                "library_version": library_version(),
                 "torch_version": torch.__version__,
                 "weights_sha256": _write_weights(tmp, tensors),
                 **config,
@@ -178,7 +136,7 @@ def _check_header(config: dict, kind: str, path: Path) -> None:
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{str(path)!r} was saved in model format {version} by seriespredictor "
-            f"{config.get('library_version', '?')}; this is seriespredictor {_library_version()} "
+            f"{config.get('library_version', '?')}; this is seriespredictor {library_version()} "
             f"(format {FORMAT_VERSION}): upgrade seriespredictor to load it"
         )
     if version < 1:
@@ -187,10 +145,10 @@ def _check_header(config: dict, kind: str, path: Path) -> None:
         raise ModelFileError(f"{str(path)!r} holds a {config.get('kind')!r} model, not a {kind!r}; load it with that class")
     if version >= 2 and config.get("config_sha256") != _config_sha256(config):
         raise ModelFileError(f"{str(path / CONFIG)!r} does not match its checksum: the file is damaged or was edited; save the model again")
-    if config.get("library_version") != _library_version():
+    if config.get("library_version") != library_version():
         warnings.warn(
             f"{str(path)!r} was saved by seriespredictor {config.get('library_version')}; "
-            f"this is {_library_version()}",
+            f"this is {library_version()}",
             stacklevel=5,  # the caller of Forecaster.load / SeriesPredictor.load
         )
 
