@@ -72,7 +72,7 @@ def case_setup(case: str):
     if case == "panel":  # written by the parent process; this one loads the arrays into a series store
         import numpy as np
 
-        from seriespredictor.data import Panel
+        from seriespredictor.panel import Panel
 
         arrays = np.load(PANEL)
         lengths = arrays["lengths"]

@@ -31,6 +31,16 @@ def shared_data() -> Path:
     return SHARED_DATA
 
 
+@pytest.fixture
+def model_dir(tmp_path):
+    """A small SeriesPredictor saved at ``tmp_path / "model"``."""
+    from seriespredictor import SeriesPredictor
+
+    path = tmp_path / "model"
+    SeriesPredictor(1, 4, 4, steps=5, seed=0).fit(BOOK_X, BOOK_Y).save(path)
+    return path
+
+
 def run_python(*args, cwd=None, timeout=120):
     """Run a Python subprocess with this interpreter, returning the CompletedProcess."""
     import subprocess

@@ -1,11 +1,10 @@
-import warnings
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from seriespredictor import SeriesValidationError
-from seriespredictor.data import future_times, season_length, to_panel
+from seriespredictor.calendar import future_times
+from seriespredictor.data import to_panel
 
 
 def long_frame():
@@ -36,20 +35,6 @@ def test_custom_column_names():
     assert to_panel(df, id_col="store", time_col="date", target_col="sales").ids == ["a", "b"]
 
 
-def test_two_column_file_with_any_header(tmp_path):
-    f = tmp_path / "air.csv"
-    f.write_text("Date,Passengers\n1949-01,112\n1949-02,118\n1949-03,132\n1949-04,129\n")
-    p = to_panel(f)
-    assert p.ids == ["Passengers"] and p.freq == "MS" and p.series(0).tolist() == [112, 118, 132, 129]
-    assert list(future_times(p.last_time(0), p.freq, 2)) == [pd.Timestamp("1949-05-01"), pd.Timestamp("1949-06-01")]
-
-
-def test_parquet_file(tmp_path):
-    long_frame().to_parquet(tmp_path / "d.parquet")
-    p = to_panel(tmp_path / "d.parquet")  # streamed: series in file order
-    assert dict(zip(p.ids, p.lengths.tolist())) == {"b": 4, "a": 3}
-
-
 def test_series_array_and_one_column_frame():
     s = pd.Series([1.0, 2, 3], index=pd.date_range("2020", periods=3, freq="h"), name="load")
     assert to_panel(s).ids == ["load"] and to_panel(s).freq == "h"
@@ -72,11 +57,6 @@ def test_fill_missing_options():
     assert to_panel(df, freq="D", fill_missing="interpolate").series(1).tolist() == [1, 2, 3, 4]
     assert to_panel(df, freq="D", fill_missing="ffill").series(1).tolist() == [1, 1, 3, 4]
     assert to_panel(df, freq="D", fill_missing="zero").series(1).tolist() == [1, 0, 3, 4]
-
-
-@pytest.mark.parametrize("season,freq", [(24, "h"), (12, "MS"), (7, "D"), (4, "QS"), (48, "30min"), (1, 1), (52, "W-SUN")])
-def test_season_length(season, freq):
-    assert season_length(freq) == season
 
 
 def _with(df, **changes):
@@ -116,34 +96,6 @@ def test_aggregate_duplicates_option():
     assert to_panel(df, aggregate_duplicates="sum").series(1).tolist() == [4, 2, 3, 4]
     with pytest.raises(SeriesValidationError, match="aggregate_duplicates='max' is not one of"):
         to_panel(df, aggregate_duplicates="max")
-
-
-def test_bad_freq_and_fill_options():
-    with pytest.raises(SeriesValidationError, match="freq='fortnight' is not a pandas frequency"):
-        to_panel(long_frame(), freq="fortnight")
-    with pytest.raises(SeriesValidationError, match="fill_missing='mean' is not one of"):
-        to_panel(long_frame(), fill_missing="mean")
-
-
-@pytest.mark.parametrize("content,message", [
-    (b"", "is empty; it needs a header"),
-    (b"ds,y\n", "has no data rows"),
-    (b"ds,y\n2024-01-01,1\n2024-01-02,2,3\n", "could not read .*Expected 2 fields"),
-    (b'ds,y\n"2024-01-01,1\n', "could not read"),
-])
-def test_malformed_files(tmp_path, content, message):
-    f = tmp_path / "bad.csv"
-    f.write_bytes(content)
-    with pytest.raises(SeriesValidationError, match=message):
-        to_panel(f)
-
-
-def test_broken_parquet_and_missing_file(tmp_path):
-    (tmp_path / "x.parquet").write_bytes(b"not parquet at all")
-    with pytest.raises(SeriesValidationError, match="could not read .*x.parquet"):
-        to_panel(tmp_path / "x.parquet")
-    with pytest.raises(SeriesValidationError, match="does not exist"):
-        to_panel(tmp_path / "nope.csv")
 
 
 # -- properties: every clean input is accepted as is, every dirty one refused -------------------
@@ -199,67 +151,10 @@ def test_every_dirty_input_is_refused(frame, dirt, where):
         to_panel(frame, freq="D")
 
 
-@given(content=st.binary(max_size=400))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_fuzzed_files_raise_only_the_documented_error(tmp_path_factory, content):
-    d = tmp_path_factory.mktemp("fuzz")
-    for name in ("f.csv", "f.parquet"):
-        (d / name).write_bytes(content)
-        try:
-            to_panel(d / name)
-        except SeriesValidationError:
-            pass
-
-
-@given(text=st.text(alphabet="0123456789-:,.\nabeinfNa \"'T", max_size=200))
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_fuzzed_csv_text_raises_only_the_documented_error(tmp_path_factory, text):
-    f = tmp_path_factory.mktemp("fuzz") / "f.csv"
-    f.write_text("ds,y\n" + text)
-    try:
-        p = to_panel(f)
-    except SeriesValidationError:
-        return
-    assert np.isfinite(p.values).all()  # whatever is accepted is clean
-
-
-def test_numbers_in_an_object_time_column_are_integers_or_refused():
-    def parse(values):
-        with warnings.catch_warnings():
-            warnings.simplefilter("error")  # pandas warns that it will read such numbers as epochs
-            return to_panel(pd.DataFrame({"ds": pd.Series(values, dtype=object), "y": [1.0, 2.0, 3.0]}))
-
-    assert parse([1, 2, 3]).starts == [1]
-    assert parse([1.0, 2.0, 3.0]).starts == [1]
-    with pytest.raises(SeriesValidationError, match=r"the time column 'ds' mixes numbers \(e.g. 1\) with other values"):
-        parse([1, "2024-01-02", "2024-01-03"])
-    with pytest.raises(SeriesValidationError, match="the time column 'ds' holds integers beyond 64 bits"):
-        parse([2**70, 2**70 + 1, 2**70 + 2])
-
-
-def test_ids_in_a_file_are_labels_kept_as_written(tmp_path):
-    f = tmp_path / "ids.csv"
-    rows = "".join(f"{sid},2024-01-0{d},{d}\n" for sid in ("007", "7", "02134") for d in range(1, 5))
-    f.write_text("unique_id,ds,y\n" + rows)
-    assert to_panel(f).ids == ["007", "02134", "7"]
-    df = pd.DataFrame({"unique_id": np.repeat([7, 8], 3), "ds": np.tile(np.arange(3), 2), "y": 1.0})
-    assert to_panel(df).ids == [7, 8]  # a frame keeps the user's dtype
-
-
 def test_ids_of_mixed_types_are_refused_by_name():
     df = pd.DataFrame({"store": [7, 7, 7, "7", "7", "7"], "ds": [0, 1, 2] * 2, "y": 1.0})
     with pytest.raises(SeriesValidationError, match=r"the id column 'store' mixes value types \(int, str\)"):
         to_panel(df, id_col="store")
-
-
-def test_duplicate_column_names_are_refused(tmp_path):
-    f = tmp_path / "dup.csv"
-    f.write_text("ds,y,y\n2024-01-01,1,9\n2024-01-02,2,9\n2024-01-03,3,9\n")
-    with pytest.raises(SeriesValidationError, match=r"dup.csv' has the column 'y' more than once"):
-        to_panel(f)
-    df = pd.DataFrame([[0, 1.0, 2.0]], columns=["ds", "y", "y"])
-    with pytest.raises(SeriesValidationError, match=r"the data has the column 'y' more than once"):
-        to_panel(df)
 
 
 @pytest.mark.parametrize("option", [dict(id_col="store"), dict(time_col="date"), dict(target_col="sales")])
@@ -273,55 +168,9 @@ def test_a_named_column_that_is_not_there_is_refused(tmp_path, option):
     assert to_panel(f, target_col="Passengers").series(0).tolist() == [112, 118, 132]
 
 
-def test_integer_dates_get_a_time_format_hint_naming_the_column(tmp_path):
-    f = tmp_path / "air.csv"
-    f.write_text("Date,Passengers\n19580405,1\n19580406,2\n19580407,3\n19580408,4\n")
-    hint = r"the time column 'Date' holds integers like 19580405 .* YYYYMMDD; pass time_format='%Y%m%d' \(CLI: --time-format %Y%m%d\)"
-    with pytest.raises(SeriesValidationError, match=hint):
-        to_panel(f)
-    p = to_panel(f, time_format="%Y%m%d")
-    assert p.freq == "D" and p.starts == [pd.Timestamp("1958-04-05")]
-    assert to_panel(f, freq=1).freq == 1  # an explicit integer step takes them as integers
-
-
-def test_time_format_reads_other_date_styles_and_errors_end_with_the_fix(tmp_path):
-    f = tmp_path / "b.csv"
-    f.write_text("Date,P\nApr-05-1958,1\nApr-06-1958,2\nApr-07-1958,3\n")
-    assert to_panel(f, time_format="%b-%d-%Y").starts == [pd.Timestamp("1958-04-05")]
-    for kwargs, fix in [({}, "pass time_format="), ({"time_format": "%Y%m%d"}, "pass the format its dates are written in")]:
-        with pytest.raises(SeriesValidationError) as err:
-            to_panel(f, **kwargs)
-        msg = str(err.value)
-        assert "'Date'" in msg and "'ds'" not in msg and fix in msg
-        assert "\n" not in msg and "You might want to try" not in msg and not msg.endswith(":")
-
-
 def trading_days(n=40, holidays=("2024-01-15", "2024-02-19")):
     days = pd.bdate_range("2024-01-01", periods=n)
     return days[~days.isin(pd.to_datetime(list(holidays)))]
-
-
-def test_obs_freq_keeps_real_timestamps_and_continues_in_business_days():
-    days = trading_days()
-    df = pd.DataFrame({"unique_id": "AAPL", "ds": days, "y": np.arange(len(days), dtype=float)})
-    with pytest.raises(SeriesValidationError, match="freq='obs'"):
-        to_panel(df, freq="B")
-    p = to_panel(df, freq="obs")
-    assert p.freq == "obs:B" and p.filled == 0
-    assert p.times(0).equals(pd.DatetimeIndex(days)) and p.last_time(0) == days[-1]
-    assert list(p.times(0, len(days) - 1, 3)) == [days[-1], *pd.bdate_range(days[-1], periods=3)[1:]]
-    head = p.head(np.array([12]))
-    assert head.times(0).equals(pd.DatetimeIndex(days[:12])) and head.to_frame()["ds"].tolist() == list(days[:12])
-    assert list(future_times(p.last_time(0), p.freq, 2)) == list(pd.bdate_range(days[-1], periods=3)[1:])
-    assert season_length(p.freq) == 5
-
-
-def test_obs_freq_steps_by_the_most_common_step_and_accepts_integers():
-    ts = pd.to_datetime(["2024-01-06", "2024-01-07", "2024-01-08", "2024-01-10", "2024-01-11"])  # a weekend: not B
-    p = to_panel(pd.DataFrame({"ds": ts, "y": 1.0}), freq="obs")
-    assert p.freq == "obs:D" and list(future_times(p.last_time(0), p.freq, 1)) == [pd.Timestamp("2024-01-12")]
-    q = to_panel(np.arange(4.0), freq="obs")
-    assert q.freq == "obs:1" and list(q.times(0, 3, 2)) == [3, 4]
 
 
 def test_filled_counts_the_points_any_fill_added():
@@ -346,26 +195,6 @@ def test_a_forecaster_on_trading_days_predicts_saves_loads_and_backtests(tmp_pat
     assert set(cv["ds"]) <= set(days) and set(cv["cutoff"]) <= set(days)  # real trading days, holidays skipped
 
 
-def test_obs_freq_keeps_a_regular_calendar_and_irregular_steps_point_to_it(tmp_path):
-    months = pd.date_range("1949-01-01", periods=12, freq="MS")
-    p = to_panel(pd.DataFrame({"ds": months, "y": np.arange(12.0)}), freq="obs")
-    assert p.freq == "obs:MS" and season_length(p.freq) == 12
-    days = trading_days()
-    with pytest.raises(SeriesValidationError, match="irregular or have gaps .*or freq='obs' to step from row to row"):
-        to_panel(pd.DataFrame({"ds": days, "y": 1.0}))
-
-
-def test_compressed_csv_is_read(tmp_path):
-    long_frame().to_csv(tmp_path / "d.csv.gz", index=False)
-    assert to_panel(tmp_path / "d.csv.gz").lengths.tolist() == [3, 4]
-
-
-@pytest.mark.parametrize("freq", [0, -1, True, 2.5, "-1D", "0h", "obs:fortnight", "obs:-2"])
-def test_a_freq_that_cannot_step_forward_is_refused_by_name(freq):
-    with pytest.raises(SeriesValidationError, match=rf"freq={freq!r} is not a pandas frequency alias with a positive step".replace("(", r"\(")):
-        to_panel(np.arange(5.0), freq=freq)
-
-
 def test_an_integer_freq_on_timestamps_is_refused():
     with pytest.raises(SeriesValidationError, match="the time column 'ds' holds timestamps but freq=3 is an integer step"):
         to_panel(long_frame(), freq=3)
@@ -386,19 +215,8 @@ def test_a_frame_without_series_ids_is_asked_only_for_its_time_and_value_columns
     assert to_panel(f, time_col="Date", target_col="Close").series(0).tolist() == [2, 3, 4]
 
 
-def test_a_file_separated_by_spaces_is_refused_as_such(tmp_path):
-    f = tmp_path / "sunspots.txt"  # as sunspots_monthly_1749_1983.txt: 12 values a line, no header
-    f.write_text(" 58.0  62.6  70.0  55.7\n 73.3  75.9  89.2  88.3\n 70.0  43.5  45.3  56.4\n")
-    with pytest.raises(SeriesValidationError, match=r"sunspots.txt' has fields separated by spaces .*, not by commas"):
-        to_panel(f)
-    g = tmp_path / "sales.csv"  # a header with a space in a name is still CSV
-    g.write_text("ds,monthly sales\n2024-01-01,1\n2024-01-02,2\n2024-01-03,3\n")
-    assert to_panel(g).ids == ["monthly sales"]
-
-
-def test_series_of_another_frequency_are_named_with_theirs():
-    monthly = pd.DataFrame({"unique_id": "M1", "ds": pd.date_range("2020-01-01", periods=24, freq="MS"), "y": np.arange(24.0)})
-    quarterly = pd.DataFrame({"unique_id": "Q1", "ds": pd.date_range("2020-01-01", periods=8, freq="QS"), "y": np.arange(8.0)})
-    with pytest.raises(SeriesValidationError, match=r"series 'Q1' has the frequency 'QS-JAN' while other series have 'MS': .*split"):
-        to_panel(pd.concat([monthly, quarterly]))
-    assert to_panel(pd.concat([monthly, quarterly]), freq="MS", fill_missing="interpolate").filled == 14  # asked for: 22 months, 8 given
+def test_bad_freq_and_fill_options():
+    with pytest.raises(SeriesValidationError, match="freq='fortnight' is not a pandas frequency"):
+        to_panel(long_frame(), freq="fortnight")
+    with pytest.raises(SeriesValidationError, match="fill_missing='mean' is not one of"):
+        to_panel(long_frame(), fill_missing="mean")

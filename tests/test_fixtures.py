@@ -9,16 +9,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import seriespredictor.persistence as persistence
+import seriespredictor.migrations as migrations
 from conftest import BOOK_TEST_X
-from seriespredictor import Forecaster, SeriesPredictor
+from seriespredictor import Forecaster, ModelFileError, SeriesPredictor
 
 FIXTURES = Path(__file__).parent / "fixtures"
 FORMATS = sorted(p for p in FIXTURES.glob("format*") if p.is_dir())
 
 
 def test_there_is_a_fixture_for_every_format_up_to_the_current_one():
-    assert [int(p.name.removeprefix("format")) for p in FORMATS] == list(range(1, persistence.FORMAT_VERSION + 1))
+    assert [int(p.name.removeprefix("format")) for p in FORMATS] == list(range(1, migrations.FORMAT_VERSION + 1))
 
 
 @pytest.mark.parametrize("folder", FORMATS, ids=lambda p: p.name)
@@ -43,13 +43,13 @@ def test_older_formats_go_through_the_registered_migrations(monkeypatch, tmp_pat
         config["params"] = dict(config["params"], alias=config["params"]["alias"] + "-v2")
         return config, tensors
 
-    monkeypatch.setattr(persistence, "MIGRATIONS", {**persistence.MIGRATIONS, 1: v1_to_v2})
+    monkeypatch.setattr(migrations, "MIGRATIONS", {**migrations.MIGRATIONS, 1: v1_to_v2})
     model = Forecaster.load(FIXTURES / "format1" / "forecaster")
     assert model.alias == "LSTM-v2" and "LSTM-v2" in model.predict().columns
 
 
 def test_a_format_without_a_migration_path_is_refused(monkeypatch):
-    monkeypatch.setattr(persistence, "FORMAT_VERSION", 3)
-    monkeypatch.setattr(persistence, "MIGRATIONS", {})
-    with pytest.raises(persistence.ModelFileError, match="model format 1 is no longer readable"):
+    monkeypatch.setattr(migrations, "FORMAT_VERSION", 3)
+    monkeypatch.setattr(migrations, "MIGRATIONS", {})
+    with pytest.raises(ModelFileError, match="model format 1 is no longer readable"):
         Forecaster.load(FIXTURES / "format1" / "forecaster")

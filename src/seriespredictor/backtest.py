@@ -23,8 +23,9 @@ import reprlib
 import numpy as np
 import pandas as pd
 
-from .data import Panel, to_panel
+from .data import to_panel
 from .errors import SeriesValidationError
+from .panel import Panel
 from .params import bool_arg, integer_arg, levels_arg
 
 

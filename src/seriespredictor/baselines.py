@@ -26,9 +26,11 @@ from statistics import NormalDist
 import numpy as np
 import pandas as pd
 
-from .data import Panel, future_times, season_length, to_panel
+from .calendar import future_times, resolve_season
+from .data import to_panel
 from .errors import NotFittedError, SeriesValidationError
-from .params import MAX_HORIZON, MAX_SEASON, Params, check_int, integer_arg, levels_arg
+from .panel import Panel
+from .params import MAX_SEASON, Params, check_int, horizon_arg, levels_arg
 
 
 class Baseline(Params):
@@ -48,7 +50,7 @@ class Baseline(Params):
         if not (isinstance(self.alias, str) and self.alias):
             raise SeriesValidationError(f"alias={self.alias!r} must be a non-empty column name, e.g. alias={type(self).alias!r}")
         self.panel_ = to_panel(data, **data_options)
-        self.season_ = self.season if self.season is not None else season_length(self.panel_.freq)
+        self.season_ = resolve_season(self.season, self.panel_.freq)
         options = {**to_panel.__kwdefaults__, **data_options}
         self.id_col_, self.time_col_ = options["id_col"], options["time_col"]
         return self
@@ -57,7 +59,7 @@ class Baseline(Params):
         """The long frame ``unique_id, ds, <alias>`` (plus ``<alias>-lo-<l>``, ``<alias>-hi-<l>``):
         ``h`` steps after the end of each series."""
         self._check_fitted()
-        h = integer_arg("h", h, 1, MAX_HORIZON)
+        h = horizon_arg(h)
         if self.alias in (self.id_col_, self.time_col_):
             raise SeriesValidationError(f"alias={self.alias!r} is also the name of the {'id' if self.alias == self.id_col_ else 'time'} column; "
                                         f"give the forecast column another name, e.g. alias={type(self).alias!r}")

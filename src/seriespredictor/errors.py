@@ -34,6 +34,12 @@ def message(error: BaseException) -> str:
     return str(error)
 
 
+def first_sentence(error: BaseException) -> str:
+    """The first line of an error's message, cut at a dangling "You might want to try:"."""
+    text = str(error).strip().splitlines()[0].strip() if str(error).strip() else type(error).__name__
+    return text.split(" You might want to try")[0].rstrip(" :.,")
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C (see :func:`raise_terminated`) so that every cleanup for an
     interrupt runs."""

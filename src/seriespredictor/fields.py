@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from .errors import ModelFileError
+from .params import is_integer
 
 
 class Field:
@@ -22,16 +23,12 @@ class Field:
             return False
 
 
-def _is_int(v, lo: int, hi: int) -> bool:
-    return type(v) is int and lo <= v <= hi
-
-
 def _is_number(v) -> bool:
     return type(v) in (int, float) and math.isfinite(v)
 
 
 def integer(lo: int = 1, hi: int = 2**31 - 1) -> Field:
-    return Field(f"an integer in [{lo}, {hi}]", lambda v: _is_int(v, lo, hi))
+    return Field(f"an integer in [{lo}, {hi}]", lambda v: is_integer(v, lo, hi))
 
 
 def number(lo: float = -math.inf, hi: float = math.inf, *, low_open: bool = False) -> Field:

@@ -27,7 +27,8 @@ import torch
 
 from . import distributed, model_file
 from .checkpoints import Checkpoints
-from .data import season_length, to_panel
+from .calendar import resolve_season
+from .data import to_panel
 from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
 from .intervals import conformal_widths, quantile_bands, series_spread, too_few_errors
@@ -241,7 +242,7 @@ class Forecaster(Params):
 
     def _resolve(self, panel) -> tuple[dict, ForecastConfig]:
         """This fit's settings (saved as ``params_``) and its network's config."""
-        self.season_ = self.season or season_length(panel.freq)
+        self.season_ = resolve_season(self.season, panel.freq)
         self.params_ = s = resolve(self.get_params(), panel.lengths, self.season_)
         if s["seed"] is None:  # drawn once, and saved: the fit can be repeated
             s["seed"] = distributed.shared_seed()

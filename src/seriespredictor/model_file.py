@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .data import _step, check_freq
+from .calendar import check_freq, freq_step
 from .errors import ModelFileError, SeriesValidationError
 from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
 from .network import HEADS, ForecastConfig, ForecastNetwork
@@ -87,7 +87,7 @@ def load(cls, path):
         raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, val_size={self.val_size_}, "
                              f"cal_windows={windows}, cal_stride={self.cal_stride_}, cal_steps={steps}, {net}) "
                              "do not fit together; the file is damaged or was edited, save the model again")
-    integer_times = isinstance(_step(schema["freq"]), int)  # an integer step continues integer times
+    integer_times = isinstance(freq_step(schema["freq"]), int)  # an integer step continues integer times
     if any((type(t) is int) != integer_times for t in schema["last_times"]):
         raise ModelFileError(f"{str(path)!r}: schema.last_times must be {'integers' if integer_times else 'ISO timestamps'} "
                              f"with schema.freq {schema['freq']!r}; the file is damaged or was edited, save the model again")

@@ -13,10 +13,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import future_times
+from .atomic import atomic_output
+from .calendar import future_times
 from .errors import SeriesValidationError
 from .params import path_arg
-from .persistence import atomic_output
 
 
 def check_finite(columns: dict[str, np.ndarray], ids: list) -> dict[str, np.ndarray]:

@@ -42,14 +42,29 @@ class Params:
         return self
 
 
+def is_integer(v, lo: int, hi: int) -> bool:
+    """Whether ``v`` is an integer (numpy's included, bools not) in ``[lo, hi]``."""
+    return not isinstance(v, (bool, np.bool_)) and isinstance(v, (int, np.integer)) and bool(lo <= v <= hi)
+
+
+def integer_kind(lo: int, hi: int, *, optional: bool = False) -> str:
+    """What an integer in ``[lo, hi]`` is called in messages: "a positive integer (at most 10)"."""
+    kind = {0: "a non-negative integer", 1: "a positive integer"}.get(lo, f"an integer of at least {lo}")
+    return f"{kind}{' or None' if optional else ''} (at most {hi})"
+
+
 def integer_arg(name: str, v, lo: int, hi: int, *, optional: bool = False) -> int | None:
     """``v`` as a Python int when it is an integer in ``[lo, hi]`` (or None when ``optional``)."""
     if optional and v is None:
         return None
-    if isinstance(v, (bool, np.bool_)) or not isinstance(v, (int, np.integer)) or not lo <= v <= hi:
-        kind = {0: "a non-negative integer", 1: "a positive integer"}.get(lo, f"an integer of at least {lo}")
-        raise SeriesValidationError(f"{name}={v!r} must be {kind}{' or None' if optional else ''} (at most {hi})", argument=name)
+    if not is_integer(v, lo, hi):
+        raise SeriesValidationError(f"{name}={v!r} must be {integer_kind(lo, hi, optional=optional)}", argument=name)
     return int(v)
+
+
+def horizon_arg(h, hi: int = MAX_HORIZON) -> int:
+    """The horizon ``h`` (steps ahead) as a Python int in ``[1, hi]``; True and numpy bools are refused."""
+    return integer_arg("h", h, 1, hi)
 
 
 def check_int(est, name: str, lo: int, hi: int, *, optional: bool = False) -> None:

@@ -15,20 +15,12 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .data import (OBS, Panel, check_file, check_freq, first_sentence, is_obs, obs_freq, refuse_duplicate_columns,
-                   refuse_integer_dates)
-from .errors import SeriesValidationError
+from .calendar import OBS, check_freq, is_obs, obs_freq
+from .columns import refuse_integer_dates
+from .errors import SeriesValidationError, first_sentence
+from .files import check_file, refuse_duplicate_columns
+from .panel import Panel
 from .runtime import set_mmap_threshold
-
-
-def is_parquet(path) -> bool:
-    path = Path(path)
-    if path.is_dir():
-        try:
-            return any(p.suffix.lower() in (".parquet", ".pq") for p in path.iterdir())
-        except OSError:  # an unreadable folder is refused by name when it is opened
-            return False
-    return path.suffix.lower() in (".parquet", ".pq")
 
 
 def _dataset(path):

@@ -4,32 +4,21 @@ The weights are tensors only (safetensors cannot run code); everything else - se
 scaler statistics, versions - is JSON. Nothing is ever unpickled, and every field is checked
 (type, range, agreement with the weights' shapes) before anything is built from it.
 
-Replacing a model is atomic and crash-safe: the new directory is built under a temporary
-name (``.<name>.tmp-<pid>``), flushed to disk, then swapped with the old one in one step
-(Linux ``renameat2(RENAME_EXCHANGE)``), so the path always holds the old or the new model;
-the old one is deleted afterwards. Readers open the directory once and read both files
-through that handle, so they never mix two versions, and retry if a save deleted it under
-them. Where the filesystem has no ``RENAME_EXCHANGE`` (non-Linux, some network filesystems)
-the old model is renamed to ``.<name>.old-<pid>`` and the new one renamed in: readers may
-then briefly find no model, and a crash between the two renames leaves the old model under
-the ``.old-`` name, which the next save of that path puts back. Temporaries of killed
-processes are never read as models and are deleted by the next save of the same path.
+A model is saved as one directory that replaces the old one in a single step (see
+:mod:`.atomic`), so the path always holds the old or the new model. Readers open the directory
+once and read both files through that handle, so they never mix two versions, and retry if a
+save deleted it under them. Temporaries of killed processes are never read as models.
+
+Older formats are read through explicit migrations (``MIGRATIONS``); a file is never rewritten.
 """
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
-import errno
 import hashlib
 import json
 import os
-import secrets
-import shutil
-import signal
 import stat
 import struct
-import threading
 import time
 import warnings
 from pathlib import Path
@@ -39,11 +28,12 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file
 from safetensors.torch import save as dump_safetensors
 
+from .atomic import atomic_directory, exists_error, write_file
 from .errors import ModelFileError, SeriesValidationError
 from .fields import Field, check_fields, integer, number
+from .migrations import FORMAT_VERSION, library_version, migrate
 from .params import path_arg
 
-FORMAT_VERSION = 4
 WEIGHTS = "weights.safetensors"
 CONFIG = "config.json"
 MAX_CONFIG_BYTES = 256 * 2**20  # a config.json larger than this is not one we wrote
@@ -53,104 +43,7 @@ MAX_HEADER_BYTES = 100 * 2**20  # safetensors' own limit on its JSON header
 READ_ATTEMPTS = 10  # a reader retries this often when a concurrent save deletes what it opened
 
 
-def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
-    """Format 2 added ``config_sha256`` (checked before migrating); nothing else changed."""
-    return dict(config, format_version=2), tensors
-
-
-def _v2_to_v3(config: dict, tensors: dict) -> tuple[dict, dict]:
-    """Format 3 calibrates a Forecaster's intervals on several windows: its ``residuals``
-    ``[S, V]`` (one window) became ``[S, J, V]``, described by ``fitted.cal_windows``,
-    ``cal_stride`` and ``cal_steps``; ``calibrated`` marks the series it holds errors of (all)."""
-    config = dict(config, format_version=3)
-    fitted, residuals = config.get("fitted"), tensors.get("residuals")
-    if config.get("kind") == "Forecaster" and isinstance(fitted, dict) and residuals is not None and residuals.dim() == 2:
-        # one window of all val_size held-out points; loading checks the tensor against it
-        config["fitted"] = dict(fitted, cal_windows=1, cal_stride=1, cal_steps=fitted.get("val_size"))
-        tensors = dict(tensors, residuals=residuals[:, None, :], calibrated=torch.ones(len(residuals), dtype=torch.float64))
-    return config, tensors
-
-
-def _v3_to_v4(config: dict, tensors: dict) -> tuple[dict, dict]:
-    """Format 4 saves a Forecaster's forecasting settings with its network (``network``: horizon,
-    head, patch size, seasonal base, season, quantile levels) and its reading options apart
-    from its settings (``data``)."""
-    config = dict(config, format_version=4)
-    params, fitted, network = config.get("params"), config.get("fitted"), config.get("network")
-    if config.get("kind") == "Forecaster" and all(isinstance(d, dict) for d in (params, fitted, network)):
-        data = ("id_col", "time_col", "target_col", "freq", "time_format", "fill_missing", "aggregate_duplicates")
-        config["data"] = {k: params[k] for k in data if k in params}
-        config["params"] = {k: v for k, v in params.items() if k not in data}
-        quantiles = params.get("quantile_levels") if params.get("intervals") == "quantile" else []
-        config["network"] = {
-            **{k: params.get(k) for k in ("h", "head", "patch_size", "seasonal_base", "hidden_dim", "num_layers", "dropout")},
-            "season": fitted.get("season"), "quantile_levels": quantiles,
-        }
-        config["fitted"] = {k: v for k, v in fitted.items() if k != "season"}
-    return config, tensors
-
-
-# Explicit upgrades of older files: MIGRATIONS[v] turns a format-v config (and weights) into
-# format v + 1. Loading applies them in order; a file is never rewritten on disk.
-MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
-
-
-def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:
-    """Bring an older model's config and weights up to :data:`FORMAT_VERSION`."""
-    while config["format_version"] < FORMAT_VERSION:
-        step = MIGRATIONS.get(config["format_version"])
-        if step is None:
-            raise ModelFileError(
-                f"model format {config['format_version']} is no longer readable by seriespredictor "
-                f"{_library_version()}; load it with an older release and save it again"
-            )
-        config, tensors = step(config, tensors)
-    return config, tensors
-
-
-def _library_version() -> str:
-    from . import __version__
-
-    return __version__
-
-
 # -- writing -----------------------------------------------------------------------------------
-_libc = ctypes.CDLL(None, use_errno=True)
-_AT_FDCWD, _RENAME_NOREPLACE, _RENAME_EXCHANGE = -100, 1, 2
-
-
-def _renameat2(src: Path, dst: Path, flags: int) -> bool:
-    """``renameat2``; False where the system or filesystem does not support it."""
-    fn = getattr(_libc, "renameat2", None)
-    if fn is None:
-        return False
-    if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0:
-        return True
-    err = ctypes.get_errno()
-    if err in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
-        return False
-    raise OSError(err, os.strerror(err), str(src), None, str(dst))
-
-
-def _write_file(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # the umask applies
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view):]
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _config_sha256(meta: dict) -> str:
     body = {k: v for k, v in meta.items() if k != "config_sha256"}
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
@@ -160,117 +53,19 @@ def _write_weights(folder: Path, tensors: dict[str, torch.Tensor]) -> str:
     """Write the weights file; returns its SHA-256."""
     weights = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     data = dump_safetensors(weights, metadata={"format_version": str(FORMAT_VERSION)})
-    _write_file(folder / WEIGHTS, data)
+    write_file(folder / WEIGHTS, data)
     return hashlib.sha256(data).hexdigest()
 
 
 def _write_config(folder: Path, meta: dict) -> None:
     meta = dict(meta, config_sha256=_config_sha256(meta))
-    _write_file(folder / CONFIG, json.dumps(meta, indent=2, allow_nan=False).encode())
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # alive, another user's
-        return True
-    return True
-
-
-def _clean_stale(path: Path) -> None:
-    """Delete temporaries of dead processes next to ``path``; put back an old model that a
-    crash in the fallback replace left under its ``.old-`` name."""
-    for tmp in path.parent.glob(f".{path.name}.*-*"):
-        kind, _, owner = tmp.name.removeprefix(f".{path.name}.").partition("-")
-        pid = owner.split("-")[0]
-        if kind not in ("tmp", "old") or not pid.isdigit() or _pid_alive(int(pid)):
-            continue
-        if kind == "old" and not os.path.lexists(path):
-            os.rename(tmp, path)
-        elif tmp.is_dir() and not tmp.is_symlink():
-            shutil.rmtree(tmp, ignore_errors=True)
-        else:
-            tmp.unlink(missing_ok=True)
-
-
-def _temporary(path: Path) -> Path:
-    """A name next to ``path`` that no other process or thread uses, and that
-    :func:`_clean_stale` deletes once its process is dead."""
-    return path.with_name(f".{path.name}.tmp-{os.getpid()}-{secrets.token_hex(4)}")
-
-
-@contextlib.contextmanager
-def atomic_output(path):
-    """Yield a temporary file name next to ``path`` (next to the file a symlink points to);
-    when the block completes, the temporary file replaces ``path`` in one rename, otherwise it
-    is deleted: ``path`` never holds a half-written file, whatever stops the process.
-
-    Raises:
-        SeriesValidationError: ``path`` exists and is not a regular file (a folder, a FIFO,
-            a device), which a rename would destroy.
-    """
-    given, path = path, Path(os.path.realpath(path))
-    if os.path.exists(path) and not stat.S_ISREG(os.stat(path).st_mode):
-        raise SeriesValidationError(f"{str(path)!r} exists and is not a regular file (a folder, FIFO or device); "
-                                    "give the name of a file to write")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    _clean_stale(path)
-    tmp = _temporary(path)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    except OSError as e:
-        if e.filename is not None:
-            raise
-        raise OSError(e.errno, e.strerror, str(given)) from None  # writers such as pandas' leave out the file name
-    finally:
-        tmp.unlink(missing_ok=True)
-
-
-def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
-    """Move the complete directory ``tmp`` to ``path``; a replaced model ends up at ``tmp``."""
-    while True:
-        if overwrite and os.path.lexists(path):
-            try:
-                if not _renameat2(tmp, path, _RENAME_EXCHANGE):
-                    _replace_in_two_steps(tmp, path)
-                return
-            except FileNotFoundError:
-                continue  # another process removed the path meanwhile
-        try:
-            if not _renameat2(tmp, path, _RENAME_NOREPLACE):
-                os.rename(tmp, path)  # fails on an existing non-empty directory
-            return
-        except OSError as e:
-            if e.errno not in (errno.EEXIST, errno.ENOTEMPTY):
-                raise
-            if not overwrite:
-                raise _exists(path) from None
-            # another process created the path meanwhile: swap with it
-
-
-def _exists(path: Path) -> FileExistsError:
-    return FileExistsError(f"{str(path)!r} already exists; pass overwrite=True (CLI: --overwrite) to replace it")
-
-
-def _replace_in_two_steps(tmp: Path, path: Path) -> None:
-    """The fallback without ``RENAME_EXCHANGE``: readers may briefly find no model."""
-    old = path.with_name(f".{path.name}.old-{os.getpid()}")
-    os.rename(path, old)
-    try:
-        os.rename(tmp, path)
-    except BaseException:
-        os.rename(old, path)
-        raise
-    os.rename(old, tmp)
+    write_file(folder / CONFIG, json.dumps(meta, indent=2, allow_nan=False).encode())
 
 
 def check_replaceable(path: Path, overwrite: bool) -> None:
     """Refuse to save over ``path`` unless it is free, or a model and ``overwrite`` is set."""
     if os.path.lexists(path) and not overwrite:
-        raise _exists(path)
+        raise exists_error(path)
     if os.path.lexists(path) and (path.is_symlink() or not (path / CONFIG).is_file()):
         raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it, choose another folder")
 
@@ -299,44 +94,22 @@ def save_model(path, kind: str, tensors: dict[str, torch.Tensor], config: dict, 
     except OSError as e:  # a file where a folder should be, a read-only place...
         raise OSError(e.errno, f"cannot save the model to {str(path)!r}: cannot create the folder {str(path.parent)!r} "
                                f"({e.strerror})", e.filename) from None
-    _clean_stale(path)
-    tmp = _temporary(path)
     try:
-        tmp.mkdir()
-        meta = {
-            "format_version": FORMAT_VERSION,
-            "kind": kind,
-            "library_version": _library_version(),
-            "torch_version": torch.__version__,
-            "weights_sha256": _write_weights(tmp, tensors),
-            **config,
-        }
-        _write_config(tmp, meta)
-        _fsync_dir(tmp)
-        _publish(tmp, path, overwrite)
-        _fsync_dir(path.parent)
+        with atomic_directory(path, overwrite=overwrite) as tmp:
+            meta = {
+                "format_version": FORMAT_VERSION,
+                "kind": kind,
+                "library_version": library_version(),
+                "torch_version": torch.__version__,
+                "weights_sha256": _write_weights(tmp, tensors),
+                **config,
+            }
+            _write_config(tmp, meta)
     except OSError as e:
         if isinstance(e, FileExistsError) or e.errno is None:
             raise
         raise OSError(e.errno, f"cannot save the model to {str(path)!r}: {e.strerror}", e.filename) from None
-    finally:
-        with _signals_held():
-            shutil.rmtree(tmp, ignore_errors=True)  # the new model's leftovers, or the replaced one
     return path
-
-
-@contextlib.contextmanager
-def _signals_held():
-    """Hold Ctrl-C and SIGTERM back until the block is done (in the main thread, where Python
-    runs signal handlers), so a cleanup is not cut short; the held signal then acts."""
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 # -- reading -----------------------------------------------------------------------------------
@@ -363,7 +136,7 @@ def _check_header(config: dict, kind: str, path: Path) -> None:
     if version > FORMAT_VERSION:
         raise ModelFileError(
             f"{str(path)!r} was saved in model format {version} by seriespredictor "
-            f"{config.get('library_version', '?')}; this is seriespredictor {_library_version()} "
+            f"{config.get('library_version', '?')}; this is seriespredictor {library_version()} "
             f"(format {FORMAT_VERSION}): upgrade seriespredictor to load it"
         )
     if version < 1:
@@ -372,10 +145,10 @@ def _check_header(config: dict, kind: str, path: Path) -> None:
         raise ModelFileError(f"{str(path)!r} holds a {config.get('kind')!r} model, not a {kind!r}; load it with that class")
     if version >= 2 and config.get("config_sha256") != _config_sha256(config):
         raise ModelFileError(f"{str(path / CONFIG)!r} does not match its checksum: the file is damaged or was edited; save the model again")
-    if config.get("library_version") != _library_version():
+    if config.get("library_version") != library_version():
         warnings.warn(
             f"{str(path)!r} was saved by seriespredictor {config.get('library_version')}; "
-            f"this is {_library_version()}",
+            f"this is {library_version()}",
             stacklevel=5,  # the caller of Forecaster.load / SeriesPredictor.load
         )
 
@@ -523,8 +296,6 @@ def load_state(module: torch.nn.Module, tensors: dict[str, torch.Tensor], path) 
 def load_estimator(cls, params: dict, path, check=None):
     """``cls(**params)`` with the estimator's own settings check (``check``, default
     ``cls._check_settings``), as a :class:`ModelFileError`."""
-    from .errors import SeriesValidationError
-
     try:
         estimator = cls(**params)
         (check or cls._check_settings)(estimator)

@@ -12,7 +12,8 @@ import itertools
 import pandas as pd
 
 from .backtest import check_windows, cross_validation, evaluate
-from .data import season_length, to_panel
+from .calendar import resolve_season
+from .data import to_panel
 from .errors import SeriesValidationError
 from .settings import DATA_OPTIONS, data_options
 
@@ -51,7 +52,7 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
     """
     panel = to_panel(data, **data_options(forecaster))
     check_windows(panel, forecaster.h, n_windows, forecaster.h)  # what every candidate's backtest would refuse, refused once
-    season = forecaster.season or season_length(panel.freq)
+    season = resolve_season(forecaster.season, panel.freq)
     grid = default_grid(forecaster.h, season, longest_window(panel, forecaster.h, n_windows)) if grid is None else grid
     unknown = sorted(set(grid) - set(forecaster.get_params()).difference(DATA_OPTIONS))
     if unknown:

@@ -145,7 +145,7 @@ def test_bad_paths_and_values_beyond_the_data(argv, message, files, capsys, tmp_
 def test_a_real_subprocess_prints_no_usage_block_and_no_traceback():
     r = subprocess.run([sys.executable, "-m", "seriespredictor", "backtest", "--windows", "0"], capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stdout == ""
-    assert r.stderr == "seriespredictor: error: argument --windows: '0' must be an integer from 1 to 1000000 (see 'seriespredictor backtest --help')\n"
+    assert r.stderr == "seriespredictor: error: argument --windows: '0' must be a positive integer (at most 1000000) (see 'seriespredictor backtest --help')\n"
 
 
 def test_every_help_runs_and_names_the_outputs(capsys):

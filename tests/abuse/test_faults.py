@@ -153,16 +153,18 @@ def test_a_failed_checkpoint_write_keeps_the_previous_checkpoint(tmp_path, monke
 
 
 # -- signals at every step of a replace --------------------------------------------------------
-# The child pauses at step K (before or after one of persistence's write steps), says so on
+# The child pauses at step K (before or after one of the write steps of persistence and atomic), says so on
 # stdout, and waits for the test's signal. It installs the CLI's SIGTERM handler.
 CHILD = textwrap.dedent("""
     import os, signal, sys, time
+    import seriespredictor.atomic as atomic
     import seriespredictor.persistence as p
     from seriespredictor import SeriesPredictor
 
     signal.signal(signal.SIGTERM, lambda *a: sys.exit(143))
     name, when = os.environ["PAUSE_AT"].split(":")
-    owner = p.shutil if name == "rmtree" else p  # rmtree: the cleanup, which holds signals back until done
+    # rmtree: the cleanup, which holds signals back until done
+    owner = {"rmtree": atomic.shutil, "_clean_stale": atomic, "_publish": atomic}.get(name, p)
     real = getattr(owner, name)
 
     def pause():

@@ -8,6 +8,8 @@ import re
 
 import pandas as pd
 
+from ..params import integer_kind, is_integer
+
 
 def _number(text: str, kind):
     try:
@@ -22,8 +24,8 @@ def _number(text: str, kind):
 def int_in(low: int, high: int):
     def parse(text: str) -> int:
         value = _number(text, int)
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text!r} must be an integer from {low} to {high}")
+        if not is_integer(value, low, high):
+            raise argparse.ArgumentTypeError(f"{text!r} must be {integer_kind(low, high)}")
         return value
     return parse
 

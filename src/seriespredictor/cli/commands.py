@@ -11,7 +11,9 @@ import pandas as pd
 from .. import distributed
 from ..backtest import check_windows, cross_validation, evaluate
 from ..baselines import Naive, SeasonalNaive
-from ..data import Panel, season_length, to_panel
+from ..calendar import resolve_season
+from ..data import to_panel
+from ..panel import Panel
 from ..errors import SeriesValidationError
 from ..forecaster import Forecaster
 from ..persistence import check_replaceable
@@ -45,7 +47,7 @@ def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit:
                                     time_col=args.time_col) for m in models)
     for frame in others:
         cv[frame.columns[4:]] = frame[frame.columns[4:]]  # the same rows: the baseline's forecast columns
-    season = args.season or season_length(panel.freq)
+    season = resolve_season(args.season, panel.freq)
     table = evaluate(cv, panel, [m.alias for m in models], season, id_col=args.id_col, level=args.level)
     return table, cv
 
@@ -72,7 +74,7 @@ def _tune(args, panel: Panel, h: int) -> None:
     from ..tuning import default_grid, longest_window, tune
 
     train = panel.head(panel.lengths - h)  # the holdout stays out of tuning
-    grid = default_grid(h, args.season or season_length(panel.freq), longest_window(train, h))
+    grid = default_grid(h, resolve_season(args.season, panel.freq), longest_window(train, h))
     grid = {k: v for k, v in grid.items() if getattr(args, k) is None}  # what the user set stays as set
     best, table = tune(_forecaster(args, h), train, grid=grid)
     _note(args, "tuning (backtest MASE, 2 windows before the holdout):")

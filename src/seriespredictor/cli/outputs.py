@@ -10,7 +10,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import SeriesValidationError
-from ..persistence import atomic_output
+from ..atomic import atomic_output
 
 
 def _inputs(args) -> list[Path]:

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from ..data import Panel, season_length
+from ..calendar import resolve_season
+from ..panel import Panel
 from ..errors import SeriesValidationError
 from .outputs import _note, _warn
 
@@ -48,7 +49,7 @@ def _plot_ids(panel: Panel, args) -> list | None:
 def _plot(args, panel: Panel, forecast: pd.DataFrame, holdout: pd.DataFrame, h: int, ids: list | None):
     from ..plotting import plot_forecast
 
-    season = args.season or season_length(panel.freq)
+    season = resolve_season(args.season, panel.freq)
     shown = getattr(args, "plot_history", 3 * max(season, h) + h)  # the holdout is part of the history
     fig = plot_forecast(panel.to_frame(args.id_col, args.time_col, args.target_col), forecast,
                         holdout=holdout.rename(columns={"y": args.target_col}), ids=ids, history_points=shown,

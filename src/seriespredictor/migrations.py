@@ -1,0 +1,75 @@
+"""Upgrades of older model files, one step per format version.
+
+``MIGRATIONS[v]`` turns a format-``v`` config (and weights) into format ``v + 1``; loading
+applies them in order up to :data:`FORMAT_VERSION`, and a file is never rewritten on disk. A new
+format adds one function here and bumps :data:`FORMAT_VERSION` (and commits its fixtures:
+``tests/fixtures/make_fixtures.py``).
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import ModelFileError
+
+FORMAT_VERSION = 4
+
+
+def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 2 added ``config_sha256`` (checked before migrating); nothing else changed."""
+    return dict(config, format_version=2), tensors
+
+
+def _v2_to_v3(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 3 calibrates a Forecaster's intervals on several windows: its ``residuals``
+    ``[S, V]`` (one window) became ``[S, J, V]``, described by ``fitted.cal_windows``,
+    ``cal_stride`` and ``cal_steps``; ``calibrated`` marks the series it holds errors of (all)."""
+    config = dict(config, format_version=3)
+    fitted, residuals = config.get("fitted"), tensors.get("residuals")
+    if config.get("kind") == "Forecaster" and isinstance(fitted, dict) and residuals is not None and residuals.dim() == 2:
+        # one window of all val_size held-out points; loading checks the tensor against it
+        config["fitted"] = dict(fitted, cal_windows=1, cal_stride=1, cal_steps=fitted.get("val_size"))
+        tensors = dict(tensors, residuals=residuals[:, None, :], calibrated=torch.ones(len(residuals), dtype=torch.float64))
+    return config, tensors
+
+
+def _v3_to_v4(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 4 saves a Forecaster's forecasting settings with its network (``network``: horizon,
+    head, patch size, seasonal base, season, quantile levels) and its reading options apart
+    from its settings (``data``)."""
+    config = dict(config, format_version=4)
+    params, fitted, network = config.get("params"), config.get("fitted"), config.get("network")
+    if config.get("kind") == "Forecaster" and all(isinstance(d, dict) for d in (params, fitted, network)):
+        data = ("id_col", "time_col", "target_col", "freq", "time_format", "fill_missing", "aggregate_duplicates")
+        config["data"] = {k: params[k] for k in data if k in params}
+        config["params"] = {k: v for k, v in params.items() if k not in data}
+        quantiles = params.get("quantile_levels") if params.get("intervals") == "quantile" else []
+        config["network"] = {
+            **{k: params.get(k) for k in ("h", "head", "patch_size", "seasonal_base", "hidden_dim", "num_layers", "dropout")},
+            "season": fitted.get("season"), "quantile_levels": quantiles,
+        }
+        config["fitted"] = {k: v for k, v in fitted.items() if k != "season"}
+    return config, tensors
+
+
+MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+
+
+def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Bring an older model's config and weights up to :data:`FORMAT_VERSION`."""
+    while config["format_version"] < FORMAT_VERSION:
+        step = MIGRATIONS.get(config["format_version"])
+        if step is None:
+            raise ModelFileError(
+                f"model format {config['format_version']} is no longer readable by seriespredictor "
+                f"{library_version()}; load it with an older release and save it again"
+            )
+        config, tensors = step(config, tensors)
+    return config, tensors
+
+
+def library_version() -> str:
+    """The version of seriespredictor running now, written into every model file."""
+    from . import __version__
+
+    return __version__
