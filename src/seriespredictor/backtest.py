@@ -26,7 +26,7 @@ import pandas as pd
 from .data import to_panel
 from .errors import SeriesValidationError
 from .panel import Panel
-from .params import bool_arg, integer_arg, levels_arg
+from .params import bool_arg, horizon_arg, integer_arg, levels_arg
 
 
 def cutoff_points(lengths: np.ndarray, h: int, n_windows: int, step_size: int) -> np.ndarray:
@@ -38,7 +38,8 @@ def cutoff_points(lengths: np.ndarray, h: int, n_windows: int, step_size: int) -
 def check_windows(panel: Panel, h: int, n_windows: int, step_size: int) -> np.ndarray:
     """The cutoffs :func:`cutoff_points`, once every series is known to hold them with a point
     of history before the first (checked before any array is made)."""
-    h, n_windows, step_size = (integer_arg(name, v, 1, 2**40) for name, v in (("h", h), ("n_windows", n_windows), ("step_size", step_size)))
+    h = horizon_arg(h)
+    n_windows, step_size = (integer_arg(name, v, 1, 2**40) for name, v in (("n_windows", n_windows), ("step_size", step_size)))
     need = 1 + h + (n_windows - 1) * step_size
     short = [(sid, int(n)) for sid, n in zip(panel.ids, panel.lengths) if n < need]
     if short:

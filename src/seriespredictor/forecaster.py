@@ -33,7 +33,7 @@ from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
 from .intervals import conformal_widths, quantile_bands, series_spread, too_few_errors
 from .network import ForecastConfig, ensemble_forecast, validator
-from .params import Params, bool_arg, integer_arg, levels_arg, path_arg
+from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
 from .output import check_finite, forecast_frame, write_frames
 from .scaling import Scaler, log_flags, model_space, series_transform
 from .settings import check_combinations, check_values, data_options, resolve
@@ -399,7 +399,7 @@ class Forecaster(Params):
     def _horizon(self, h) -> int:
         self._check_fitted()
         trained = self.nets_[0].config.h
-        return trained if h is None else integer_arg("h", h, 1, max(trained, MAX_PREDICT_HORIZON))
+        return trained if h is None else horizon_arg(h, max(trained, MAX_PREDICT_HORIZON))
 
     def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:
         columns = self.forecast_array(self.tail_[rows], rows, h, level)

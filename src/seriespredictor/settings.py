@@ -15,8 +15,8 @@ from .data import to_panel
 from .errors import SeriesValidationError
 from .fields import Field
 from .network import HEADS
-from .params import (MAX_BATCH, MAX_HORIZON, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, check_choice,
-                     check_device, check_int, check_number, path_arg)
+from .params import (MAX_BATCH, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, MAX_THREADS, check_choice, check_device,
+                     check_int, check_number, horizon_arg, path_arg)
 from .persistence import MAX_UNITS
 from .recipe import choose
 from .runtime import native_bf16
@@ -40,7 +40,8 @@ def check_values(est) -> None:
     """Each setting on its own; numpy scalars become Python numbers."""
     if isinstance(est.val_size, str) and est.val_size == "auto":  # model files before the recipe
         est.val_size = None
-    for name, hi in (("h", MAX_HORIZON), ("num_layers", MAX_LAYERS), ("checkpoint_every", MAX_STEPS)):
+    est.h = horizon_arg(est.h)
+    for name, hi in (("num_layers", MAX_LAYERS), ("checkpoint_every", MAX_STEPS)):
         check_int(est, name, 1, hi)
     for name, lo, hi in (("seq_size", 1, MAX_SEQ_SIZE), ("season", 1, MAX_SEASON), ("patience", 1, MAX_STEPS),
                          ("hidden_dim", 1, MAX_UNITS), ("ensemble", 1, MAX_ENSEMBLE), ("steps", 1, MAX_STEPS),
