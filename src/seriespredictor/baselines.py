@@ -37,7 +37,6 @@ class Baseline(Params):
     """The protocol's plumbing; each baseline implements ``_forecast(panel, cuts, h)``."""
 
     alias = "Baseline"
-    _PARAMS = ("season", "alias")
 
     def __init__(self, season: int | None = None, *, alias: str | None = None):
         self.season = season
