@@ -91,15 +91,15 @@ def test_a_backtest_flags_levels_calibrated_on_too_few_errors(model, refit):
 
 
 def test_conformal_widths_follow_the_residuals_in_units_of_each_series_spread(model):
-    r = np.abs(model.residuals_) / model.spread_[:, None, None]
+    r = np.abs(model.calibration_.errors) / model.calibration_.spread[:, None, None]
     assert r.shape == (2, 1, 6)  # val_size = h: one calibration window per series
     # 12 errors, too few for 95%: the widest interval they give holds every one of them
     with pytest.warns(RuntimeWarning, match="95% intervals need at least 19 held-out errors but there are 12"):
-        widths = model.interval_widths(95, 6)
-    np.testing.assert_allclose(widths / model.spread_[:, None], np.repeat(widths[:1] / model.spread_[0], 2, axis=0))
-    assert (r[:, 0] <= widths / model.spread_[:, None] + 1e-12).all() and (np.diff(widths) >= 0).all()
+        widths = model.calibration_.widths(95, 6)
+    np.testing.assert_allclose(widths / model.calibration_.spread[:, None], np.repeat(widths[:1] / model.calibration_.spread[0], 2, axis=0))
+    assert (r[:, 0] <= widths / model.calibration_.spread[:, None] + 1e-12).all() and (np.diff(widths) >= 0).all()
     with pytest.warns(RuntimeWarning):
-        longer = model.interval_widths(95, 12)
+        longer = model.calibration_.widths(95, 12)
     np.testing.assert_allclose(longer[:, 6:], widths[:, -1:] * np.sqrt(np.arange(7, 13) / 6))
 
 
@@ -107,7 +107,7 @@ def test_spread_is_the_mean_seasonal_change_in_model_space(model):
     data = panel()
     a = data[data.unique_id == "a"]["y"].to_numpy()[:-6]  # the training part
     z = (np.log(a) - model.scaler_.shift[0]) / model.scaler_.scale[0]
-    assert model.spread_[0] == pytest.approx(np.mean(np.abs(z[24:] - z[:-24])))
+    assert model.calibration_.spread[0] == pytest.approx(np.mean(np.abs(z[24:] - z[:-24])))
 
 
 def test_intervals_cover_on_many_series():

@@ -33,7 +33,7 @@ def test_old_files_load_and_predict(folder):
 @pytest.mark.parametrize("folder", FORMATS[:2], ids=lambda p: p.name)
 def test_files_before_format_3_hold_one_calibration_window(folder):
     model = Forecaster.load(folder / "forecaster")
-    assert model.residuals_.shape == (1, 1, 6) and model.cal_stride_ == 1
+    assert model.calibration_.errors.shape == (1, 1, 6) and model.calibration_.stride == 1
 
 
 def test_older_formats_go_through_the_registered_migrations(monkeypatch, tmp_path):

@@ -116,13 +116,13 @@ def test_short_series_are_padded_and_forecast_not_refused():
     fc = model.predict(level=[80])
     assert np.isfinite(fc[fc.unique_id == "tiny"]["LSTM"]).all() and len(fc[fc.unique_id == "tiny"]) == 6
     assert (model.tail_[2, :4] == data[data.unique_id == "tiny"]["y"].iloc[0]).all()  # 20 points padded to 24
-    assert 2 in model.calibrated_  # 20 points hold out val_size = 6 and keep h + 1
+    assert 2 in model.calibration_.rows  # 20 points hold out val_size = 6 and keep h + 1
 
 
 def test_series_too_short_to_hold_out_points_train_on_all_of_them():
     data = pd.concat([panel(), panel(8, ids=("tiny",))])  # 8 points: fewer than val_size + h + 1
     model = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, hidden_dim=8, steps=5, val_size=6, seed=0).fit(data)
-    assert list(model.calibrated_) == [0, 1]
+    assert list(model.calibration_.rows) == [0, 1]
     assert np.isfinite(model.predict(level=[80])["LSTM-hi-80"]).all()
 
 
@@ -387,23 +387,23 @@ def test_learned_quantile_bands_are_nested_across_levels():
 def test_a_single_series_calibrates_on_rolling_windows_of_its_held_out_part(tmp_path):
     data = load_airline_passengers()
     model = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, val_size=18, hidden_dim=8, steps=20, loss="mse", seed=0).fit(data)
-    assert model.residuals_.shape == (1, 13, 6) and model.cal_stride_ == 1  # cutoffs 0, 1, ..., 12 points into it
+    assert model.calibration_.errors.shape == (1, 13, 6) and model.calibration_.stride == 1  # cutoffs 0, 1, ..., 12 points into it
     # Oracle: each window's residuals are the model's own forecast errors from that cutoff, in model space.
     y = data.to_numpy()
     cuts = len(y) - 18 + np.arange(13)
     fc = model.forecast_windows(model._read(data), cuts[None, :], 6)["LSTM"][0]  # [13, 6]
     truth = np.stack([y[c : c + 6] for c in cuts])
     to_z = lambda v: model.scaler_.at(np.array([0])).transform(v.reshape(1, -1)).reshape(v.shape)
-    np.testing.assert_allclose(model.residuals_[0], to_z(truth) - to_z(fc), atol=1e-5)
+    np.testing.assert_allclose(model.calibration_.errors[0], to_z(truth) - to_z(fc), atol=1e-5)
     # the early-stopping score is the mean squared error over those windows
     steps, losses = zip(*model.history_[0].val_losses)
-    assert min(losses) == pytest.approx(np.mean(model.residuals_**2), rel=1e-4)
-    widths = model.interval_widths(80, 6)
+    assert min(losses) == pytest.approx(np.mean(model.calibration_.errors**2), rel=1e-4)
+    widths = model.calibration_.widths(80, 6)
     assert (np.diff(widths) >= 0).all()
     model.save(tmp_path / "m")
     loaded = Forecaster.load(tmp_path / "m")
-    np.testing.assert_array_equal(loaded.residuals_, model.residuals_)
-    assert loaded.cal_stride_ == 1
+    np.testing.assert_array_equal(loaded.calibration_.errors, model.calibration_.errors)
+    assert loaded.calibration_.stride == 1
     pd.testing.assert_frame_equal(loaded.predict(level=[80, 95]), model.predict(level=[80, 95]))
 
 
@@ -419,7 +419,7 @@ def test_levels_calibrated_on_too_few_errors_are_flagged_in_the_frame(direct):
 
 def test_a_held_out_part_shorter_than_h_is_one_window_of_its_points():
     model = Forecaster(ensemble=1, refit=False, h=6, seq_size=24, val_size=3, hidden_dim=4, steps=2, seed=0).fit(panel())
-    assert model.residuals_.shape == (2, 1, 3)
-    widths = model.interval_widths(80, 6)  # past the 3 calibrated steps: the square-root growth
+    assert model.calibration_.errors.shape == (2, 1, 3)
+    widths = model.calibration_.widths(80, 6)  # past the 3 calibrated steps: the square-root growth
     np.testing.assert_allclose(widths[:, 3:], widths[:, 2:3] * np.sqrt(np.arange(4, 7) / 3))
     assert np.isfinite(model.predict(level=[80]).drop(columns=["unique_id", "ds"]).to_numpy()).all()

@@ -26,18 +26,18 @@ import pandas as pd
 import torch
 
 from . import distributed, model_file
-from .checkpoints import Checkpoints
 from .calendar import resolve_season
+from .checkpoints import Checkpoints
 from .data import to_panel
 from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
-from .intervals import conformal_widths, quantile_bands, series_spread, too_few_errors
+from .intervals import Calibration, quantile_bands, series_spread
 from .network import ForecastConfig, ensemble_forecast, validator
-from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
 from .output import check_finite, forecast_frame, write_frames
+from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
+from .runtime import check_network_memory, choose_threads, num_threads
 from .scaling import Scaler, log_flags, model_space, series_transform
 from .settings import check_combinations, check_values, data_options, resolve
-from .runtime import check_network_memory, choose_threads, num_threads
 from .windows import TrainingWindows, calibration_set, held_out, points_before
 
 MAX_PREDICT_HORIZON = 10**4  # steps predict(h=) goes past the trained h: 10**5 recursive steps would run for minutes
@@ -226,18 +226,18 @@ class Forecaster(Params):
         store = self._scale(panel, train_len, validated)
         if panel is not data:
             panel.values = np.empty(0)  # read here: training needs only the model-space store from here on
-        cal_in, cal_out, self.cal_stride_ = calibration_set(store, panel.offsets[self.calibrated_], train_len[self.calibrated_],
-                                                            self.val_size_, self.h, self.seq_size_)
+        cal_in, cal_out, stride = calibration_set(store, panel.offsets[:-1][validated], train_len[validated], self.val_size_, self.h, self.seq_size_)
         validate = validator(config, s["loss"], cal_in, cal_out) if self.val_size_ else None
         run = dict(checkpoints=checkpoints, resume=resume, deadline=deadline, runs=s["ensemble"] * (2 if s["refit"] and self.val_size_ else 1))
         pad = self.seq_size_ - 1 if (train_len < self.seq_size_ + self.h).any() else 0  # short series: inputs repeat their first point
         self.nets_, self.history_ = self._train(store, panel.offsets, train_len, pad, s, config, validate, run)
-        self.residuals_ = self._calibration_errors(cal_in, cal_out)
+        errors = self._calibration_errors(cal_in, cal_out, int(validated.sum()))  # before a refit sees the held-out points
         if s["refit"] and self.val_size_:  # again on every point, each network for the steps validation chose
             steps = [r.best_step or r.steps_run for r in self.history_]
             self.nets_, again = self._train(store, panel.offsets, panel.lengths, pad, s, config, None, run, steps=steps)
             self.history_ += again
-        self.spread_ = series_spread(store.cpu().numpy(), panel.offsets[:-1], train_len, self.season_)
+        spread = series_spread(store.cpu().numpy(), panel.offsets[:-1], train_len, self.season_)
+        self.calibration_ = Calibration(errors, np.flatnonzero(validated), spread, stride)
         return self
 
     def _resolve(self, panel) -> tuple[dict, ForecastConfig]:
@@ -260,7 +260,6 @@ class Forecaster(Params):
         """Fit the scaler on each series' training part; keep what predict needs (each series'
         last raw window, its last time); return every series in model space, on the device."""
         self.ids_, self.seq_size_ = list(panel.ids), self.params_["seq_size"]
-        self.calibrated_ = np.flatnonzero(validated)
         self.val_size_ = self.params_["val_size"] if validated.any() else 0
         self.scaler_ = Scaler.fit_series(panel.values, panel.offsets, train_len, log_flags(panel, self.log))
         self.tail_ = panel.values[points_before(panel.offsets[:-1], panel.offsets[1:], self.seq_size_)]  # [S, L] raw
@@ -273,12 +272,12 @@ class Forecaster(Params):
         windows = TrainingWindows(store, offsets, lengths, self.seq_size_ + self.h, pad)
         return train_ensemble(windows, s, config, validate, member0=s["ensemble"] if steps else 0, steps=steps, **run)
 
-    def _calibration_errors(self, cal_in: torch.Tensor, cal_out: torch.Tensor) -> np.ndarray:
+    def _calibration_errors(self, cal_in: torch.Tensor, cal_out: torch.Tensor, rows: int) -> np.ndarray:
         """The ensemble's errors ``[rows, J, V]`` on the calibration windows, in model space."""
         if not self.val_size_:
             return np.zeros((0, 1, 0))
         errors = (cal_out - ensemble_forecast(self.nets_, cal_in, cal_out.shape[1])).double().cpu().numpy()
-        return errors.reshape(len(self.calibrated_), -1, cal_out.shape[1])
+        return errors.reshape(rows, -1, cal_out.shape[1])
 
     # -- predicting ----------------------------------------------------------------------------
     def _check_fitted(self) -> None:
@@ -288,25 +287,12 @@ class Forecaster(Params):
                 "or load a saved model with Forecaster.load"
             )
 
-    def interval_widths(self, level: float, h: int) -> np.ndarray:
-        """Conformal half-widths ``[S, h]`` in model space (see :func:`intervals.conformal_widths`)."""
-        if self.residuals_.shape[2] == 0:
-            raise SeriesValidationError(
-                "intervals need held-out errors, but this model was fitted with val_size=0 (or on series too short "
-                "to hold out h points); refit with val_size=None or a positive val_size"
-            )
-        unit = conformal_widths(self.residuals_, self.spread_[self.calibrated_], level, h)  # [h]
-        return self.spread_[:, None] * unit[None, :]
-
     def interval_warnings(self, level=None) -> dict[str, str]:
         """``{"95": message}`` for each conformal level whose calibration rests on too few held-out
         errors (see :func:`intervals.too_few_errors`); output frames carry it as
         ``frame.attrs["interval_warnings"]``."""
         self._check_fitted()
-        if self.nets_[0].config.quantile_levels:
-            return {}
-        found = {f"{lv:g}": too_few_errors(self.residuals_.size, lv) for lv in levels_arg(level)}
-        return {lv: message for lv, message in found.items() if message}
+        return {} if self.nets_[0].config.quantile_levels else self.calibration_.warnings(levels_arg(level))
 
     def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
         """Forecasts from raw windows ``tail`` ``[S, seq_size]`` of (fitted) series ``rows``.
@@ -322,7 +308,7 @@ class Forecaster(Params):
                                 device=next(self.nets_[0].parameters()).device)
             mean = ensemble_forecast(self.nets_, z, h).double().cpu().numpy()
             bands = self._quantile_bands(z, h, level) if level and learned else None
-        bands = bands or {lv: (mean - w, mean + w) for lv in level for w in [self.interval_widths(lv, h)[rows]]}
+        bands = bands or {lv: (mean - w, mean + w) for lv in level for w in [self.calibration_.widths(lv, h)[rows]]}
         scaler = self.scaler_.at(rows)
         out = {alias: scaler.inverse(mean)}
         for lv, (lo, hi) in bands.items():
@@ -373,7 +359,7 @@ class Forecaster(Params):
 
         Args:
             h: horizon.
-            level: interval levels in percent, e.g. ``[80, 95]`` (see :meth:`interval_widths`,
+            level: interval levels in percent, e.g. ``[80, 95]`` (see :meth:`intervals.Calibration.widths`,
                 or the quantile head with ``intervals="quantile"``).
 
         Returns:

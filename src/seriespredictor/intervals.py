@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -131,3 +132,34 @@ def quantile_bands(q: np.ndarray, learned: tuple, level: list) -> dict[float, tu
         lo, hi = np.minimum(lo, q[:, k : k + 2].min(1)), np.maximum(hi, q[:, k : k + 2].max(1))
         bands[lv] = lo, hi
     return {lv: bands[lv] for lv in level}
+
+
+@dataclass
+class Calibration:
+    """What a fitted model's conformal intervals rest on.
+
+    Attributes:
+        errors: held-out errors ``[rows, J, V]`` in model space of the series that held out points.
+        rows: those series' indices.
+        spread: every series' spread ``[S]`` (:func:`series_spread`), the unit of its errors.
+        stride: points between the cutoffs of consecutive calibration windows.
+    """
+
+    errors: np.ndarray
+    rows: np.ndarray
+    spread: np.ndarray
+    stride: int
+
+    def widths(self, level: float, h: int) -> np.ndarray:
+        """Half-widths ``[S, h]`` in model space of ``level``% intervals (:func:`conformal_widths`)."""
+        if self.errors.shape[2] == 0:
+            raise SeriesValidationError(
+                "intervals need held-out errors, but this model was fitted with val_size=0 (or on series too short "
+                "to hold out h points); refit with val_size=None or a positive val_size"
+            )
+        return self.spread[:, None] * conformal_widths(self.errors, self.spread[self.rows], level, h)[None, :]
+
+    def warnings(self, levels: list) -> dict[str, str]:
+        """``{"95": message}`` for each level calibrated on too few errors (:func:`too_few_errors`)."""
+        found = {f"{lv:g}": too_few_errors(self.errors.size, lv) for lv in levels}
+        return {lv: message for lv, message in found.items() if message}

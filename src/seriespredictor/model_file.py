@@ -18,10 +18,29 @@ import torch
 
 from .calendar import check_freq, freq_step
 from .errors import ModelFileError, SeriesValidationError
-from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
+from .fields import (
+    BOOL,
+    DICT,
+    TEXT,
+    Field,
+    check_fields,
+    integer,
+    list_of,
+    number,
+    one_of,
+)
+from .intervals import Calibration
 from .network import HEADS, ForecastConfig, ForecastNetwork
 from .params import MAX_HORIZON, MAX_SEASON, MAX_SEQ_SIZE
-from .persistence import MAX_UNITS, WEIGHTS, check_tensor, load_estimator, load_model, load_state, save_model
+from .persistence import (
+    MAX_UNITS,
+    WEIGHTS,
+    check_tensor,
+    load_estimator,
+    load_model,
+    load_state,
+    save_model,
+)
 from .scaling import Scaler
 from .settings import MAX_ENSEMBLE, MAX_LAYERS, PERCENT, check_values
 
@@ -35,9 +54,10 @@ NETWORK = {
 def save(model, path, *, overwrite: bool = False) -> Path:
     tensors = {f"net.{m}.{k}": v for m, net in enumerate(model.nets_) for k, v in net.state_dict().items()}
     tensors["tail"] = torch.as_tensor(model.tail_, dtype=torch.float64)
-    tensors["residuals"] = torch.as_tensor(model.residuals_, dtype=torch.float64)
-    tensors["calibrated"] = torch.zeros(len(model.ids_), dtype=torch.float64).index_fill_(0, torch.as_tensor(model.calibrated_), 1)
-    tensors["spread"] = torch.as_tensor(model.spread_, dtype=torch.float64)
+    cal = model.calibration_
+    tensors["residuals"] = torch.as_tensor(cal.errors, dtype=torch.float64)
+    tensors["calibrated"] = torch.zeros(len(model.ids_), dtype=torch.float64).index_fill_(0, torch.as_tensor(cal.rows), 1)
+    tensors["spread"] = torch.as_tensor(cal.spread, dtype=torch.float64)
     freq = model.freq_ if isinstance(model.freq_, str) else int(model.freq_)
     config = {
         "params": model.params_,
@@ -45,7 +65,7 @@ def save(model, path, *, overwrite: bool = False) -> Path:
         "network": model.nets_[0].config.to_dict(),
         "fitted": {
             "seq_size": int(model.seq_size_), "val_size": int(model.val_size_),
-            "cal_windows": model.residuals_.shape[1], "cal_stride": int(model.cal_stride_), "cal_steps": model.residuals_.shape[2],
+            "cal_windows": cal.errors.shape[1], "cal_stride": int(cal.stride), "cal_steps": cal.errors.shape[2],
             "log": model.scaler_.log.tolist(), "shift": model.scaler_.shift.tolist(), "scale": model.scaler_.scale.tolist(),
         },
         "training": [{"steps_run": r.steps_run, "best_step": r.best_step, "seconds": round(r.seconds, 3),
@@ -78,14 +98,14 @@ def load(cls, path):
         "schema.freq": FREQ, "schema.tz": TIME_ZONE, "schema.last_times": list_of(TIME, n),
         **{f"params.{k}": one_of(getattr(net, k)) for k in ("h", "head", "hidden_dim", "num_layers")},
     }, path)
-    self.seq_size_, self.val_size_, self.cal_stride_ = fitted["seq_size"], fitted["val_size"], fitted["cal_stride"]
-    windows, steps = fitted["cal_windows"], fitted["cal_steps"]
+    self.seq_size_, self.val_size_ = fitted["seq_size"], fitted["val_size"]
+    stride, windows, steps = fitted["cal_stride"], fitted["cal_windows"], fitted["cal_steps"]
     if (self.seq_size_ % net.patch_size or (net.seasonal_base and self.seq_size_ < net.season)
-            or (steps == 0) != (self.val_size_ == 0) or (windows - 1) * self.cal_stride_ + steps > self.val_size_
+            or (steps == 0) != (self.val_size_ == 0) or (windows - 1) * stride + steps > self.val_size_
             or (net.head == "recursive" and (net.patch_size != 1 or net.seasonal_base or net.quantile_levels))
             or (self.intervals == "quantile") != bool(net.quantile_levels)):
         raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, val_size={self.val_size_}, "
-                             f"cal_windows={windows}, cal_stride={self.cal_stride_}, cal_steps={steps}, {net}) "
+                             f"cal_windows={windows}, cal_stride={stride}, cal_steps={steps}, {net}) "
                              "do not fit together; the file is damaged or was edited, save the model again")
     integer_times = isinstance(freq_step(schema["freq"]), int)  # an integer step continues integer times
     if any((type(t) is int) != integer_times for t in schema["last_times"]):
@@ -100,9 +120,9 @@ def load(cls, path):
     calibrated = check_tensor(tensors, "calibrated", (n,), path).numpy()
     if not np.isin(calibrated, (0, 1)).all():
         raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry 'calibrated' must hold 0 and 1 only; the file is damaged")
-    self.calibrated_ = np.flatnonzero(calibrated)
-    self.residuals_ = check_tensor(tensors, "residuals", (len(self.calibrated_), windows, steps), path).numpy()
-    self.spread_ = check_tensor(tensors, "spread", (n,), path, positive=True).numpy()
+    rows = np.flatnonzero(calibrated)
+    errors = check_tensor(tensors, "residuals", (len(rows), windows, steps), path).numpy()
+    self.calibration_ = Calibration(errors, rows, check_tensor(tensors, "spread", (n,), path, positive=True).numpy(), stride)
     self.nets_ = [_network(net, tensors, f"net.{m}.", path) for m in range(self.ensemble)]
     if sum(len(n.state_dict()) for n in self.nets_) != len(tensors):
         raise ModelFileError(f"{str(path)!r}: the weights hold more networks than its settings (ensemble={self.ensemble})")
