@@ -3,7 +3,7 @@
 The pipeline, in order:
 
 1. ``data.to_panel`` validates the input into one contiguous array of all series.
-2. Each series is log-transformed when all its values are positive (``log="auto"``)
+2. Each series is log-transformed when all its values are positive (``log="auto"``, seasonal data)
    and standardised with its own training statistics (the last ``val_size`` points excluded).
 3. Training windows of ``seq_size + h`` points are drawn by index arithmetic over that array;
    each window is centred on the mean of its input part, so one network serves series of any
@@ -109,7 +109,8 @@ class Forecaster(Params):
             less memory); on a GPU, the whole batch.
         lr: Adam learning rate.
         lr_schedule: "constant" or "cosine" (decay to lr / 10 over ``steps``).
-        log: "auto" (log-transform series whose values are all positive), True or False.
+        log: "auto" (log-transform series whose values are all positive, where the recipe
+            models a season; see ``recipe.choose``), True or False.
         val_size: points held out at the end of each series for early stopping and interval
             calibration (windows of ``h`` rolling over them); 0 for none. Series too short to
             hold them out train on all their points.
@@ -287,13 +288,14 @@ class Forecaster(Params):
         transformed), and shift and scale from the training part only."""
         S = len(panel.ids)
         positive = np.array([bool(np.all(panel.series(i) > 0)) for i in range(S)])
-        if self.log is True and not positive.all():
+        log = self.params_["log"]  # the recipe's choice where log="auto"
+        if log is True and not positive.all():
             i = int(np.argmin(positive))
             raise SeriesValidationError(
                 f"log=True needs positive values, but series {panel.ids[i]!r} has the value "
                 f"{float(panel.series(i)[np.argmax(panel.series(i) <= 0)])!r}; use log='auto' or False"
             )
-        self.log_ = positive if self.log == "auto" else np.full(S, bool(self.log))
+        self.log_ = positive if log == "auto" else np.full(S, bool(log))
         self.shift_, self.scale_ = np.empty(S), np.empty(S)
         for i in range(S):
             part = panel.series(i)[: train_len[i]]
