@@ -7,7 +7,7 @@ from seriespredictor.recipe import CHOSEN, choose
 
 
 def params(**given):
-    return dict({k: None for k in CHOSEN}, h=given.pop("h", 6), head="direct", **given)
+    return dict({k: None for k in CHOSEN}, h=given.pop("h", 6), head="direct", log=given.pop("log", "auto"), **given)
 
 
 def test_hourly_panels_get_the_m4_recipe():
@@ -40,6 +40,21 @@ def test_short_yearly_series_get_an_input_they_have():
     lengths = np.random.default_rng(0).integers(9, 21, size=100)  # yearly: 9 to 20 points
     p = choose(params(h=6), lengths, season=1)
     assert p["patch_size"] == 1 and not p["seasonal_base"] and 1 <= p["seq_size"] <= 12
+
+
+def test_only_seasonal_models_take_logs():
+    assert choose(params(h=48), np.full(414, 900), season=24)["log"] == "auto"
+    assert choose(params(h=6), np.full(100, 15), season=1)["log"] is False
+    assert choose(params(h=8), np.full(100, 12), season=4)["log"] is False  # too short to model the season
+    assert choose(params(h=6, log=True), np.full(100, 15), season=1)["log"] is True  # explicit settings win
+
+
+def test_yearly_fits_without_logs_and_a_seasonal_one_with_them():
+    rng = np.random.default_rng(3)
+    trend = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 30), "ds": np.tile(np.arange(30), 2),
+                          "y": 100 + np.cumsum(rng.normal(2, 1, 60))})
+    assert not Forecaster(h=4, season=1, steps=2, ensemble=1, seed=0).fit(trend).scaler_.log.any()
+    assert Forecaster(h=4, season=4, steps=2, ensemble=1, seed=0).fit(trend).scaler_.log.all()
 
 
 def test_a_yearly_panel_of_9_to_20_points_fits_with_nothing_set():

@@ -81,7 +81,8 @@ class Forecaster(Params):
             less memory); on a GPU, the whole batch.
         lr: Adam learning rate.
         lr_schedule: "constant" or "cosine" (decay to lr / 10 over ``steps``).
-        log: "auto" (log-transform series whose values are all positive), True or False.
+        log: "auto" (log-transform series whose values are all positive, where the recipe
+            models a season; see ``recipe.choose``), True or False.
         val_size: points held out at the end of each series for early stopping and interval
             calibration (windows of ``h`` rolling over them); 0 for none. Series too short to
             hold them out train on all their points.
@@ -261,7 +262,7 @@ class Forecaster(Params):
         last raw window, its last time); return every series in model space, on the device."""
         self.ids_, self.seq_size_ = list(panel.ids), self.params_["seq_size"]
         self.val_size_ = self.params_["val_size"] if validated.any() else 0
-        self.scaler_ = Scaler.fit_series(panel.values, panel.offsets, train_len, log_flags(panel, self.log))
+        self.scaler_ = Scaler.fit_series(panel.values, panel.offsets, train_len, log_flags(panel, self.params_["log"]))
         self.tail_ = panel.values[points_before(panel.offsets[:-1], panel.offsets[1:], self.seq_size_)]  # [S, L] raw
         self.freq_, self.last_times_ = panel.freq, [panel.last_time(i) for i in range(len(panel.ids))]
         return torch.as_tensor(model_space(self.scaler_, panel), device=torch.device(self.device))

@@ -56,6 +56,10 @@ def choose(params: dict, lengths: np.ndarray, season: int) -> dict:
         p["patch_size"] = m if seasonal and p["head"] == "direct" else 1
     if p["seasonal_base"] is None:  # forecast the departure from the last season repeated
         p["seasonal_base"] = seasonal and p["head"] == "direct" and L >= m
+    # Log ("auto": series whose values are all positive) only where a season is modelled: without
+    # one, the network's additive change becomes a growth rate that compounds over the horizon.
+    if p["log"] == "auto" and not seasonal:
+        p["log"] = False
     windows = int(np.maximum(lengths - p["val_size"] - h, 1).sum())  # training windows (short series padded)
 
     # Training: MAE (the median, as sMAPE and MASE reward), Adam 3e-3 decayed along a cosine;
