@@ -193,7 +193,6 @@ class Forecaster(Params):
         self.alias = alias
         self.progress = progress
 
-
     def __repr__(self) -> str:
         return f"Forecaster(h={self.h}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim}, head={self.head!r})"
 
