@@ -31,8 +31,8 @@ from .checkpoints import Checkpoints
 from .data import to_panel
 from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
-from .intervals import Calibration, quantile_bands, series_spread
-from .network import ForecastConfig, ensemble_forecast, validator
+from .intervals import Calibration, series_spread
+from .network import ForecastConfig, ensemble_forecast, quantile_bands, validator
 from .output import check_finite, forecast_frame, write_frames
 from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
 from .runtime import check_network_memory, choose_threads, num_threads
@@ -307,26 +307,13 @@ class Forecaster(Params):
             z = torch.as_tensor(series_transform(self.scaler_, tail, rows, self.ids_), dtype=torch.float32,
                                 device=next(self.nets_[0].parameters()).device)
             mean = ensemble_forecast(self.nets_, z, h).double().cpu().numpy()
-            bands = self._quantile_bands(z, h, level) if level and learned else None
+            bands = quantile_bands(self.nets_, z, h, level) if level and learned else None
         bands = bands or {lv: (mean - w, mean + w) for lv in level for w in [self.calibration_.widths(lv, h)[rows]]}
         scaler = self.scaler_.at(rows)
         out = {alias: scaler.inverse(mean)}
         for lv, (lo, hi) in bands.items():
             out[f"{alias}-lo-{lv:g}"], out[f"{alias}-hi-{lv:g}"] = scaler.inverse(lo), scaler.inverse(hi)
         return check_finite(out, [self.ids_[r] for r in rows])
-
-    def _quantile_bands(self, z: torch.Tensor, h: int, level: list) -> dict:
-        """Each level's bounds in model space from the quantile head (``intervals="quantile"``)."""
-        learned = self.nets_[0].config.quantile_levels
-        missing = [lv for lv in level if lv not in learned]
-        if missing:
-            raise SeriesValidationError(f"level={missing} was not learned: this model's quantile head has quantile_levels="
-                                        f"{list(learned)}; refit with those levels or use intervals='conformal'")
-        if h > self.nets_[0].config.h:
-            raise SeriesValidationError(f"quantile intervals reach h={self.nets_[0].config.h} (the trained horizon), "
-                                        f"not h={h}; use intervals='conformal'")
-        q = ensemble_forecast(self.nets_, z, h, quantiles=True).double().cpu().numpy()  # [S, Q, h]
-        return quantile_bands(q, learned, level)
 
     def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
         """Forecasts ``[S, W, h]`` from the ``seq_size`` points before each cutoff, in one pass

@@ -122,7 +122,7 @@ def series_spread(store: np.ndarray, starts: np.ndarray, train_len: np.ndarray, 
     return np.maximum(spread, 0.1 * np.median(moving) if len(moving) else 1.0)
 
 
-def quantile_bands(q: np.ndarray, learned: tuple, level: list) -> dict[float, tuple[np.ndarray, np.ndarray]]:
+def nested_bands(q: np.ndarray, learned: tuple, level: list) -> dict[float, tuple[np.ndarray, np.ndarray]]:
     """``{level: (lower, upper)}`` from a quantile head's output ``q`` ``[S, Q, h]`` (the median,
     then each ``learned`` level's bounds). Never crossed: each band holds the median and every
     narrower band."""

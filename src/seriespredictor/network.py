@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass
 
 import torch
 
+from .errors import SeriesValidationError
+from .intervals import nested_bands
 from .model import LSTMConfig, LSTMNetwork
 
 HEADS = ("recursive", "direct")
@@ -110,6 +112,19 @@ def ensemble_forecast(nets: list, z: torch.Tensor, h: int, *, quantiles: bool = 
         if quantiles:
             return torch.stack([direct_block(net, cfg, z)[:, :, :h] for net in nets]).mean(0)
         return torch.stack([forecast(net, cfg, z, h) for net in nets]).mean(0)
+
+
+def quantile_bands(nets: list, z: torch.Tensor, h: int, level: list) -> dict:
+    """``{level: (lower, upper)}`` ``[S, h]`` in model space from the networks' quantile head."""
+    cfg = nets[0].config
+    missing = [lv for lv in level if lv not in cfg.quantile_levels]
+    if missing:
+        raise SeriesValidationError(f"level={missing} was not learned: this model's quantile head has quantile_levels="
+                                    f"{list(cfg.quantile_levels)}; refit with those levels or use intervals='conformal'")
+    if h > cfg.h:
+        raise SeriesValidationError(f"quantile intervals reach h={cfg.h} (the trained horizon), not h={h}; use intervals='conformal'")
+    q = ensemble_forecast(nets, z, h, quantiles=True).double().cpu().numpy()  # [S, Q, h]
+    return nested_bands(q, cfg.quantile_levels, level)
 
 
 def elementwise_error(loss: str):
