@@ -195,6 +195,9 @@ def test_seasonal_base_alone_starts_from_seasonal_naive():
     (dict(h=6, seq_size=24, patch_size=24, head="recursive"), "work with head='direct' only"),
     (dict(h=6, seq_size=12, seasonal_base=True), r"seasonal_base needs seq_size >= season \(24\)"),
     (dict(h=6, dropout=1.5), r"dropout=1.5 must be a number in \[0, 0.999\]"),
+    (dict(h=6, drift_base=True, head="recursive"), "patch_size, seasonal_base and drift_base work with head='direct' only"),
+    (dict(h=6, drift_base=True, seasonal_base=True), "seasonal_base and drift_base are two bases for one forecast; set one of them"),
+    (dict(h=6, seq_size=1, drift_base=True), r"drift_base needs seq_size >= 2 \(a slope\); got seq_size=1"),
 ])
 def test_bad_patch_settings(kwargs, message):
     with pytest.raises(SeriesValidationError, match=message):

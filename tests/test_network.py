@@ -101,3 +101,11 @@ def test_bf16_runs_the_loss_under_autocast(monkeypatch):
     assert seen == [True] and loss.dtype == torch.float32
     loss_function(net.config, 4, "mae", "fp32", torch.device("cpu"))(net, torch.randn(4, 6))
     assert seen == [True, False]
+
+
+def test_the_drift_base_continues_the_last_value_along_the_inputs_slope():
+    net = network(h=3, drift_base=True)
+    for p in net.parameters():
+        torch.nn.init.zeros_(p)  # the network adds nothing: the forecast is its base
+    z = torch.tensor([[1.0, 3.0, 2.0, 7.0]])  # slope (7 - 1) / 3 = 2 per step
+    torch.testing.assert_close(forecast(net, net.config, z, 5), torch.tensor([[9.0, 11.0, 13.0, 15.0, 17.0]]))

@@ -99,3 +99,12 @@ def test_precision_auto_takes_bf16_only_for_large_networks_on_native_hardware(mo
     monkeypatch.setattr(settings, "native_bf16", lambda device: False)
     assert Forecaster(h=4, steps=2, ensemble=1, hidden_dim=128, seed=0).fit(data).params_["precision"] == "fp32"
     assert Forecaster(h=4, steps=2, ensemble=1, precision="bf16", seed=0).fit(data).params_["precision"] == "bf16"
+
+
+def test_nonseasonal_data_take_two_horizons_of_input_and_the_drift_as_base():
+    yearly = choose(params(h=6), np.full(181, 15), season=1)
+    assert yearly["seq_size"] == 12 and yearly["drift_base"] and not yearly["seasonal_base"]
+    monthly = choose(params(h=18), np.full(600, 120), season=12)
+    assert monthly["seasonal_base"] and not monthly["drift_base"]
+    assert not choose(dict(params(h=6), head="recursive"), np.full(10, 30), season=1)["drift_base"]
+    assert not choose(params(h=6, drift_base=False), np.full(10, 30), season=1)["drift_base"]  # explicit settings win

@@ -61,6 +61,8 @@ class Forecaster(Params):
             day per step, a shorter recurrence that trains several times faster.
         seasonal_base: direct head only: forecast the departure from the input's last season
             repeated, instead of from its mean.
+        drift_base: direct head only: forecast the departure from the input's last value
+            continued along the line from its first (the drift), instead of from its mean.
         dropout: dropout between stacked LSTM layers.
         loss: "mse" (squared error, forecasts the mean) or "mae" (absolute error, forecasts the
             median; closer to sMAPE and MASE), in model space, for training and validation.
@@ -118,6 +120,7 @@ class Forecaster(Params):
         head: str = "direct",
         patch_size: int | None = None,
         seasonal_base: bool | None = None,
+        drift_base: bool | None = None,
         dropout: float = 0.0,
         loss: str | None = None,
         ensemble: int | None = None,
@@ -159,6 +162,7 @@ class Forecaster(Params):
         self.head = head
         self.patch_size = patch_size
         self.seasonal_base = seasonal_base
+        self.drift_base = drift_base
         self.dropout = dropout
         self.loss = loss
         self.ensemble = ensemble
@@ -253,8 +257,8 @@ class Forecaster(Params):
 
     def _network_config(self, s: dict, season: int) -> ForecastConfig:
         quantiles = tuple(s["quantile_levels"]) if s["intervals"] == "quantile" else ()
-        return ForecastConfig(self.h, s["head"], s["patch_size"] or 1, bool(s["seasonal_base"]), season, quantiles,
-                              s["hidden_dim"], s["num_layers"], s["dropout"])
+        return ForecastConfig(self.h, s["head"], s["patch_size"] or 1, bool(s["seasonal_base"]), bool(s["drift_base"]), season,
+                              quantiles, s["hidden_dim"], s["num_layers"], s["dropout"])
 
     def _scale(self, panel, train_len: np.ndarray, validated: np.ndarray) -> torch.Tensor:
         """Fit the scaler on each series' training part; keep what predict needs (each series'

@@ -46,7 +46,7 @@ def _v3_to_v4(config: dict, tensors: dict) -> tuple[dict, dict]:
         quantiles = params.get("quantile_levels") if params.get("intervals") == "quantile" else []
         config["network"] = {
             **{k: params.get(k) for k in ("h", "head", "patch_size", "seasonal_base", "hidden_dim", "num_layers", "dropout")},
-            "season": fitted.get("season"), "quantile_levels": quantiles,
+            "season": fitted.get("season"), "quantile_levels": quantiles, "drift_base": False,
         }
         config["fitted"] = {k: v for k, v in fitted.items() if k != "season"}
     return config, tensors

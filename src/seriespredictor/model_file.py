@@ -46,7 +46,7 @@ from .settings import MAX_ENSEMBLE, MAX_LAYERS, PERCENT, check_values
 
 NETWORK = {
     "network.h": integer(1, MAX_HORIZON), "network.head": one_of(*HEADS), "network.patch_size": integer(1, MAX_SEASON),
-    "network.seasonal_base": BOOL, "network.season": integer(1, MAX_SEASON), "network.quantile_levels": list_of(PERCENT),
+    "network.seasonal_base": BOOL, "network.drift_base": BOOL, "network.season": integer(1, MAX_SEASON), "network.quantile_levels": list_of(PERCENT),
     "network.hidden_dim": integer(1, MAX_UNITS), "network.num_layers": integer(1, MAX_LAYERS), "network.dropout": number(0, 0.999),
 }
 
@@ -102,7 +102,8 @@ def load(cls, path):
     stride, windows, steps = fitted["cal_stride"], fitted["cal_windows"], fitted["cal_steps"]
     if (self.seq_size_ % net.patch_size or (net.seasonal_base and self.seq_size_ < net.season)
             or (steps == 0) != (self.val_size_ == 0) or (windows - 1) * stride + steps > self.val_size_
-            or (net.head == "recursive" and (net.patch_size != 1 or net.seasonal_base or net.quantile_levels))
+            or (net.head == "recursive" and (net.patch_size != 1 or net.seasonal_base or net.drift_base or net.quantile_levels))
+            or (net.drift_base and (net.seasonal_base or self.seq_size_ < 2))
             or (self.intervals == "quantile") != bool(net.quantile_levels)):
         raise ModelFileError(f"{str(path)!r}: the fitted settings (seq_size={self.seq_size_}, val_size={self.val_size_}, "
                              f"cal_windows={windows}, cal_stride={stride}, cal_steps={steps}, {net}) "

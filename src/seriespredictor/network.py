@@ -8,7 +8,8 @@ so one network serves series of any level.
 
 - **direct** head: the LSTM reads the input ``patch_size`` points per step, and the last hidden
   state gives all ``h`` steps at once (times each quantile); with ``seasonal_base`` it forecasts
-  the departure from the input's last season repeated, else from the input's mean.
+  the departure from the input's last season repeated, with ``drift_base`` from its last value
+  continued along its average slope, else from the input's mean.
 - **recursive** head: one step ahead at every LSTM step; forecasting feeds each step back,
   carrying the LSTM state.
 """
@@ -34,6 +35,7 @@ class ForecastConfig:
     head: str = "direct"
     patch_size: int = 1
     seasonal_base: bool = False
+    drift_base: bool = False
     season: int = 1
     quantile_levels: tuple[float, ...] = ()  # interval levels (percent) a quantile head learns; () for none
     hidden_dim: int = 64
@@ -76,6 +78,10 @@ def _direct_parts(cfg: ForecastConfig, window: torch.Tensor) -> tuple[torch.Tens
     if cfg.seasonal_base:
         m = cfg.season
         return x, window[:, None, L - m :].repeat(1, 1, -(-cfg.h // m))[:, :, : cfg.h]
+    if cfg.drift_base:  # the last value, continued along the line from the first
+        slope = (window[:, -1:] - window[:, :1]) / (L - 1)  # [B, 1]
+        steps = torch.arange(1, cfg.h + 1, dtype=window.dtype, device=window.device)
+        return x, (window[:, -1:] + slope * steps)[:, None, :]
     return x, level[:, :, None]
 
 

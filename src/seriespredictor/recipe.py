@@ -14,7 +14,7 @@ import numpy as np
 from .intervals import calibration_stride
 
 # Settings the recipe fills when they are None. Every other parameter is taken as given.
-CHOSEN = ("seq_size", "patch_size", "seasonal_base", "hidden_dim", "loss", "lr", "lr_schedule", "batch_size", "steps",
+CHOSEN = ("seq_size", "patch_size", "seasonal_base", "drift_base", "hidden_dim", "loss", "lr", "lr_schedule", "batch_size", "steps",
           "eval_every", "ensemble", "val_size", "refit")
 
 CALIBRATION_ERRORS = 100  # held-out errors per horizon step the intervals are calibrated on, at least
@@ -46,8 +46,8 @@ def choose(params: dict, lengths: np.ndarray, season: int) -> dict:
             seasons = 7 if m == 24 else math.ceil(max(2 * h, 3 * m) / m)
             fits = max(1, (typical - val - h) // m)
             p["seq_size"] = m * min(seasons, fits)
-        else:
-            p["seq_size"] = max(1, min(2 * h, typical - val - h))
+        else:  # two horizons, whatever the series' length: a short series' input repeats its first point
+            p["seq_size"] = 2 * h
         if p["patch_size"] is not None:  # whole patches
             p["seq_size"] = max(p["patch_size"], p["seq_size"] // p["patch_size"] * p["patch_size"])
     L = p["seq_size"]
@@ -56,6 +56,8 @@ def choose(params: dict, lengths: np.ndarray, season: int) -> dict:
         p["patch_size"] = m if seasonal and p["head"] == "direct" else 1
     if p["seasonal_base"] is None:  # forecast the departure from the last season repeated
         p["seasonal_base"] = seasonal and p["head"] == "direct" and L >= m
+    if p["drift_base"] is None:  # without a season: the departure from the drift (last value along the input's slope)
+        p["drift_base"] = not p["seasonal_base"] and not seasonal and p["head"] == "direct" and L >= 2
     # Log ("auto": series whose values are all positive) only where a season is modelled: without
     # one, the network's additive change becomes a growth rate that compounds over the horizon.
     if p["log"] == "auto" and not seasonal:

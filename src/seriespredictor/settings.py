@@ -55,7 +55,7 @@ def check_values(est) -> None:
     check_number(est, "time_budget", 0, MAX_STEPS, low_open=True, optional=True)
     for name, choices in (("head", HEADS), ("precision", PRECISIONS), ("lr_schedule", ("constant", "cosine", None)),
                           ("intervals", INTERVALS), ("loss", LOSSES + (None,)), ("log", ("auto", True, False)),
-                          ("seasonal_base", (True, False, None)), ("refit", (True, False, None)), ("progress", (True, False))):
+                          ("seasonal_base", (True, False, None)), ("drift_base", (True, False, None)), ("refit", (True, False, None)), ("progress", (True, False))):
         check_choice(est, name, choices)
     check_device(est)
     if est.time_format is not None and not (isinstance(est.time_format, str) and est.time_format.strip()):
@@ -79,8 +79,10 @@ def check_combinations(est) -> None:
         if (not isinstance(levels, (list, tuple)) or not levels or len(set(levels)) < len(levels)
                 or not all(PERCENT.ok(v) and math.isfinite(v) for v in levels)):
             raise SeriesValidationError(f"quantile_levels={levels!r} must be a list of distinct percentages between 0 and 100, e.g. [80, 95]")
-    if est.head == "recursive" and (est.patch_size not in (None, 1) or est.seasonal_base):
-        raise SeriesValidationError("patch_size and seasonal_base work with head='direct' only; set head='direct'")
+    if est.head == "recursive" and (est.patch_size not in (None, 1) or est.seasonal_base or est.drift_base):
+        raise SeriesValidationError("patch_size, seasonal_base and drift_base work with head='direct' only; set head='direct'")
+    if est.seasonal_base and est.drift_base:
+        raise SeriesValidationError("seasonal_base and drift_base are two bases for one forecast; set one of them")
 
 
 def resolve(params: dict, lengths, season: int) -> dict:
@@ -94,4 +96,6 @@ def resolve(params: dict, lengths, season: int) -> dict:
                                     f"use seq_size={max(s['patch_size'], s['seq_size'] // s['patch_size'] * s['patch_size'])}")
     if s["seasonal_base"] and s["seq_size"] < season:
         raise SeriesValidationError(f"seasonal_base needs seq_size >= season ({season}); got seq_size={s['seq_size']}")
+    if s["drift_base"] and s["seq_size"] < 2:
+        raise SeriesValidationError(f"drift_base needs seq_size >= 2 (a slope); got seq_size={s['seq_size']}")
     return s  # a recursive head with patches was refused before reading (check_combinations); the recipe gives it none
