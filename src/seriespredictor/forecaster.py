@@ -155,47 +155,7 @@ class Forecaster(Params):
         alias: str = "LSTM",
         progress: bool = False,
     ):
-        self.h = h
-        self.seq_size = seq_size
-        self.hidden_dim = hidden_dim
-        self.num_layers = num_layers
-        self.head = head
-        self.patch_size = patch_size
-        self.seasonal_base = seasonal_base
-        self.drift_base = drift_base
-        self.dropout = dropout
-        self.loss = loss
-        self.ensemble = ensemble
-        self.intervals = intervals
-        self.quantile_levels = quantile_levels
-        self.checkpoint_dir = checkpoint_dir
-        self.checkpoint_every = checkpoint_every
-        self.steps = steps
-        self.batch_size = batch_size
-        self.micro_batch_size = micro_batch_size
-        self.lr = lr
-        self.lr_schedule = lr_schedule
-        self.log = log
-        self.val_size = val_size
-        self.eval_every = eval_every
-        self.patience = patience
-        self.grad_clip = grad_clip
-        self.refit = refit
-        self.time_budget = time_budget
-        self.season = season
-        self.freq = freq
-        self.time_format = time_format
-        self.fill_missing = fill_missing
-        self.aggregate_duplicates = aggregate_duplicates
-        self.id_col = id_col
-        self.time_col = time_col
-        self.target_col = target_col
-        self.seed = seed
-        self.threads = threads
-        self.device = device
-        self.precision = precision
-        self.alias = alias
-        self.progress = progress
+        self._set_params_from(locals())
 
     def __repr__(self) -> str:
         return f"Forecaster(h={self.h}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim}, head={self.head!r})"

@@ -30,6 +30,12 @@ class Params:
         kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
         return tuple(p.name for p in list(inspect.signature(cls.__init__).parameters.values())[1:] if p.kind in kinds)
 
+    def _set_params_from(self, arguments: dict) -> None:
+        """Keep each constructor argument under its name (pass the constructor's ``locals()``):
+        nothing is validated or changed here, so ``get_params`` returns what was given."""
+        for name in self._get_param_names():
+            setattr(self, name, arguments[name])
+
     def get_params(self, deep: bool = True) -> dict:
         return {k: getattr(self, k) for k in self._get_param_names()}
 

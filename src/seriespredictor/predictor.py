@@ -92,18 +92,7 @@ class SeriesPredictor(Params):
         log_every: int = 100,
         verbose: bool = False,
     ):
-        self.input_dim = input_dim
-        self.seq_size = seq_size
-        self.hidden_dim = hidden_dim
-        self.steps = steps
-        self.lr = lr
-        self.batch_size = batch_size
-        self.scaler = scaler
-        self.grad_clip = grad_clip
-        self.seed = seed
-        self.threads = threads
-        self.log_every = log_every
-        self.verbose = verbose
+        self._set_params_from(locals())
 
     def __repr__(self) -> str:
         return f"SeriesPredictor(input_dim={self.input_dim}, seq_size={self.seq_size}, hidden_dim={self.hidden_dim})"
