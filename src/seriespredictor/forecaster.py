@@ -187,7 +187,8 @@ class Forecaster(Params):
         checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None  # hashes the raw values
         s, config = self._resolve(panel)
         train_len, validated = held_out(panel, s["val_size"], self.h)
-        store = self._scale(panel, train_len, validated)
+        self.val_size_ = s["val_size"] if validated.any() else 0
+        store = self._scale(panel, train_len)
         if panel is not data:
             panel.values = np.empty(0)  # read here: training needs only the model-space store from here on
         cal_in, cal_out, stride = calibration_set(store, panel.offsets[:-1][validated], train_len[validated], self.val_size_, self.h, self.seq_size_)
@@ -220,11 +221,10 @@ class Forecaster(Params):
         return ForecastConfig(self.h, s["head"], s["patch_size"] or 1, bool(s["seasonal_base"]), bool(s["drift_base"]), season,
                               quantiles, s["hidden_dim"], s["num_layers"], s["dropout"])
 
-    def _scale(self, panel, train_len: np.ndarray, validated: np.ndarray) -> torch.Tensor:
+    def _scale(self, panel, train_len: np.ndarray) -> torch.Tensor:
         """Fit the scaler on each series' training part; keep what predict needs (each series'
         last raw window, its last time); return every series in model space, on the device."""
         self.ids_, self.seq_size_ = list(panel.ids), self.params_["seq_size"]
-        self.val_size_ = self.params_["val_size"] if validated.any() else 0
         self.scaler_ = Scaler.fit_series(panel.values, panel.offsets, train_len, log_flags(panel, self.params_["log"]))
         self.tail_ = panel.values[points_before(panel.offsets[:-1], panel.offsets[1:], self.seq_size_)]  # [S, L] raw
         self.freq_, self.last_times_ = panel.freq, [panel.last_time(i) for i in range(len(panel.ids))]

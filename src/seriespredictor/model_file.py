@@ -18,31 +18,13 @@ import torch
 
 from .calendar import check_freq, freq_step
 from .errors import ModelFileError, SeriesValidationError
-from .fields import (
-    BOOL,
-    DICT,
-    TEXT,
-    Field,
-    check_fields,
-    integer,
-    list_of,
-    number,
-    one_of,
-)
+from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
 from .intervals import Calibration
 from .network import HEADS, ForecastConfig, ForecastNetwork
 from .params import MAX_HORIZON, MAX_SEASON, MAX_SEQ_SIZE
-from .persistence import (
-    MAX_UNITS,
-    WEIGHTS,
-    check_tensor,
-    load_estimator,
-    load_model,
-    load_state,
-    save_model,
-)
+from .persistence import MAX_UNITS, WEIGHTS, check_tensor, load_estimator, load_model, load_state, save_model
 from .scaling import Scaler
-from .settings import MAX_ENSEMBLE, MAX_LAYERS, PERCENT, check_values
+from .settings import DATA_OPTIONS, MAX_ENSEMBLE, MAX_LAYERS, PERCENT, check_values, data_options
 
 NETWORK = {
     "network.h": integer(1, MAX_HORIZON), "network.head": one_of(*HEADS), "network.patch_size": integer(1, MAX_SEASON),
@@ -84,10 +66,13 @@ def load(cls, path):
     tensors, config = load_model(path, "Forecaster")
     check_fields(config, {"params": DICT, "data": DICT, "fitted": DICT, "schema": DICT, "network": DICT,
                           "params.ensemble": integer(1, MAX_ENSEMBLE), "schema.ids": IDS, **NETWORK}, path)
+    foreign = sorted(set(config["data"]) - set(DATA_OPTIONS))
+    if foreign:
+        raise ModelFileError(f"{str(path)!r}: config.json field 'data' holds {foreign}, which are not data options "
+                             f"({', '.join(DATA_OPTIONS)}); the file is damaged or was edited, save the model again")
     self = load_estimator(cls, {**config["params"], **config["data"], "device": "cpu"}, path, check=check_values)
-    self.params_, self.data_options_ = self.get_params(), config["data"]
-    for name in self.data_options_:
-        self.params_.pop(name)
+    self.data_options_ = data_options(self)
+    self.params_ = {k: v for k, v in self.get_params().items() if k not in DATA_OPTIONS}
     net = ForecastConfig.from_dict(config["network"])
     n, fitted, schema = len(config["schema"]["ids"]), config["fitted"], config["schema"]
     check_fields(config, {

@@ -71,7 +71,7 @@ class ForecastNetwork(LSTMNetwork):
 def _direct_parts(cfg: ForecastConfig, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """The direct head's input ``[B, seq_size / patch_size, patch_size]`` from windows
     ``[B, seq_size]``, and what its output is added to: ``[B, 1, h]`` (the last season
-    repeated) or ``[B, 1, 1]`` (the mean)."""
+    repeated, or the drift) or ``[B, 1, 1]`` (the mean)."""
     level = window.mean(1, keepdim=True)  # [B, 1]
     B, L = window.shape
     x = (window - level).view(B, L // cfg.patch_size, cfg.patch_size)
