@@ -101,3 +101,19 @@ def test_an_output_refuses_to_replace_a_folder(tmp_path):
         with atomic_output(tmp_path / "results"):
             pass
     assert (tmp_path / "results").is_dir()
+
+
+def test_a_signal_landing_in_the_clean_up_is_raised_after_it(tmp_path):
+    leftover = tmp_path / ".model.tmp-1-abc"
+    leftover.mkdir()
+    calls = []
+
+    def remove():  # the first attempt is cut short by a Ctrl-C delivered just before the cleanup
+        calls.append(1)
+        if len(calls) == 1:
+            raise KeyboardInterrupt
+        leftover.rmdir()
+
+    with pytest.raises(KeyboardInterrupt):
+        atomic._clean_up(remove)
+    assert not leftover.exists() and len(calls) == 2

@@ -1,3 +1,5 @@
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -206,3 +208,13 @@ def test_histories_shorter_than_the_input_window_are_padded_as_in_training_and_p
     fitted = Forecaster(**model.get_params()).fit(data.groupby("unique_id").head(14))
     first = cv[cv.cutoff == cv.cutoff.min()]["LSTM"].to_numpy()
     np.testing.assert_allclose(first, fitted.predict()["LSTM"].to_numpy(), rtol=1e-6)
+
+
+def test_a_metric_undefined_in_every_window_is_nan_without_a_numpy_warning():
+    flat = pd.DataFrame({"unique_id": "c", "ds": np.arange(30), "y": 5.0})  # MASE of a constant: 0 / 0
+    cv = cross_validation(Naive(), flat, h=4, n_windows=2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = evaluate(cv, to_panel(flat), ["Naive"], season=1)
+    assert [str(w.message) for w in caught if not str(w.message).startswith("MASE is undefined")] == []  # no "Mean of empty slice"
+    assert np.isnan(table.loc["Naive", "MASE"]) and table.loc["Naive", "MAE"] == 0

@@ -156,3 +156,9 @@ def test_reading_options_name_the_output_columns():
     assert list(Naive().fit(frame, **options).predict(2).columns) == ["store", "month", "Naive"]
     cv = Naive().cross_validation(frame, h=2, n_windows=2, **options)
     assert list(cv.columns) == ["store", "month", "cutoff", "y", "Naive"] and cv["store"].eq("s1").all()
+
+
+def test_a_history_shorter_than_the_season_takes_the_naive_forecast():
+    two = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2020-01-01", periods=2, freq="QS"), "y": [3.0, 5.0]})
+    fc = SeasonalNaive(season=4).fit(two, freq="QS").predict(2, level=[80])
+    assert fc["SeasonalNaive"].tolist() == [5.0, 5.0]

@@ -74,6 +74,16 @@ def test_resume_refuses_a_checkpoint_of_another_run(tmp_path):
         Forecaster(h=4).fit(data, resume=True)
 
 
+def test_a_run_without_a_seed_resumes_with_the_seed_it_started_with(tmp_path):
+    data = write_data(tmp_path / "sales.csv")
+    kw = dict(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, checkpoint_every=5)
+    first = Forecaster(checkpoint_dir=tmp_path / "ck", **kw).fit(data)
+    resumed = Forecaster(checkpoint_dir=tmp_path / "ck", **kw).fit(data, resume=True)
+    assert first.params_["seed"] == resumed.params_["seed"]
+    repeated = Forecaster(seed=first.params_["seed"], **kw).fit(data)  # the saved seed repeats the run
+    pd.testing.assert_frame_equal(first.predict(level=[80]), repeated.predict(level=[80]))
+
+
 def test_resume_without_checkpoints_starts_from_scratch(tmp_path):
     data = write_data(tmp_path / "sales.csv")
     kw = dict(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=20, seed=0)

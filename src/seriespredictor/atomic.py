@@ -119,7 +119,7 @@ def atomic_output(path):
             raise
         raise OSError(e.errno, e.strerror, str(given)) from None  # writers such as pandas' leave out the file name
     finally:
-        tmp.unlink(missing_ok=True)
+        _clean_up(lambda: tmp.unlink(missing_ok=True))
 
 
 def _publish(tmp: Path, path: Path, overwrite: bool) -> None:
@@ -178,8 +178,23 @@ def atomic_directory(path: Path, *, overwrite: bool):
         _publish(tmp, path, overwrite)
         _fsync_dir(path.parent)
     finally:
-        with _signals_held():
-            shutil.rmtree(tmp, ignore_errors=True)  # the new directory's leftovers, or the replaced one
+        _clean_up(lambda: shutil.rmtree(tmp, ignore_errors=True))  # the new directory's leftovers, or the replaced one
+
+
+def _clean_up(remove) -> None:
+    """Run ``remove()`` to its end with signals held. A Ctrl-C or SIGTERM delivered just before
+    (its exception not yet raised) lands inside this call: a removal it cut short is run again,
+    and that exception is raised once the removal is done."""
+    landed, done = None, False
+    while not done:
+        try:
+            with _signals_held():
+                remove()
+                done = True
+        except BaseException as e:  # the signal's exception: finish the removal first
+            landed = e
+    if landed is not None:
+        raise landed
 
 
 @contextlib.contextmanager

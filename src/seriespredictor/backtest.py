@@ -19,6 +19,7 @@ only.
 from __future__ import annotations
 
 import reprlib
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -35,9 +36,10 @@ def cutoff_points(lengths: np.ndarray, h: int, n_windows: int, step_size: int) -
     return lengths[:, None] - h - back[None, :]
 
 
-def check_windows(panel: Panel, h: int, n_windows: int, step_size: int) -> np.ndarray:
+def check_windows(panel: Panel, h: int, n_windows: int, step_size: int, fix: str | None = None) -> np.ndarray:
     """The cutoffs :func:`cutoff_points`, once every series is known to hold them with a point
-    of history before the first (checked before any array is made)."""
+    of history before the first (checked before any array is made); ``fix`` replaces the advice
+    of the refusal where the caller chose the windows."""
     h = horizon_arg(h)
     n_windows, step_size = (integer_arg(name, v, 1, 2**40) for name, v in (("n_windows", n_windows), ("step_size", step_size)))
     need = 1 + h + (n_windows - 1) * step_size
@@ -47,8 +49,8 @@ def check_windows(panel: Panel, h: int, n_windows: int, step_size: int) -> np.nd
         windows = f"{n_windows} windows of h={h} every {step_size} steps" if several else f"1 window of h={h}"
         raise SeriesValidationError(
             f"{len(short)} series are too short for {windows}: they need {need} points (one before the first cutoff), "
-            f"e.g. {reprlib.repr(short)}; use a smaller h={', fewer windows or a smaller step_size=' if several else ''}, "
-            "or drop those series"
+            f"e.g. {reprlib.repr(short)}; "
+            + (fix or f"use a smaller h={', fewer windows or a smaller step_size=' if several else ''}, or drop those series")
         )
     return cutoff_points(panel.lengths, h, n_windows, step_size)
 
@@ -146,7 +148,9 @@ def evaluate(cv: pd.DataFrame, panel: Panel, models: list[str], season: int, *,
     for alias in models:
         scores = [(mae(g["y"], g[alias]), rmse(g["y"], g[alias]), smape(g["y"], g[alias]),
                    mase(g["y"], g[alias], history, season)) for g, history in groups]
-        row = dict(zip(["MAE", "RMSE", "sMAPE", "MASE"], np.nanmean(np.array(scores, dtype=float), axis=0)))
+        with warnings.catch_warnings():  # a metric undefined in every window (MASE of a constant) is NaN, reported by the caller
+            warnings.simplefilter("ignore", RuntimeWarning)
+            row = dict(zip(["MAE", "RMSE", "sMAPE", "MASE"], np.nanmean(np.array(scores, dtype=float), axis=0)))
         for lv in levels_arg(level):
             lo, hi = f"{alias}-lo-{lv:g}", f"{alias}-hi-{lv:g}"
             inside = (cv["y"] >= cv[lo]) & (cv["y"] <= cv[hi]) if lo in cv and hi in cv else np.nan

@@ -125,7 +125,7 @@ def _moments(panel: Panel, cuts: np.ndarray, lag: int) -> tuple[np.ndarray, np.n
     ``lag`` steps, ``y[t] - y[t - lag]`` (``lag=0``: of its values). NaN where there are none."""
     n_all, lengths = len(panel.values), panel.lengths
     local = np.arange(n_all) - np.repeat(panel.offsets[:-1], lengths)
-    r = panel.values - panel.values[np.arange(n_all) - lag] if lag else panel.values
+    r = panel.values - panel.values[np.maximum(np.arange(n_all) - lag, 0)] if lag else panel.values  # masked below where local < lag
     # Shifted by each series' first change: sums of squares without cancellation, whatever the level.
     first = r[panel.offsets[:-1] + np.minimum(lag, lengths - 1)]
     r = np.where(local >= lag, r - np.repeat(first, lengths), 0.0)

@@ -45,6 +45,7 @@ class Checkpoints:
         digest.update(np.ascontiguousarray(panel.values).tobytes())
         digest.update(np.ascontiguousarray(panel.lengths).tobytes())
         self.fingerprint = digest.hexdigest()
+        self.seed = int(self.fingerprint[:8], 16)  # for a run without a seed: the same again when it resumes
         self.root = Path(model.checkpoint_dir)
 
     @contextlib.contextmanager

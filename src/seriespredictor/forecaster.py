@@ -185,7 +185,7 @@ class Forecaster(Params):
         deadline = None if self.time_budget is None else time.perf_counter() + self.time_budget
         panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
         checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None  # hashes the raw values
-        s, config = self._resolve(panel)
+        s, config = self._resolve(panel, checkpoints)
         train_len, validated = held_out(panel, s["val_size"], self.h)
         self.val_size_ = s["val_size"] if validated.any() else 0
         store = self._scale(panel, train_len)
@@ -205,12 +205,12 @@ class Forecaster(Params):
         self.calibration_ = Calibration(errors, np.flatnonzero(validated), spread, stride)
         return self
 
-    def _resolve(self, panel) -> tuple[dict, ForecastConfig]:
+    def _resolve(self, panel, checkpoints) -> tuple[dict, ForecastConfig]:
         """This fit's settings (saved as ``params_``) and its network's config."""
         self.season_ = resolve_season(self.season, panel.freq)
         self.params_ = s = resolve(self.get_params(), panel.lengths, self.season_)
-        if s["seed"] is None:  # drawn once, and saved: the fit can be repeated
-            s["seed"] = distributed.shared_seed()
+        if s["seed"] is None:  # drawn once and saved, so the fit can be repeated; a checkpointed run's resumes keep it
+            s["seed"] = checkpoints.seed if checkpoints else distributed.shared_seed()
         self.data_options_ = data_options(self)
         config = self._network_config(s, self.season_)
         check_network_memory(config.lstm, s["ensemble"])

@@ -42,7 +42,7 @@ def _v3_to_v4(config: dict, tensors: dict) -> tuple[dict, dict]:
     if config.get("kind") == "Forecaster" and all(isinstance(d, dict) for d in (params, fitted, network)):
         data = ("id_col", "time_col", "target_col", "freq", "time_format", "fill_missing", "aggregate_duplicates")
         config["data"] = {k: params[k] for k in data if k in params}
-        config["params"] = {k: v for k, v in params.items() if k not in data}
+        config["params"] = {**{k: v for k, v in params.items() if k not in data}, "drift_base": False}
         quantiles = params.get("quantile_levels") if params.get("intervals") == "quantile" else []
         config["network"] = {
             **{k: params.get(k) for k in ("h", "head", "patch_size", "seasonal_base", "hidden_dim", "num_layers", "dropout")},

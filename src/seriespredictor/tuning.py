@@ -51,7 +51,8 @@ def tune(forecaster, data, *, grid: dict[str, list] | None = None, n_windows: in
         ``(best settings, table of every candidate with its backtest MASE)``.
     """
     panel = to_panel(data, **data_options(forecaster))
-    check_windows(panel, forecaster.h, n_windows, forecaster.h)  # what every candidate's backtest would refuse, refused once
+    check_windows(panel, forecaster.h, n_windows, forecaster.h,  # what every candidate's backtest would refuse, refused once
+                  fix=f"tuning backtests {n_windows} windows of h before the data's end: tune on longer series, or set the settings instead")
     season = resolve_season(forecaster.season, panel.freq)
     grid = default_grid(forecaster.h, season, longest_window(panel, forecaster.h, n_windows)) if grid is None else grid
     unknown = sorted(set(grid) - set(forecaster.get_params()).difference(DATA_OPTIONS))

@@ -96,6 +96,7 @@ FORECASTER_TAMPERING = {
     "string for a number": (put("params.h", "4"), "params.h"),
     "bool for an int": (put("network.season", True), "network.season"),
     "int for a bool": (put("network.drift_base", 1), "network.drift_base"),
+    "network base disagrees with params": (lambda c: c["network"].update(drift_base=not c["network"]["drift_base"]), r"field 'params.drift_base' = \w+ must be one of"),
     "a model setting among the data options": (put("data.h", 3), r"field 'data' holds \['h'\], which are not data options"),
     "float for an int": (put("fitted.val_size", 4.0), "fitted.val_size"),
     "calibration windows past the held-out part": (put("fitted.cal_windows", 10**4), "cal_windows=10000"),
