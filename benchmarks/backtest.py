@@ -49,7 +49,7 @@ def main() -> None:
         out = model.forecast_windows(panel, cuts, 48)
         backtest.append(time.perf_counter() - t0)
         t0 = time.perf_counter()
-        model.forecast_array(inputs, rows, 48)
+        model.forecast_array(inputs, model.scaler_.take(rows), model.calibration_.spread[rows], [model.ids_[r] for r in rows], 48)
         predict.append(time.perf_counter() - t0)
     b, q = statistics.median(backtest), statistics.median(predict)
     print(json.dumps({"case": "backtest", "series": len(panel.ids), "windows": args.windows, "rows": out["LSTM"].size,

@@ -1,3 +1,4 @@
+import io
 import os
 import re
 import signal
@@ -273,6 +274,21 @@ def test_predict_never_writes_into_the_model_nor_over_a_file(model_dir, tmp_path
     assert mine.read_text() == "keep"
     assert main(["predict", str(model_dir), "--out", str(mine), "--overwrite"]) == 0
     assert len(pd.read_csv(mine)) == 10
+
+
+def test_predict_from_new_data_as_a_real_command(model_dir, tmp_path):
+    data = write_panel(tmp_path / "new.csv", n=90, ids=("a", "fresh"))
+    r = cli("predict", model_dir, "--data", data, "--level", "80", "--h", "3")
+    assert r.returncode == 0, r.stderr
+    out = pd.read_csv(io.StringIO(r.stdout), parse_dates=["ds"])
+    assert out["unique_id"].tolist() == ["a"] * 3 + ["fresh"] * 3
+    assert (out["ds"].iloc[:3] == pd.date_range("2024-03-31", periods=3, freq="D")).all()  # after the 90 days given
+    assert ((out["LSTM-lo-80"] < out["LSTM"]) & (out["LSTM"] < out["LSTM-hi-80"])).all()
+    assert main(["predict", str(model_dir), "--data", str(data), "--level", "80", "--h", "3", "--out", str(tmp_path / "f.csv")]) == 0
+    pd.testing.assert_frame_equal(pd.read_csv(tmp_path / "f.csv", parse_dates=["ds"]), out)
+    assert "'short' has 3 points, but the model reads the last" in one_line_error(
+        cli("predict", model_dir, "--data", write_panel(tmp_path / "s.csv", n=3, ids=("short",))))
+    assert "data file 'no.csv' does not exist" in one_line_error(cli("predict", model_dir, "--data", "no.csv"))
 
 
 def test_predict_out_into_a_missing_folder_creates_it_and_onto_a_folder_fails(model_dir, tmp_path, capsys):

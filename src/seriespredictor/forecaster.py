@@ -13,7 +13,9 @@
 6. calibrate the intervals on the held-out errors (:mod:`intervals`).
 
 ``predict`` reads only the fitted state: the networks (which carry their forecasting settings),
-the scaler, each series' last window, the calibration errors and the calendar.
+the scaler, each series' last window, the calibration errors and the calendar. ``predict(data=)``
+forecasts from histories given later: fitted series keep their scaling, new series are scaled by
+their own history, as the fit scales a series by its training part.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pandas as pd
 import torch
 
 from . import distributed, model_file
-from .calendar import resolve_season
+from .calendar import is_obs, resolve_season
 from .checkpoints import Checkpoints
 from .data import to_panel
 from .ensemble import train_ensemble
@@ -258,43 +260,69 @@ class Forecaster(Params):
         self._check_fitted()
         return {} if self.nets_[0].config.quantile_levels else self.calibration_.warnings(levels_arg(level))
 
-    def forecast_array(self, tail: np.ndarray, rows: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
-        """Forecasts from raw windows ``tail`` ``[S, seq_size]`` of (fitted) series ``rows``.
+    def forecast_array(self, tail: np.ndarray, scaler: Scaler, spread: np.ndarray, ids: list, h: int, level=None) -> dict[str, np.ndarray]:
+        """Forecasts from raw windows ``tail`` ``[R, seq_size]``, each scaled by its row of
+        ``scaler`` and with intervals in units of its ``spread`` (``ids``: each row's series).
 
         Returns:
-            ``{alias: [S, h]}`` plus ``{alias}-lo-{l}`` and ``{alias}-hi-{l}`` for each level.
+            ``{alias: [R, h]}`` plus ``{alias}-lo-{l}`` and ``{alias}-hi-{l}`` for each level.
         """
         level, alias, learned = levels_arg(level), self.params_["alias"], self.nets_[0].config.quantile_levels
         # threads chosen as for training: torch's default of one per core made a small model's
         # forecast a thousand times slower on a machine where other processes held the cores
-        with num_threads(choose_threads(len(rows), self.nets_[0].config.hidden_dim, self.threads)):
-            z = torch.as_tensor(series_transform(self.scaler_, tail, rows, self.ids_), dtype=torch.float32,
-                                device=next(self.nets_[0].parameters()).device)
+        with num_threads(choose_threads(len(tail), self.nets_[0].config.hidden_dim, self.threads)):
+            z = torch.as_tensor(series_transform(scaler, tail, ids), dtype=torch.float32, device=next(self.nets_[0].parameters()).device)
             mean = ensemble_forecast(self.nets_, z, h).double().cpu().numpy()
             bands = quantile_bands(self.nets_, z, h, level) if level and learned else None
-        bands = bands or {lv: (mean - w, mean + w) for lv in level for w in [self.calibration_.widths(lv, h)[rows]]}
-        scaler = self.scaler_.at(rows)
-        out = {alias: scaler.inverse(mean)}
+        bands = bands or {lv: (mean - w, mean + w) for lv in level for w in [self.calibration_.widths(lv, h, spread)]}
+        rows = scaler.at(np.arange(len(tail)))
+        out = {alias: rows.inverse(mean)}
         for lv, (lo, hi) in bands.items():
-            out[f"{alias}-lo-{lv:g}"], out[f"{alias}-hi-{lv:g}"] = scaler.inverse(lo), scaler.inverse(hi)
-        return check_finite(out, [self.ids_[r] for r in rows])
+            out[f"{alias}-lo-{lv:g}"], out[f"{alias}-hi-{lv:g}"] = rows.inverse(lo), rows.inverse(hi)
+        return check_finite(out, ids)
 
     def forecast_windows(self, panel, cuts: np.ndarray, h: int, level=None) -> dict[str, np.ndarray]:
-        """Forecasts ``[S, W, h]`` from the ``seq_size`` points before each cutoff, in one pass
-        (a history shorter than that is padded with its first point, as in training)."""
+        """Forecasts ``[S, W, h]`` from the history before each cutoff (``cuts`` ``[S, W]``
+        points of each series of ``panel``), in one pass.
+
+        A series the model was fitted on keeps its scaling, and a history shorter than
+        ``seq_size`` is padded with its first point, as in training. Any other series is scaled
+        by its own history before the cutoff, as ``fit`` scales a series by its training part
+        (log-transformed by the same rule), and needs ``seq_size`` points of it; its intervals
+        are the calibrated ones in units of its own spread.
+        """
         self._check_fitted()
-        index = {sid: i for i, sid in enumerate(self.ids_)}
-        unknown = [sid for sid in panel.ids if sid not in index]
-        if unknown:
-            raise SeriesValidationError(
-                f"{len(unknown)} series were not in the training data, e.g. {unknown[:3]}; "
-                "the model holds scaling statistics only for the series it was fitted on"
-            )
         S, W = cuts.shape
-        starts = panel.offsets[:-1, None]
-        tail = panel.values[points_before(np.repeat(starts, W), (starts + cuts).ravel(), self.seq_size_)]  # [S * W, L]
-        rows = np.repeat([index[sid] for sid in panel.ids], W)
-        return {k: v.reshape(S, W, h) for k, v in self.forecast_array(tail, rows, h, level).items()}
+        starts = np.repeat(panel.offsets[:-1], W)
+        ends = starts + np.asarray(cuts).ravel()
+        index = {sid: i for i, sid in enumerate(self.ids_)}
+        rows = np.repeat([index.get(sid, -1) for sid in panel.ids], W)
+        ids = list(np.repeat(np.asarray(panel.ids, dtype=object), W))
+        scaler, spread = self._history_scaling(panel, starts, ends, rows, ids)
+        tail = panel.values[points_before(starts, ends, self.seq_size_)]
+        return {k: v.reshape(S, W, h) for k, v in self.forecast_array(tail, scaler, spread, ids, h, level).items()}
+
+    def _history_scaling(self, panel, starts, ends, rows, ids) -> tuple[Scaler, np.ndarray]:
+        """The scaler ``[R]`` and the interval spread ``[R]`` of each history ``starts[r]:ends[r]``
+        of ``panel``: those of fitted series ``rows[r]``, fitted on the history where it is -1."""
+        known = rows >= 0
+        fitted = self.scaler_.take(np.maximum(rows, 0))  # rows of -1 are replaced below
+        shift, scale, log, spread = fitted.shift, fitted.scale, fitted.log, self.calibration_.spread[np.maximum(rows, 0)]
+        if not known.all():
+            new = np.flatnonzero(~known)
+            lengths = ends[new] - starts[new]
+            short = lengths < self.seq_size_
+            if short.any():
+                i = new[int(np.argmax(short))]
+                raise SeriesValidationError(
+                    f"series {ids[i]!r} has {int(ends[i] - starts[i])} points, but the model reads the last {self.seq_size_} "
+                    f"of a series it was not fitted on; give at least {self.seq_size_} points of its history"
+                )
+            history = panel.parts(starts[new], ends[new], [ids[i] for i in new])
+            own = Scaler.fit_series(history.values, history.offsets, history.lengths, log_flags(history, self.params_["log"]))
+            shift[new], scale[new], log[new] = own.shift, own.scale, own.log
+            spread[new] = series_spread(model_space(own, history), history.offsets[:-1], history.lengths, self.nets_[0].config.season)
+        return Scaler("standard", shift, scale, log), spread
 
     def cross_validation(self, data, h: int | None = None, n_windows: int = 1, step_size: int | None = None, *,
                          refit: bool = False, level=None) -> pd.DataFrame:
@@ -305,11 +333,15 @@ class Forecaster(Params):
         return cross_validation(self, self._read(data), self.h if h is None else h, n_windows, step_size, refit=refit, level=level,
                                 id_col=self.id_col, time_col=self.time_col)
 
-    def predict(self, h: int | None = None, *, level=None) -> pd.DataFrame:
+    def predict(self, h: int | None = None, *, data=None, level=None) -> pd.DataFrame:
         """Forecast ``h`` steps (default: the ``h`` trained for) after the end of each series.
 
         Args:
             h: horizon.
+            data: histories to forecast from, read as ``fit`` read its data (default: the
+                training data). A series the model was fitted on (new points appended, or not)
+                keeps its scaling; any other is scaled by its own history, which must hold
+                ``seq_size`` points (see :meth:`forecast_windows`). No training happens.
             level: interval levels in percent, e.g. ``[80, 95]`` (see :meth:`intervals.Calibration.widths`,
                 or the quantile head with ``intervals="quantile"``).
 
@@ -319,18 +351,29 @@ class Forecaster(Params):
             named in ``frame.attrs["interval_warnings"]`` (see :meth:`interval_warnings`).
         """
         h = self._horizon(h)
-        frame = self._predict_rows(np.arange(len(self.ids_)), h, level)
+        frame = self._predict_series(None if data is None else self.read_new(data), None, h, level)
         frame.attrs["interval_warnings"] = self.interval_warnings(level)
         return frame
 
-    def predict_to(self, path, h: int | None = None, *, level=None, chunk_size: int = 10_000) -> Path:
-        """Forecast every series ``chunk_size`` series at a time, appending each chunk to
-        ``path`` (CSV, or Parquet by its suffix) as soon as it is done: memory stays bounded
-        by the chunk, whatever the number of series."""
-        h, n = self._horizon(h), len(self.ids_)
+    def read_new(self, data):
+        """``data`` read as the fit read its data; a frequency other than the model's is refused."""
+        self._check_fitted()
+        panel = to_panel(data, **self.data_options_)
+        if str(panel.freq) != str(self.freq_) and not is_obs(self.freq_):  # "obs" series keep their own steps
+            raise SeriesValidationError(f"the data's frequency is {panel.freq!r}, but the model was fitted at {self.freq_!r}; "
+                                        "forecast it with a model fitted at that frequency, or resample the data")
+        return panel
+
+    def predict_to(self, path, h: int | None = None, *, data=None, level=None, chunk_size: int = 10_000) -> Path:
+        """Forecast as :meth:`predict` does, ``chunk_size`` series at a time, appending each
+        chunk to ``path`` (CSV, or Parquet by its suffix) as soon as it is done: memory for the
+        forecasts stays bounded by the chunk, whatever the number of series."""
+        h = self._horizon(h)
         chunk_size = integer_arg("chunk_size", chunk_size, 1, 2**62)
         path = path_arg("path", path)  # before any forecast: a bad path costs nothing
-        chunks = (self._predict_rows(np.arange(start, min(start + chunk_size, n)), h, level) for start in range(0, n, chunk_size))
+        panel = None if data is None else self.read_new(data)
+        n = len(self.ids_ if panel is None else panel.ids)
+        chunks = (self._predict_series(panel, slice(a, min(a + chunk_size, n)), h, level) for a in range(0, n, chunk_size))
         return write_frames(path, chunks)
 
     def _horizon(self, h) -> int:
@@ -338,10 +381,18 @@ class Forecaster(Params):
         trained = self.nets_[0].config.h
         return trained if h is None else horizon_arg(h, max(trained, MAX_PREDICT_HORIZON))
 
-    def _predict_rows(self, rows: np.ndarray, h: int, level) -> pd.DataFrame:
-        columns = self.forecast_array(self.tail_[rows], rows, h, level)
-        return forecast_frame([self.ids_[r] for r in rows], [self.last_times_[r] for r in rows], self.freq_, columns,
-                              self.data_options_["id_col"], self.data_options_["time_col"])
+    def _predict_series(self, panel, part: slice | None, h: int, level) -> pd.DataFrame:
+        """The forecast frame of series ``part`` (None: all) of ``panel``'s histories, or of the
+        training data's where ``panel`` is None."""
+        if panel is None:
+            rows = np.arange(len(self.ids_))[part or slice(None)]
+            ids, last, freq = [self.ids_[r] for r in rows], [self.last_times_[r] for r in rows], self.freq_
+            columns = self.forecast_array(self.tail_[rows], self.scaler_.take(rows), self.calibration_.spread[rows], ids, h, level)
+        else:
+            panel = panel.select(part or slice(None))
+            ids, last, freq = panel.ids, [panel.last_time(i) for i in range(len(panel.ids))], panel.freq
+            columns = {k: v[:, 0] for k, v in self.forecast_windows(panel, panel.lengths[:, None], h, level).items()}
+        return forecast_frame(ids, last, freq, columns, self.data_options_["id_col"], self.data_options_["time_col"])
 
     # -- model files ---------------------------------------------------------------------------
     def save(self, path, *, overwrite: bool = False) -> Path:

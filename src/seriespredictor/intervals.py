@@ -150,14 +150,16 @@ class Calibration:
     spread: np.ndarray
     stride: int
 
-    def widths(self, level: float, h: int) -> np.ndarray:
-        """Half-widths ``[S, h]`` in model space of ``level``% intervals (:func:`conformal_widths`)."""
+    def widths(self, level: float, h: int, spread: np.ndarray | None = None) -> np.ndarray:
+        """Half-widths ``[R, h]`` in model space of ``level``% intervals (:func:`conformal_widths`)
+        for series of ``spread`` ``[R]`` (default: every fitted series')."""
         if self.errors.shape[2] == 0:
             raise SeriesValidationError(
                 "intervals need held-out errors, but this model was fitted with val_size=0 (or on series too short "
                 "to hold out h points); refit with val_size=None or a positive val_size"
             )
-        return self.spread[:, None] * conformal_widths(self.errors, self.spread[self.rows], level, h)[None, :]
+        spread = self.spread if spread is None else spread
+        return spread[:, None] * conformal_widths(self.errors, self.spread[self.rows], level, h)[None, :]
 
     def warnings(self, levels: list) -> dict[str, str]:
         """``{"95": message}`` for each level calibrated on too few errors (:func:`too_few_errors`)."""

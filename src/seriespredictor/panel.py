@@ -53,6 +53,20 @@ class Panel:
         return Panel(self.ids, np.concatenate(parts), np.concatenate([[0], np.cumsum(keep)]).astype(np.int64), self.starts,
                      self.freq, stamps, names=self.names)
 
+    def select(self, part: slice) -> "Panel":
+        """The series ``part`` (a slice of series), sharing this panel's values."""
+        start, stop, _ = part.indices(len(self.ids))
+        stamps = None if self.stamps is None else self.stamps[start:stop]
+        return Panel(self.ids[start:stop], self.values, self.offsets[start : stop + 1], self.starts[start:stop], self.freq, stamps,
+                     names=self.names)
+
+    def parts(self, starts: np.ndarray, ends: np.ndarray, ids: list) -> "Panel":
+        """A panel of the parts ``values[starts[k]:ends[k]]`` (store positions), named ``ids``."""
+        lengths = np.asarray(ends) - np.asarray(starts)
+        offsets = np.r_[0, np.cumsum(lengths)].astype(np.int64)
+        positions = np.repeat(np.asarray(starts) - offsets[:-1], lengths) + np.arange(offsets[-1])
+        return Panel(list(ids), self.values[positions], offsets, [None] * len(ids), self.freq, names=self.names)
+
     def to_frame(self, id_col="unique_id", time_col="ds", target_col="y") -> pd.DataFrame:
         return pd.DataFrame(
             {

@@ -85,6 +85,10 @@ class Scaler:
         std = np.sqrt(np.add.reduceat((u - mean[series]) ** 2, first) / train_len)
         return cls("standard", np.ldexp(mean, exponent), _spread(np.ldexp(std, exponent), size), log)
 
+    def take(self, rows: np.ndarray) -> "Scaler":
+        """The statistics of series ``rows``, one row each."""
+        return Scaler(self.method, self.shift[rows], self.scale[rows], self.log[rows])
+
     def at(self, rows: np.ndarray) -> "Scaler":
         """The statistics of series ``rows``, shaped ``[rows, 1]`` for rows of values ``[rows, T]``."""
         return Scaler(self.method, self.shift[rows, None], self.scale[rows, None], self.log[rows, None])
@@ -133,18 +137,19 @@ def log_flags(panel, log) -> np.ndarray:
     return positive if log == "auto" else np.full(len(panel.ids), bool(log))
 
 
-def series_transform(scaler: Scaler, values: np.ndarray, rows: np.ndarray, ids: list) -> np.ndarray:
-    """Rows of raw values ``[R, T]`` of series ``rows`` to model space; a value <= 0 of a series
-    the scaler log-transforms is refused by name."""
-    log = scaler.log[rows][:, None]
-    outside = log & ~(values > 0)
+def series_transform(scaler: Scaler, values: np.ndarray, ids: list) -> np.ndarray:
+    """Rows of raw values ``[R, T]`` to model space with the statistics of each row's series
+    (``scaler`` of ``[R]`` rows, e.g. :meth:`Scaler.at`); a value <= 0 of a series the scaler
+    log-transforms is refused by name (``ids``: each row's series)."""
+    rows = scaler.at(np.arange(len(values)))
+    outside = rows.log & ~(values > 0)
     if outside.any():
         r, k = np.argwhere(outside)[0]
         raise SeriesValidationError(
-            f"series {ids[rows[r]]!r} has the value {float(values[r, k])!r}, but the model log-transforms it "
+            f"series {ids[r]!r} has the value {float(values[r, k])!r}, but the model log-transforms it "
             "(all its values were positive at fit); refit on data that includes it, or with log=False"
         )
-    return scaler.at(rows).transform(values)
+    return rows.transform(values)
 
 
 def model_space(scaler: Scaler, panel) -> np.ndarray:

@@ -170,8 +170,8 @@ def _cmd_predict(args) -> int:
     model = Forecaster.load(args.model)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        model.predict_to(args.out, args.h, level=args.level, chunk_size=args.chunk_size)
+        model.predict_to(args.out, args.h, data=args.data, level=args.level, chunk_size=args.chunk_size)
         _note(args, f"forecast written to {args.out}")
     else:
-        model.predict(args.h, level=args.level).to_csv(sys.stdout, index=False)
+        model.predict(args.h, data=args.data, level=args.level).to_csv(sys.stdout, index=False)
     return 0

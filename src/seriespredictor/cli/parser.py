@@ -34,6 +34,7 @@ EXAMPLES = """examples:
   seriespredictor fit sales.csv --h 8 --out model
   seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
+  seriespredictor predict model --data new.csv --level 80 95 --out forecast.csv
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
@@ -121,6 +122,9 @@ def _fit(sub) -> None:
 def _predict(sub) -> None:
     p = _subparser(sub, "predict", "forecast with a saved model")
     p.add_argument("model", help="model folder written by 'fit'")
+    p.add_argument("--data", type=text, help="CSV or Parquet file of histories to forecast from, read as 'fit' read its data: "
+                                             "series it was fitted on with new points appended, or new series "
+                                             "(default: continue the training data)")
     p.add_argument("--h", type=PARSERS["h"], help="horizon (default: the one the model was trained for)")
     _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default, or -: CSV to standard output)")
     p.add_argument("--chunk-size", type=COUNT, default=10_000, help="series forecast per chunk with --out (default: 10000)")
