@@ -61,6 +61,7 @@ def workdir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("readme")
     frame = _sales()
     frame.to_csv(d / "sales.csv", index=False)
+    frame.assign(ds=frame["ds"] + pd.Timedelta(days=7)).to_csv(d / "sales-this-week.csv", index=False)  # a week later
     frame.rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_csv(d / "stores.csv", index=False)
     days = pd.bdate_range("2023-01-02", periods=260)
     days = days[~days.isin(pd.to_datetime(["2023-01-16", "2023-02-20", "2023-05-29", "2023-07-04"]))]  # holidays
@@ -106,6 +107,7 @@ def help_workdir(tmp_path_factory) -> Path:
     """The files ``--help``'s examples name (its panel.parquet has columns of its own)."""
     d = tmp_path_factory.mktemp("help")
     _sales().to_csv(d / "sales.csv", index=False)
+    _sales().assign(unique_id=lambda f: "new-" + f["unique_id"]).to_csv(d / "new.csv", index=False)
     _sales().rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_parquet(d / "panel.parquet", index=False)
     _sales().to_parquet(d / "big.parquet", index=False)
     return d

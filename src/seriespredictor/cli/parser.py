@@ -34,7 +34,7 @@ EXAMPLES = """examples:
   seriespredictor fit sales.csv --h 8 --out model
   seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
-  seriespredictor predict model --data new.csv --level 80 95 --out forecast.csv
+  seriespredictor predict model --data new.csv --level 80 95 --out new-forecast.csv
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
