@@ -1,4 +1,4 @@
-"""The command line: four subcommands whose model and data flags are built from the signatures
+"""The command line: five subcommands whose model and data flags are built from the signatures
 of ``Forecaster`` and ``to_panel`` (see :mod:`.flags`); this module names the flags, never their
 defaults, types or help."""
 
@@ -35,6 +35,7 @@ EXAMPLES = """examples:
   seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
   seriespredictor predict model --data new.csv --level 80 95 --out forecast.csv
+  seriespredictor serve model --port 8000                # POST /forecast, GET /health, GET /model
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
@@ -131,6 +132,14 @@ def _predict(sub) -> None:
     p.add_argument("--level", **LEVEL)
 
 
+def _serve(sub) -> None:
+    p = _subparser(sub, "serve", "serve a saved model's forecasts over HTTP (needs the [serve] extra)")
+    p.add_argument("model", help="model folder written by 'fit', read once at start")
+    p.add_argument("--host", type=text, default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int_in(1, 65535), default=8000, help="port to listen on (default: 8000)")
+    p.add_argument("--quiet", action="store_true", help="log no request lines or notes (errors and warnings still)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="seriespredictor",
@@ -140,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_forecast, _backtest, _fit, _predict):
+    for add in (_forecast, _backtest, _fit, _predict, _serve):
         add(sub)
     return parser
 
