@@ -258,3 +258,20 @@ def test_a_busy_port_is_refused_in_one_line(fitted, capsys):
         assert main(["serve", str(fitted[1]), "--port", str(port)]) == 2
     assert capsys.readouterr().err == (f"seriespredictor: error: cannot listen on 127.0.0.1:{port} (Address already in use); "
                                        "choose another --port or stop what uses it\n")
+
+
+def test_an_unexpected_failure_is_a_500_in_one_line_and_logged(fitted, caplog, monkeypatch):
+    """In process (the app alone, its lifespan run here): a defect in predict."""
+    from seriespredictor.serve import Service, create_app
+
+    model = Forecaster.load(fitted[1])
+    monkeypatch.setattr(model, "predict", lambda *a, **k: 1 / 0)
+    app = create_app(Service(model, fitted[1]))
+
+    async def post():
+        async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+            return await c.post("/forecast", json=body(panel(30)))
+
+    r = asyncio.run(post())
+    assert (r.status_code, r.json()) == (500, {"error": "internal error: division by zero; the server's log has the details"})
+    assert "ZeroDivisionError" in caplog.text and "POST /forecast failed" in caplog.text
