@@ -35,7 +35,6 @@ EXAMPLES = """examples:
   seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
   seriespredictor predict model --data new.csv --level 80 95 --out forecast.csv
-  seriespredictor serve model --port 8000                # POST /forecast, GET /health, GET /model
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
@@ -133,7 +132,8 @@ def _predict(sub) -> None:
 
 
 def _serve(sub) -> None:
-    p = _subparser(sub, "serve", "serve a saved model's forecasts over HTTP (needs the [serve] extra)")
+    p = _subparser(sub, "serve", "serve a saved model's forecasts over HTTP: POST /forecast, GET /health, GET /model "
+                                "(needs the [serve] extra; Ctrl-C or SIGTERM stops it)")
     p.add_argument("model", help="model folder written by 'fit', read once at start")
     p.add_argument("--host", type=text, default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int_in(1, 65535), default=8000, help="port to listen on (default: 8000)")
