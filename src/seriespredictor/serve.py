@@ -95,8 +95,6 @@ def create_app(service: Service, *, wait_s: float = 0.002) -> FastAPI:
     @contextlib.asynccontextmanager
     async def lifespan(app):
         task = asyncio.create_task(batcher.loop())
-        m = service.metadata()
-        log.info("serving %s: %d series, h=%d, freq %s", m["path"], m["series"], m["h"], m["freq"])
         yield
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -164,9 +162,12 @@ def serve(model: Forecaster, path, *, host: str = "127.0.0.1", port: int = 8000,
     in flight are answered first. uvicorn raises the signal again once it has stopped."""
     sock = listen(host, port)
     try:
-        app = create_app(Service(model, path))
-        config = uvicorn.Config(app, log_config=_log_config(quiet), log_level="warning" if quiet else "info",
+        service = Service(model, path)
+        config = uvicorn.Config(create_app(service), log_config=_log_config(quiet), log_level="warning" if quiet else "info",
                                 access_log=not quiet, timeout_graceful_shutdown=GRACE_S, lifespan="on")
+        m, where = service.metadata(), f"[{host}]" if ":" in host else host
+        log.info("serving %s (%d series, h=%d, freq %s) on http://%s:%d: POST /forecast, GET /health, GET /model",
+                 m["path"], m["series"], m["h"], m["freq"], where, port)
         if not sock.getsockname()[0].startswith(("127.", "::1")):
             log.warning("listening on %s: any machine that reaches it can query the model; the service has no "
                         "authentication", host)
