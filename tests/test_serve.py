@@ -4,7 +4,6 @@ One server (and one tiny model) serves the whole module; the stop tests start th
 """
 
 import asyncio
-import json
 import os
 import shutil
 import signal

@@ -129,9 +129,11 @@ def _json(v) -> str:
 def frame(requests: list[Request], columns: dict) -> pd.DataFrame:
     """The long frame of the series of ``requests``, in the model's column names ``columns``
     (its ``data_options_``): what ``predict(data=...)`` reads."""
-    pick = lambda name: [x for r in requests for x in getattr(r, name)]  # noqa: E731
-    return pd.DataFrame({columns["id_col"]: pick("id_column"), columns["time_col"]: pick("times"),
-                         columns["target_col"]: pick("values")})
+    def joined(name: str) -> list:
+        return [x for r in requests for x in getattr(r, name)]
+
+    return pd.DataFrame({columns["id_col"]: joined("id_column"), columns["time_col"]: joined("times"),
+                         columns["target_col"]: joined("values")})
 
 
 def responses(requests: list[Request], forecast: pd.DataFrame, alias: str, columns: dict) -> list[dict]:

@@ -38,7 +38,8 @@ except ImportError as e:
 from . import __version__
 from .batching import Batcher
 from .errors import SeriesValidationError, first_sentence
-from .forecast_json import NotJSON, Request as SeriesRequest, frame, parse, responses
+from .forecast_json import NotJSON, frame, parse, responses
+from .forecast_json import Request as SeriesRequest
 from .forecaster import Forecaster
 from .persistence import CONFIG, WEIGHTS
 
