@@ -1,4 +1,4 @@
-"""The four commands: forecast, backtest, fit and predict."""
+"""The five commands: forecast, backtest, fit, predict and serve."""
 
 from __future__ import annotations
 
@@ -174,4 +174,17 @@ def _cmd_predict(args) -> int:
         _note(args, f"forecast written to {args.out}")
     else:
         model.predict(args.h, data=args.data, level=args.level).to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _cmd_serve(args) -> int:
+    try:
+        from ..serve import serve
+    except ImportError as e:  # the [serve] extra is not installed: the message names it
+        raise SeriesValidationError(str(e)) from None
+    model = Forecaster.load(args.model)
+    try:
+        serve(model, args.model, host=args.host, port=args.port, quiet=args.quiet)
+    except KeyboardInterrupt:  # uvicorn raises the signal it stopped on again, once it has stopped cleanly
+        pass
     return 0

@@ -1,4 +1,4 @@
-"""The command line: four subcommands whose model and data flags are built from the signatures
+"""The command line: five subcommands whose model and data flags are built from the signatures
 of ``Forecaster`` and ``to_panel`` (see :mod:`.flags`); this module names the flags, never their
 defaults, types or help."""
 
@@ -131,6 +131,15 @@ def _predict(sub) -> None:
     p.add_argument("--level", **LEVEL)
 
 
+def _serve(sub) -> None:
+    p = _subparser(sub, "serve", "serve a saved model's forecasts over HTTP: POST /forecast, GET /health, GET /model "
+                                "(needs the [serve] extra; Ctrl-C or SIGTERM stops it)")
+    p.add_argument("model", help="model folder written by 'fit', read once at start")
+    p.add_argument("--host", type=text, default="127.0.0.1", help="address to listen on (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int_in(1, 65535), default=8000, help="port to listen on (default: 8000)")
+    p.add_argument("--quiet", action="store_true", help="log no request lines or notes (errors and warnings still)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="seriespredictor",
@@ -140,7 +149,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_forecast, _backtest, _fit, _predict):
+    for add in (_forecast, _backtest, _fit, _predict, _serve):
         add(sub)
     return parser
 
