@@ -144,7 +144,8 @@ def _optimizers(config: dict, tensors: dict, nets: list, path) -> list | None:
         check_fields({"optimizer": {str(m): group}}, {f"optimizer.{m}.{k}": v for k, v in rules.items()
                                                       if k in group or k in ADAM_REQUIRED}, path)
         prefix, state = f"opt.{m}.", {}
-        for i, p in enumerate(params):
+        stepped = any(k.startswith(prefix) for k in tensors)  # none: an Adam that has taken no step (an update kept the start)
+        for i, p in enumerate(params if stepped else []):
             for name, shape in (("step", ()), ("exp_avg", p.shape), ("exp_avg_sq", p.shape)):
                 state[f"{prefix}{i}.{name}"] = _adam_tensor(tensors, f"{prefix}{i}.{name}", shape, path)
         states.append(optimizer_state(state, [group], prefix))

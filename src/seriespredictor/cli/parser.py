@@ -1,4 +1,4 @@
-"""The command line: four subcommands whose model and data flags are built from the signatures
+"""The command line: five subcommands whose model and data flags are built from the signatures
 of ``Forecaster`` and ``to_panel`` (see :mod:`.flags`); this module names the flags, never their
 defaults, types or help."""
 
@@ -34,6 +34,7 @@ EXAMPLES = """examples:
   seriespredictor fit sales.csv --h 8 --out model
   seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
+  seriespredictor update model sales.csv --out model-2 --steps 50  # continue training on new data
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
@@ -127,6 +128,14 @@ def _predict(sub) -> None:
     p.add_argument("--level", **LEVEL)
 
 
+def _update(sub) -> None:
+    p = _subparser(sub, "update", "continue training a saved model on new data and save it as a new model")
+    p.add_argument("model", help="model folder written by 'fit' (left as it is, unless --out names it and --overwrite is given)")
+    p.add_argument("data", help="CSV or Parquet file: each series' whole history with its new points, read as at fit")
+    p.add_argument("--steps", type=COUNT, help="Adam steps per network (default: a tenth of the fit's, at least 100, at most the fit's)")
+    _output_args(p, "model folder to write", required=True)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="seriespredictor",
@@ -136,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_forecast, _backtest, _fit, _predict):
+    for add in (_forecast, _backtest, _fit, _predict, _update):
         add(sub)
     return parser
 
