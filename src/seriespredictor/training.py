@@ -210,6 +210,15 @@ def _agreed(flag: bool) -> bool:
     return bool(t.item())
 
 
+def _progress_bar(config: TrainConfig, first: int):
+    """A progress bar of the run's steps on a terminal, with ``config.progress``; else None."""
+    if not config.progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=config.steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
+
+
 def fit_network(
     net: nn.Module,
     sample: Callable[[int], Any],
@@ -246,11 +255,7 @@ def fit_network(
     first = config.steps if state.done else state.step  # a finished run (or one stopped early) trains no further
     if validate is not None and config.score_start and first == 0:
         state.record_validation(_score(net, module, validate), module, None)
-    bar = None
-    if config.progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
+    bar = _progress_bar(config, first)
     net.train()
     started = time.perf_counter() - result.seconds
     deadline = math.inf if config.time_limit is None else time.perf_counter() + config.time_limit

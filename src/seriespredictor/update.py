@@ -25,6 +25,7 @@ import warnings
 import numpy as np
 import torch
 
+from .calendar import is_obs
 from .data import to_panel
 from .errors import SeriesValidationError
 from .intervals import Calibration, series_spread
@@ -80,7 +81,7 @@ def update(model, data, *, steps=None):
 
 def _check_data(model, panel, ends: list) -> None:
     """Refuse data that does not continue the model, in one line naming the series, the value and the fix."""
-    if panel.freq != model.freq_:
+    if str(panel.freq) != str(model.freq_) and not is_obs(model.freq_):  # "obs" series keep their own steps
         raise SeriesValidationError(
             f"the data's frequency is {panel.freq!r} but the model's is {model.freq_!r}; an update continues the "
             f"series at the model's frequency: give data at {model.freq_!r}, or fit a new model")
