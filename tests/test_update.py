@@ -1,8 +1,10 @@
 """``Forecaster.update`` and ``seriespredictor update``: training continued on new data from the
 saved weights and Adam states, the model format that keeps them, and the refusals."""
 
+import copy
 import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -98,6 +100,14 @@ def test_an_updated_model_round_trips(updated, tmp_path):
     assert loaded.optimizers_[0]["param_groups"][0]["lr"] == pytest.approx(updated.optimizers_[0]["param_groups"][0]["lr"])
 
 
+def test_an_adam_that_took_no_step_round_trips(updated, tmp_path):
+    # a fresh Adam (a model saved before format 5) whose refit kept the starting weights (0 steps)
+    model = copy.deepcopy(updated)
+    model.optimizers_[0]["state"] = {}
+    model.save(tmp_path / "m")
+    assert Forecaster.load(tmp_path / "m").optimizers_[0]["state"] == {}
+
+
 def _tamper(model_dir: Path, edit) -> None:
     """Change the weights file, then re-sign the checksums: only the field checks can catch it."""
     weights = model_dir / "weights.safetensors"
@@ -115,8 +125,6 @@ def _tamper(model_dir: Path, edit) -> None:
     (lambda t: t.update({"opt.0.99.step": torch.tensor(1.0)}), "optimiser entries .* 'opt.0.99.step'"),
 ])
 def test_a_tampered_optimiser_tensor_is_refused_by_name(saved, tmp_path, edit, message):
-    import shutil
-
     shutil.copytree(saved, tmp_path / "m")
     _tamper(tmp_path / "m", edit)
     with pytest.raises(ModelFileError, match=message):
@@ -131,8 +139,6 @@ def test_a_tampered_optimiser_tensor_is_refused_by_name(saved, tmp_path, edit, m
     (lambda g: g.update(params=[0]), "'optimizer.0.params'"),
 ])
 def test_a_tampered_optimiser_setting_is_refused_by_name(saved, tmp_path, edit, message):
-    import shutil
-
     shutil.copytree(saved, tmp_path / "m")
     edit_config(tmp_path / "m", lambda config: edit(config["optimizer"][0][0]))
     with pytest.raises(ModelFileError, match=message):
@@ -194,8 +200,6 @@ def test_cli_update_refuses_in_one_line(saved, tmp_path):
 
 
 def test_cli_update_replaces_the_model_read_only_with_overwrite(saved, tmp_path, capsys):
-    import shutil
-
     shutil.copytree(saved, tmp_path / "m")
     NEW.to_csv(tmp_path / "new.csv", index=False)
     assert main(["update", "m", "new.csv", "--out", "m", "--steps", "2"]) == 2
