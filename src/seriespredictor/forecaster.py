@@ -40,6 +40,7 @@ from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path
 from .runtime import check_network_memory, choose_threads, num_threads
 from .scaling import Scaler, log_flags, model_space, series_transform
 from .settings import check_combinations, check_values, data_options, resolve
+from .update import update as update_model
 from .windows import TrainingWindows, calibration_set, held_out, points_before
 
 MAX_PREDICT_HORIZON = 10**4  # steps predict(h=) goes past the trained h: 10**5 recursive steps would run for minutes
@@ -197,15 +198,21 @@ class Forecaster(Params):
         validate = validator(config, s["loss"], cal_in, cal_out) if self.val_size_ else None
         run = dict(checkpoints=checkpoints, resume=resume, deadline=deadline, runs=s["ensemble"] * (2 if s["refit"] and self.val_size_ else 1))
         pad = self.seq_size_ - 1 if (train_len < self.seq_size_ + self.h).any() else 0  # short series: inputs repeat their first point
-        self.nets_, self.history_ = self._train(store, panel.offsets, train_len, pad, s, config, validate, run)
-        errors = self._calibration_errors(cal_in, cal_out, int(validated.sum()))  # before a refit sees the held-out points
+        self.nets_, self.history_, self.optimizers_ = self._train(store, panel.offsets, train_len, pad, s, config, validate, run)
+        errors = self._calibration_errors(self.nets_, cal_in, cal_out, int(validated.sum()))  # before a refit sees the held-out points
         if s["refit"] and self.val_size_:  # again on every point, each network for the steps validation chose
             steps = [r.best_step or r.steps_run for r in self.history_]
-            self.nets_, again = self._train(store, panel.offsets, panel.lengths, pad, s, config, None, run, steps=steps)
+            self.nets_, again, self.optimizers_ = self._train(store, panel.offsets, panel.lengths, pad, s, config, None, run, steps=steps)
             self.history_ += again
         spread = series_spread(store.cpu().numpy(), panel.offsets[:-1], train_len, self.season_)
         self.calibration_ = Calibration(errors, np.flatnonzero(validated), spread, stride)
         return self
+
+    def update(self, data, *, steps: int | None = None) -> "Forecaster":
+        """Continue training on ``data`` (each series' whole history with its new points; new series
+        are added) from the fitted weights and Adam states, as ``fit`` trains (see :mod:`.update`).
+        ``steps`` per network; None: a tenth of the fit's, at least 100, at most the fit's. Returns self."""
+        return update_model(self, data, steps=steps)
 
     def _resolve(self, panel, checkpoints) -> tuple[dict, ForecastConfig]:
         """This fit's settings (saved as ``params_``) and its network's config."""
@@ -234,15 +241,16 @@ class Forecaster(Params):
 
     def _train(self, store, offsets, lengths, pad: int, s: dict, config: ForecastConfig, validate, run: dict, steps=None):
         """The ensemble trained on the first ``lengths`` points of each series (after the first
-        run, members are numbered on and take the steps given)."""
+        run, members are numbered on and take the steps given): networks, results, optimiser states."""
         windows = TrainingWindows(store, offsets, lengths, self.seq_size_ + self.h, pad)
         return train_ensemble(windows, s, config, validate, member0=s["ensemble"] if steps else 0, steps=steps, **run)
 
-    def _calibration_errors(self, cal_in: torch.Tensor, cal_out: torch.Tensor, rows: int) -> np.ndarray:
-        """The ensemble's errors ``[rows, J, V]`` on the calibration windows, in model space."""
-        if not self.val_size_:
-            return np.zeros((0, 1, 0))
-        errors = (cal_out - ensemble_forecast(self.nets_, cal_in, cal_out.shape[1])).double().cpu().numpy()
+    @staticmethod
+    def _calibration_errors(nets: list, cal_in: torch.Tensor, cal_out: torch.Tensor, rows: int) -> np.ndarray:
+        """The errors ``[rows, J, V]`` of the ensemble ``nets`` on the calibration windows, in model space."""
+        if not rows:
+            return np.zeros((0, 1, cal_out.shape[1]))
+        errors = (cal_out - ensemble_forecast(nets, cal_in, cal_out.shape[1])).double().cpu().numpy()
         return errors.reshape(rows, -1, cal_out.shape[1])
 
     # -- predicting ----------------------------------------------------------------------------

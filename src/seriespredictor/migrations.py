@@ -12,7 +12,7 @@ import torch
 
 from .errors import ModelFileError
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 
 
 def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
@@ -52,7 +52,18 @@ def _v3_to_v4(config: dict, tensors: dict) -> tuple[dict, dict]:
     return config, tensors
 
 
-MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4}
+def _v4_to_v5(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 5 saves each ensemble member's Adam state with a Forecaster (``optimizer``: its param
+    groups; ``opt.<member>.<param>.<name>``: its tensors), so ``update`` continues training where
+    the fit ended, and reads its ``training`` history back. Older files hold no Adam state
+    (``optimizer`` null: an update starts a fresh Adam); format 1 held no history."""
+    config = dict(config, format_version=5)
+    if config.get("kind") == "Forecaster":
+        config = {"training": [], **config, "optimizer": None}
+    return config, tensors
+
+
+MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
 
 
 def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:

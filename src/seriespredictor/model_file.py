@@ -3,9 +3,10 @@
 ``config.json``: ``params`` (the settings the fit used), ``data`` (how it read the data),
 ``network`` (:class:`network.ForecastConfig`), ``fitted`` (input length, held-out points,
 calibration windows, scaling), ``schema`` (frequency, series ids, last times, time zone) and
-``training`` (each run's losses). ``weights.safetensors``: each network's weights, each series'
-last input window, the calibration errors and spreads. Every field is checked before anything
-is built from it.
+``training`` (each run's losses), ``optimizer`` (each network's Adam param groups, or null).
+``weights.safetensors``: each network's weights and Adam state (``opt.<network>.<param>.<name>``,
+as :func:`training.optimizer_tensors` names them), each series' last input window, the
+calibration errors and spreads. Every field is checked before anything is built from it.
 """
 
 from __future__ import annotations
@@ -18,13 +19,14 @@ import torch
 
 from .calendar import check_freq, freq_step
 from .errors import ModelFileError, SeriesValidationError
-from .fields import BOOL, DICT, TEXT, Field, check_fields, integer, list_of, number, one_of
+from .fields import BOOL, DICT, LOSS_HISTORY, TEXT, Field, check_fields, integer, list_of, number, one_of, optional
 from .intervals import Calibration
 from .network import HEADS, ForecastConfig, ForecastNetwork
 from .params import MAX_HORIZON, MAX_SEASON, MAX_SEQ_SIZE
 from .persistence import MAX_UNITS, WEIGHTS, check_tensor, load_estimator, load_model, load_state, save_model
 from .scaling import Scaler
 from .settings import DATA_OPTIONS, MAX_ENSEMBLE, MAX_LAYERS, PERCENT, check_values, data_options
+from .training import TrainResult, optimizer_state, optimizer_tensors
 
 NETWORK = {
     "network.h": integer(1, MAX_HORIZON), "network.head": one_of(*HEADS), "network.patch_size": integer(1, MAX_SEASON),
@@ -40,6 +42,9 @@ def save(model, path, *, overwrite: bool = False) -> Path:
     tensors["residuals"] = torch.as_tensor(cal.errors, dtype=torch.float64)
     tensors["calibrated"] = torch.zeros(len(model.ids_), dtype=torch.float64).index_fill_(0, torch.as_tensor(cal.rows), 1)
     tensors["spread"] = torch.as_tensor(cal.spread, dtype=torch.float64)
+    optimizers = [optimizer_tensors(state, f"opt.{m}.") for m, state in enumerate(model.optimizers_ or [])]
+    for opt_tensors, _ in optimizers:
+        tensors.update(opt_tensors)
     freq = model.freq_ if isinstance(model.freq_, str) else int(model.freq_)
     config = {
         "params": model.params_,
@@ -52,6 +57,7 @@ def save(model, path, *, overwrite: bool = False) -> Path:
         },
         "training": [{"steps_run": r.steps_run, "best_step": r.best_step, "seconds": round(r.seconds, 3),
                       "losses": r.losses, "val_losses": r.val_losses} for r in getattr(model, "history_", [])],
+        "optimizer": [groups for _, groups in optimizers] if model.optimizers_ is not None else None,
         "schema": {
             "freq": freq,
             "ids": [int(i) if isinstance(i, (int, np.integer)) else str(i) for i in model.ids_],
@@ -110,6 +116,7 @@ def load(cls, path):
     errors = check_tensor(tensors, "residuals", (len(rows), windows, steps), path).numpy()
     self.calibration_ = Calibration(errors, rows, check_tensor(tensors, "spread", (n,), path, positive=True).numpy(), stride)
     self.nets_ = [_network(net, tensors, f"net.{m}.", path) for m in range(self.ensemble)]
+    self.optimizers_, self.history_ = _optimizers(config, tensors, self.nets_, path), _history(config, path)
     if sum(len(n.state_dict()) for n in self.nets_) != len(tensors):
         raise ModelFileError(f"{str(path)!r}: the weights hold more networks than its settings (ensemble={self.ensemble})")
     return self
@@ -121,6 +128,57 @@ def _network(config: ForecastConfig, tensors: dict, prefix: str, path) -> Foreca
         net = ForecastNetwork(config)
     load_state(net, {k.removeprefix(prefix): v for k, v in tensors.items() if k.startswith(prefix)}, path)
     return net.eval()
+
+
+def _optimizers(config: dict, tensors: dict, nets: list, path) -> list | None:
+    """Each network's Adam ``state_dict()``, every group field and tensor checked (the tensors are
+    taken from ``tensors``); None where the file holds none (saved before format 5)."""
+    check_fields(config, {"optimizer": optional(list_of(list_of(DICT, 1), len(nets)))}, path)
+    if config["optimizer"] is None:
+        _no_more(tensors, "opt.", path)
+        return None
+    states = []
+    for m, (net, [group]) in enumerate(zip(nets, config["optimizer"])):
+        params = list(net.parameters())
+        rules = {**dict.fromkeys(group, UNREAD), **ADAM_GROUP, "params": one_of(list(range(len(params))))}
+        check_fields({"optimizer": {str(m): group}}, {f"optimizer.{m}.{k}": v for k, v in rules.items()
+                                                      if k in group or k in ADAM_REQUIRED}, path)
+        prefix, state = f"opt.{m}.", {}
+        stepped = any(k.startswith(prefix) for k in tensors)  # none: an Adam that has taken no step (an update kept the start)
+        for i, p in enumerate(params if stepped else []):
+            for name, shape in (("step", ()), ("exp_avg", p.shape), ("exp_avg_sq", p.shape)):
+                state[f"{prefix}{i}.{name}"] = _adam_tensor(tensors, f"{prefix}{i}.{name}", shape, path)
+        states.append(optimizer_state(state, [group], prefix))
+    _no_more(tensors, "opt.", path)
+    return states
+
+
+def _adam_tensor(tensors: dict, name: str, shape, path) -> torch.Tensor:
+    """Take the Adam state tensor ``name``: float32 of its parameter's shape, finite; a step count
+    a whole number of at least 1, second moments not negative."""
+    t = tensors.pop(name, None)
+    if t is None or t.dtype != torch.float32 or t.shape != shape:
+        got = "missing" if t is None else f"{t.dtype} {tuple(t.shape)}"
+        raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry {name!r} is {got}, the saved network needs float32 {tuple(shape)}")
+    step = name.endswith(".step")
+    if not torch.isfinite(t).all() or (step and not (t >= 1 and t == t.round())) or (name.endswith("_sq") and (t < 0).any()):
+        what = "a whole number of steps, at least 1" if step else "finite values" + (", none negative" if name.endswith("_sq") else "")
+        raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry {name!r} must hold {what}; the file is damaged or was edited, save the model again")
+    return t
+
+
+def _no_more(tensors: dict, prefix: str, path) -> None:
+    left = sorted(k for k in tensors if k.startswith(prefix))
+    if left:
+        raise ModelFileError(f"{str(path)!r}: {WEIGHTS} holds optimiser entries its config.json does not describe "
+                             f"(e.g. {left[0]!r}); the file is damaged or was edited, save the model again")
+
+
+def _history(config: dict, path) -> list[TrainResult]:
+    """The training runs of the fit (and of updates), as ``history_``."""
+    check_fields(config, {"training": list_of(RUN)}, path)
+    return [TrainResult([tuple(x) for x in r["losses"]], [tuple(x) for x in r["val_losses"]], r["best_step"], r["steps_run"],
+                        r["seconds"]) for r in config["training"]]
 
 
 def timestamp(text: str, tz: str) -> pd.Timestamp:
@@ -163,3 +221,21 @@ FREQ = Field("a positive integer, 'obs:<step>' or a pandas frequency such as 'D'
 TIME_ZONE = Field("'' or a time zone name such as 'Europe/Berlin'", _is_time_zone)
 TIME = Field("an ISO timestamp or an integer", _is_time)
 IDS = Field("a non-empty list of distinct series ids (non-empty strings or integers)", _are_ids)
+
+
+def _is_run(v) -> bool:
+    return (type(v) is dict and set(v) == {"steps_run", "best_step", "seconds", "losses", "val_losses"}
+            and integer(0).ok(v["steps_run"]) and optional(integer(0)).ok(v["best_step"]) and number(0).ok(v["seconds"])
+            and LOSS_HISTORY.ok(v["losses"]) and LOSS_HISTORY.ok(v["val_losses"]))
+
+
+RUN = Field("a training run {steps_run, best_step, seconds, losses, val_losses}", _is_run)
+NOT_SET = one_of(False)  # Adam options seriespredictor never sets; each would change what its state tensors mean
+ADAM_GROUP = {
+    "lr": number(0, 1, low_open=True), "betas": list_of(Field("a number in [0, 1)", lambda v: number(0, 1).ok(v) and v < 1), 2),
+    "eps": number(0, 1, low_open=True), "weight_decay": number(0, 1), "amsgrad": NOT_SET, "maximize": NOT_SET,
+    "capturable": NOT_SET, "differentiable": NOT_SET, "foreach": optional(BOOL), "fused": optional(BOOL),
+    "decoupled_weight_decay": BOOL,
+}
+ADAM_REQUIRED = ("lr", "betas", "eps", "weight_decay", "params")  # the others take torch's defaults where absent
+UNREAD = Field("absent: it is not an Adam setting this version reads", lambda v: False)

@@ -36,6 +36,7 @@ class TrainConfig:
     grad_clip: float | None = 1.0  # the gradients' global L2 norm at most; None: no clipping
     micro_batches: int = 1  # forward/backward passes per step (see runtime.choose_micro_batch)
     eval_every: int = 50  # steps between validations, when the loop is given validate=
+    score_start: bool = False  # validate the starting weights too (as step 0): a run that improves on nothing keeps them
     patience: int | None = None  # validations without improvement before stopping; None: never stop early
     time_limit: float | None = None  # seconds; the step that reaches it is the last, and validated
     checkpoint_every: int = 0  # steps between checkpoints, when the loop is given checkpoint=; 0: at the end only
@@ -97,16 +98,15 @@ class LoopState:
         tensors = {f"net.{k}": v for k, v in net.state_dict().items()}
         if self.best_state is not None:
             tensors.update({f"best.{k}": v for k, v in self.best_state.items()})
-        opt_state = opt.state_dict()
-        for i, per_param in opt_state["state"].items():
-            tensors.update({f"opt.{i}.{k}": torch.as_tensor(v) for k, v in per_param.items()})
+        opt_tensors, param_groups = optimizer_tensors(opt.state_dict())
+        tensors.update(opt_tensors)
         tensors["rng.torch"] = torch.get_rng_state()
         if generator is not None:
             tensors["rng.sampler"] = generator.get_state()
         r = self.result
         meta = {
             "step": self.step, "done": self.done, "best": self.best if self.best != math.inf else None,
-            "bad_evals": self.bad_evals, "param_groups": opt_state["param_groups"],
+            "bad_evals": self.bad_evals, "param_groups": param_groups,
             "result": {"losses": list(r.losses), "val_losses": list(r.val_losses), "best_step": r.best_step,
                        "steps_run": r.steps_run, "seconds": r.seconds},
         }
@@ -117,12 +117,7 @@ class LoopState:
                 generator: torch.Generator | None) -> LoopState:
         """Load a pair written by :meth:`save` into ``net``, ``opt``, torch's RNG and ``generator``."""
         net.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("net.")})
-        opt_state: dict = {}
-        for k, v in tensors.items():
-            if k.startswith("opt."):
-                _, i, name = k.split(".", 2)
-                opt_state.setdefault(int(i), {})[name] = v
-        opt.load_state_dict({"state": opt_state, "param_groups": meta["param_groups"]})
+        opt.load_state_dict(optimizer_state(tensors, meta["param_groups"]))
         torch.set_rng_state(tensors["rng.torch"])
         if generator is not None and "rng.sampler" in tensors:
             generator.set_state(tensors["rng.sampler"])
@@ -132,6 +127,29 @@ class LoopState:
         return cls(best=math.inf if meta["best"] is None else meta["best"],
                    best_state={k[5:]: v for k, v in tensors.items() if k.startswith("best.")} or None,
                    bad_evals=meta["bad_evals"], done=meta["done"], result=result)
+
+
+def adam(params, lr: float) -> torch.optim.Adam:
+    """The optimiser of every run. The fused kernel updates all parameters in one call instead of
+    a dozen small ops each."""
+    return torch.optim.Adam(params, lr=lr, fused=True)
+
+
+def optimizer_tensors(state: dict, prefix: str = "opt.") -> tuple[dict[str, torch.Tensor], list]:
+    """An optimiser's ``state_dict()`` as tensors ``{prefix}{param}.{name}`` (for safetensors) and
+    its param groups (for JSON): how checkpoints and model files save it."""
+    tensors = {f"{prefix}{i}.{k}": torch.as_tensor(v) for i, per_param in state["state"].items() for k, v in per_param.items()}
+    return tensors, state["param_groups"]
+
+
+def optimizer_state(tensors: dict[str, torch.Tensor], param_groups: list, prefix: str = "opt.") -> dict:
+    """The ``state_dict()`` that :func:`optimizer_tensors` took apart (tensors of other prefixes are ignored)."""
+    state: dict = {}
+    for k, v in tensors.items():
+        if k.startswith(prefix):
+            i, name = k[len(prefix):].split(".", 1)
+            state.setdefault(int(i), {})[name] = v
+    return {"state": state, "param_groups": param_groups}
 
 
 def _clip_grad_norm(params: list[torch.Tensor], max_norm: float) -> None:
@@ -192,6 +210,15 @@ def _agreed(flag: bool) -> bool:
     return bool(t.item())
 
 
+def _progress_bar(config: TrainConfig, first: int):
+    """A progress bar of the run's steps on a terminal, with ``config.progress``; else None."""
+    if not config.progress:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=config.steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
+
+
 def fit_network(
     net: nn.Module,
     sample: Callable[[int], Any],
@@ -203,6 +230,7 @@ def fit_network(
     generator: torch.Generator | None = None,
     resume_from: tuple[dict, dict] | None = None,
     checkpoint: Callable[[dict, dict], None] | None = None,
+    optimizer: torch.optim.Optimizer | None = None,
 ) -> TrainResult:
     """Train ``net`` in place for ``config.steps`` Adam steps on the batches ``sample(step)``.
 
@@ -215,19 +243,19 @@ def fit_network(
     ``(tensors, meta)`` (:meth:`LoopState.save`): the weights, the optimizer, the step, the best
     weights so far, and the states of torch's RNG and of ``generator`` (the sampler's). Passing
     such a pair back as ``resume_from`` continues the run where it stopped, bit for bit on a CPU.
+
+    ``optimizer`` is the one to step (default: a fresh :func:`adam` on ``net``'s parameters): give
+    one holding an earlier run's state to continue it, and read its state afterwards.
     """
     module = getattr(net, "module", net)  # under DDP: forward/backward through the wrapper, state from the module
-    # The fused kernel updates all parameters in one call instead of a dozen small ops each.
     params = [p for p in net.parameters() if p.requires_grad]
-    opt = torch.optim.Adam(params, lr=config.lr, fused=True)
+    opt = adam(params, config.lr) if optimizer is None else optimizer
     state = LoopState() if resume_from is None else LoopState.restore(*resume_from, module, opt, generator)
     result = state.result
     first = config.steps if state.done else state.step  # a finished run (or one stopped early) trains no further
-    bar = None
-    if config.progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(total=config.steps, initial=first, desc="training", unit="step", disable=not sys.stderr.isatty(), leave=True)
+    if validate is not None and config.score_start and first == 0:
+        state.record_validation(_score(net, module, validate), module, None)
+    bar = _progress_bar(config, first)
     net.train()
     started = time.perf_counter() - result.seconds
     deadline = math.inf if config.time_limit is None else time.perf_counter() + config.time_limit

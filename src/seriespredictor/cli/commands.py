@@ -1,4 +1,4 @@
-"""The five commands: forecast, backtest, fit, predict and serve."""
+"""The six commands: forecast, backtest, fit, predict, update and serve."""
 
 from __future__ import annotations
 
@@ -187,4 +187,27 @@ def _cmd_serve(args) -> int:
         serve(model, args.model, host=args.host, port=args.port, quiet=args.quiet)
     except KeyboardInterrupt:  # uvicorn raises the signal it stopped on again, once it has stopped cleanly
         pass
+    return 0
+
+
+def _cmd_update(args) -> int:
+    """Load, continue training, save as a new model: the model read is replaced only when
+    ``--out`` names it and ``--overwrite`` is given, then in one step (``Forecaster.save``)."""
+    out, source = Path(args.out), Path(args.model)
+    if source.exists() and _same(out, source):
+        if not args.overwrite:
+            raise SeriesValidationError(f"--out {args.out!r} is the model read; choose another folder, or pass --overwrite "
+                                        "to replace it with the updated model")
+    else:
+        _check_target(out, args, folder=True)
+        if out.exists() and not args.overwrite:
+            raise SeriesValidationError(f"model folder {args.out!r} already exists; pass --overwrite to replace it")
+    check_replaceable(out, args.overwrite)  # before training, not after it
+    model = Forecaster.load(args.model)
+    model.progress = not args.quiet
+    steps_before = sum(r.steps_run for r in model.history_)
+    model.update(args.data, steps=args.steps)
+    model.save(out, overwrite=args.overwrite)
+    _note(args, f"model updated on {args.data} ({len(model.ids_)} series, {sum(r.steps_run for r in model.history_) - steps_before} "
+                f"steps) and saved to {args.out}")
     return 0

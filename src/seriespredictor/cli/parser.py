@@ -35,6 +35,7 @@ EXAMPLES = """examples:
   seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
   seriespredictor predict model --data new.csv --level 80 95 --out new-forecast.csv
+  seriespredictor update model sales.csv --out model-2 --steps 50  # continue training on new data
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
@@ -131,6 +132,14 @@ def _predict(sub) -> None:
     p.add_argument("--level", **LEVEL)
 
 
+def _update(sub) -> None:
+    p = _subparser(sub, "update", "continue training a saved model on new data and save it as a new model")
+    p.add_argument("model", help="model folder written by 'fit' (left as it is, unless --out names it and --overwrite is given)")
+    p.add_argument("data", help="CSV or Parquet file: each series' whole history with its new points, read as at fit")
+    p.add_argument("--steps", type=COUNT, help="Adam steps per network (default: a tenth of the fit's, at least 100, at most the fit's)")
+    _output_args(p, "model folder to write", required=True)
+
+
 def _serve(sub) -> None:
     p = _subparser(sub, "serve", "serve a saved model's forecasts over HTTP: POST /forecast, GET /health, GET /model "
                                 "(needs the [serve] extra; Ctrl-C or SIGTERM stops it)")
@@ -149,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_forecast, _backtest, _fit, _predict, _serve):
+    for add in (_forecast, _backtest, _fit, _predict, _update, _serve):
         add(sub)
     return parser
 
