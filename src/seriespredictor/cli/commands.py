@@ -1,4 +1,4 @@
-"""The four commands: forecast, backtest, fit and predict."""
+"""The five commands: forecast, backtest, fit, predict and export."""
 
 from __future__ import annotations
 
@@ -174,4 +174,13 @@ def _cmd_predict(args) -> int:
         _note(args, f"forecast written to {args.out}")
     else:
         model.predict(args.h, data=args.data, level=args.level).to_csv(sys.stdout, index=False)
+    return 0
+
+
+def _cmd_export(args) -> int:
+    _check_target(Path(args.onnx), args, flag="--onnx")
+    model = Forecaster.load(args.model)
+    model.export_onnx(args.onnx, overwrite=args.overwrite)
+    _note(args, f"ONNX graph written to {args.onnx}: input 'history' float32 [batch, {model.seq_size_}], "
+                f"output 'forecast' float32 [batch, {model.nets_[0].config.h}]")
     return 0

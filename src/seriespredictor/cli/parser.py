@@ -1,4 +1,4 @@
-"""The command line: four subcommands whose model and data flags are built from the signatures
+"""The command line: five subcommands whose model and data flags are built from the signatures
 of ``Forecaster`` and ``to_panel`` (see :mod:`.flags`); this module names the flags, never their
 defaults, types or help."""
 
@@ -35,6 +35,7 @@ EXAMPLES = """examples:
   seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
   seriespredictor predict model --data new.csv --level 80 95 --out forecast.csv
+  seriespredictor export model --onnx model.onnx    # the forecast as an ONNX graph (pip install 'seriespredictor[onnx]')
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
@@ -131,6 +132,15 @@ def _predict(sub) -> None:
     p.add_argument("--level", **LEVEL)
 
 
+def _export(sub) -> None:
+    p = _subparser(sub, "export", "write a saved model's forecast as an ONNX graph")
+    p.add_argument("model", help="model folder written by 'fit'")
+    p.add_argument("--onnx", type=text, required=True, metavar="FILE",
+                   help="ONNX file to write: input 'history' float32 [batch, seq_size] of raw values, output 'forecast' float32 [batch, h]")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.add_argument("--quiet", action="store_true", help="print no notes (errors still)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="seriespredictor",
@@ -140,7 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_forecast, _backtest, _fit, _predict):
+    for add in (_forecast, _backtest, _fit, _predict, _export):
         add(sub)
     return parser
 
