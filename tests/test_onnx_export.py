@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seriespredictor import Forecaster, NotFittedError
-from seriespredictor.errors import MissingExtraError
+from seriespredictor import Forecaster, MissingExtraError, NotFittedError
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")

@@ -35,7 +35,6 @@ EXAMPLES = """examples:
   seriespredictor fit big.parquet --h 24 --out big-model --checkpoint-dir ckpt --resume
   seriespredictor predict model --h 8 --out forecast.csv
   seriespredictor predict model --data new.csv --level 80 95 --out forecast.csv
-  seriespredictor export model --onnx model.onnx    # the forecast as an ONNX graph (pip install 'seriespredictor[onnx]')
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
