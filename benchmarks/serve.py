@@ -8,9 +8,11 @@ The M4 model is ``Forecaster(h=48, season=24, seed=0)`` fitted on ``../shared/da
 (``--steps`` for a quick one: parity and latency do not depend on training), or loaded with
 ``--model DIR``; the recursive one is small (hidden 32, 2 networks) and fitted on the same data.
 The series forecast are new to the models: the last ``seq_size`` points of the M4 series cut at
-staggered ends, under new ids. PyTorch and onnxruntime run on ``--threads`` threads each.
-Prints one table and one JSON line: medians of ``--repeats`` runs in milliseconds, the largest
-relative difference between the two forecasts, export seconds and file size.
+staggered ends, under new ids.
+PyTorch runs on the threads the library chooses (one for small batches: a second one waiting
+on a busy core made 1 series 10 times slower), onnxruntime on 1 and ``--threads``. Prints one
+table and one JSON line: medians of ``--repeats`` runs in milliseconds, the largest relative
+difference between the two forecasts, export seconds and file size.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import pandas as pd
 
 from m4 import read_m4, to_long
 from seriespredictor import Forecaster
+from seriespredictor.runtime import choose_threads
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "m4_hourly" / "Hourly-train.csv"
 
@@ -63,18 +66,22 @@ def measure(model: Forecaster, train: dict, args, folder: Path) -> dict:
     path = model.export_onnx(folder / "model.onnx")
     out = {"export_s": round(time.perf_counter() - t0, 2), "onnx_kb": round(path.stat().st_size / 1024, 1),
            "seq_size": model.seq_size_, "h": model.nets_[0].config.h, "networks": len(model.nets_)}
-    options = ort.SessionOptions()
-    options.intra_op_num_threads, options.inter_op_num_threads = args.threads, 1
-    session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    sessions = {}
+    for threads in sorted({1, args.threads}):
+        options = ort.SessionOptions()
+        options.intra_op_num_threads, options.inter_op_num_threads = threads, 1
+        sessions[threads] = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
     frame, matrix = histories(train, args.series, model.seq_size_)
     by_id = model.predict(data=frame).groupby("unique_id")["LSTM"].apply(np.asarray)
     predicted = np.stack([by_id[f"new-{k}"] for k in range(len(matrix))])
-    graph = session.run(["forecast"], {"history": matrix})[0]
+    graph = sessions[args.threads].run(["forecast"], {"history": matrix})[0]
     out["parity_max_rel"] = float(f"{np.max(np.abs(graph / predicted - 1)):.2e}")
     for n in (1, args.series):
         part, rows = frame[frame["unique_id"].isin([f"new-{k}" for k in range(n)])], matrix[:n]
+        out[f"torch_threads_{n}"] = choose_threads(n, model.nets_[0].config.hidden_dim, model.threads)
         out[f"torch_ms_{n}"] = median_ms(lambda: model.predict(data=part), args.repeats)
-        out[f"onnx_ms_{n}"] = median_ms(lambda: session.run(["forecast"], {"history": rows}), args.repeats)
+        for threads, session in sessions.items():
+            out[f"onnx_{threads}t_ms_{n}"] = median_ms(lambda: session.run(["forecast"], {"history": rows}), args.repeats)
     return out
 
 
@@ -82,7 +89,9 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--model", help="a saved M4 Hourly model (default: fit one)")
     p.add_argument("--steps", type=int, help="training steps of the fitted models (default: the recipe's)")
-    p.add_argument("--threads", type=int, default=2, help="threads of PyTorch and of onnxruntime (default: 2)")
+    p.add_argument("--threads", type=int, default=2, help="onnxruntime threads, measured with this many and with 1 (default: 2)")
+    p.add_argument("--torch-threads", type=int, help="PyTorch threads (default: the library's choice by batch and model size)")
+    p.add_argument("--save", help="save the fitted M4 model there (for --model next time)")
     p.add_argument("--repeats", type=int, default=20)
     p.add_argument("--series", type=int, default=1000)
     p.add_argument("--data", default=str(DATA), help="M4 Hourly training file")
@@ -96,15 +105,21 @@ def main() -> None:
         "recursive": Forecaster(h=48, season=24, seed=0, head="recursive", hidden_dim=32, ensemble=2, steps=args.steps or 200,
                                 refit=False, freq=1).fit(long),
     }
-    results = {"threads": args.threads, "repeats": args.repeats, "cpus": os.cpu_count()}
+    results = {"onnx_threads": args.threads, "repeats": args.repeats, "cpus": os.cpu_count(), "load_avg_1m": os.getloadavg()[0]}
+    if args.save and not args.model:
+        models["m4_direct"].save(args.save)
     with tempfile.TemporaryDirectory() as folder:
         for name, model in models.items():
-            model.threads = args.threads
+            model.threads = args.torch_threads
             results[name] = measure(model, train, args, Path(folder) / name)
-    print(f"{'model':<10} {'torch 1':>9} {'onnx 1':>9} {f'torch {args.series}':>11} {f'onnx {args.series}':>11} {'parity':>9}  (ms, medians of {args.repeats}, {args.threads} threads)")
+    n = args.series
+    print(f"ms, medians of {args.repeats}; PyTorch on the library's threads (in brackets), onnxruntime on 1 and {args.threads}")
+    print(f"{'model':<10} {'torch 1':>10} {'onnx 1':>12} {f'torch {n}':>12} {f'onnx {n}':>16} {'parity':>9}")
     for name in models:
         r = results[name]
-        print(f"{name:<10} {r['torch_ms_1']:>9} {r['onnx_ms_1']:>9} {r[f'torch_ms_{args.series}']:>11} {r[f'onnx_ms_{args.series}']:>11} {r['parity_max_rel']:>9}")
+        onnx = ["/".join(str(r[f"onnx_{t}t_ms_{k}"]) for t in sorted({1, args.threads})) for k in (1, n)]
+        print(f"{name:<10} {r['torch_ms_1']:>7} [{r['torch_threads_1']}] {onnx[0]:>12} {r[f'torch_ms_{n}']:>8} [{r[f'torch_threads_{n}']}]"
+              f" {onnx[1]:>16} {r['parity_max_rel']:>9}")
     line = json.dumps(results)
     print(line)
     if args.json:
