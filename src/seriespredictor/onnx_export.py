@@ -13,9 +13,10 @@ ensemble's mean forecast (:func:`network.forecast`, the recursive loop unrolled 
 horizon) is scaled back. Where ``predict`` refuses a row by name, the graph gives NaN or inf: a
 value <= 0 under ``log=True``, a NaN, a forecast too large to represent.
 
-The graph is traced by torch's TorchScript exporter (``dynamo=False``): it needs only the
-``onnx`` package, where the torch.export-based one also needs ``onnxscript`` and took 6.5 s
-against 0.3 s for a tiny direct ensemble.
+The graph is traced by torch's TorchScript exporter (``dynamo=False``; deprecated since torch
+2.9, present in 2.13, the newest torch this package allows): it needs only the ``onnx`` package,
+where the torch.export-based one also needs ``onnxscript``, took 6.5 s against 0.3 s for a tiny
+direct ensemble, and fixed the batch size of the graph it was given the module for.
 """
 
 from __future__ import annotations
