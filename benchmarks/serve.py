@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
 from m4 import read_m4, to_long
+
 from seriespredictor import Forecaster
 from seriespredictor.runtime import choose_threads
 
@@ -79,9 +79,9 @@ def measure(model: Forecaster, train: dict, args, folder: Path) -> dict:
     for n in (1, args.series):
         part, rows = frame[frame["unique_id"].isin([f"new-{k}" for k in range(n)])], matrix[:n]
         out[f"torch_threads_{n}"] = choose_threads(n, model.nets_[0].config.hidden_dim, model.threads)
-        out[f"torch_ms_{n}"] = median_ms(lambda: model.predict(data=part), args.repeats)
+        out[f"torch_ms_{n}"] = median_ms(lambda part=part: model.predict(data=part), args.repeats)
         for threads, session in sessions.items():
-            out[f"onnx_{threads}t_ms_{n}"] = median_ms(lambda: session.run(["forecast"], {"history": rows}), args.repeats)
+            out[f"onnx_{threads}t_ms_{n}"] = median_ms(lambda s=session, x=rows: s.run(["forecast"], {"history": x}), args.repeats)
     return out
 
 
