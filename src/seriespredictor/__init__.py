@@ -10,6 +10,7 @@ _MODULES = {
     "Drift": "baselines",
     "Forecaster": "forecaster",
     "Mean": "baselines",
+    "MissingExtraError": "errors",
     "ModelFileError": "errors",
     "Naive": "baselines",
     "Naive2": "baselines",

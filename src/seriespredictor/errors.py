@@ -21,6 +21,10 @@ class NotFittedError(ValueError, AttributeError):
     """An estimator was used before ``fit`` (the scikit-learn convention)."""
 
 
+class MissingExtraError(ImportError):
+    """A feature needs a package of an optional extra that is not installed; the message names the install command."""
+
+
 class TrainingDivergedError(RuntimeError):
     """The training loss became NaN or infinite."""
 

@@ -408,6 +408,15 @@ class Forecaster(Params):
         self._check_fitted()
         return model_file.save(self, path, overwrite=overwrite)
 
+    def export_onnx(self, path, *, overwrite: bool = False) -> Path:
+        """Write the forecast as an ONNX graph: input ``history`` float32 ``[batch, seq_size]`` (raw
+        values), output ``forecast`` float32 ``[batch, h]``, each row scaled as ``predict(data=...)``
+        scales a new series (see :mod:`onnx_export`). Needs ``pip install 'seriespredictor[onnx]'``."""
+        self._check_fitted()
+        from .onnx_export import export
+
+        return export(self, path, overwrite=overwrite)
+
     @classmethod
     def load(cls, path) -> "Forecaster":
         """Load a model saved with :meth:`save`; never runs code from the file.

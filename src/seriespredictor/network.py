@@ -88,7 +88,7 @@ def _direct_parts(cfg: ForecastConfig, window: torch.Tensor) -> tuple[torch.Tens
 def direct_block(net, cfg: ForecastConfig, window: torch.Tensor) -> torch.Tensor:
     """The direct head's ``h`` steps ``[B, Q, h]`` in model space (``Q`` quantiles, the median first)."""
     x, offset = _direct_parts(cfg, window)
-    return net(x, last_only=True)[0].reshape(len(x), -1, cfg.h) + offset
+    return net(x, last_only=True)[0].reshape(x.shape[0], -1, cfg.h) + offset  # shape[0]: a batch the ONNX graph keeps dynamic
 
 
 def forecast(net, cfg: ForecastConfig, z: torch.Tensor, h: int) -> torch.Tensor:

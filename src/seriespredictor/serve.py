@@ -32,8 +32,10 @@ try:
     from fastapi.responses import JSONResponse
     from starlette.exceptions import HTTPException
 except ImportError as e:
-    raise ImportError(f"the forecast service needs FastAPI and uvicorn ({e.name} is missing): "
-                      "pip install 'seriespredictor[serve]'") from None
+    from .errors import MissingExtraError
+
+    raise MissingExtraError(f"the forecast service needs FastAPI and uvicorn ({e.name} is missing): "
+                            "pip install 'seriespredictor[serve]'") from None
 
 from . import __version__
 from .batching import Batcher

@@ -1,4 +1,4 @@
-"""The six commands: forecast, backtest, fit, predict, update and serve."""
+"""The seven commands: forecast, backtest, fit, predict, update, export and serve."""
 
 from __future__ import annotations
 
@@ -178,10 +178,7 @@ def _cmd_predict(args) -> int:
 
 
 def _cmd_serve(args) -> int:
-    try:
-        from ..serve import serve
-    except ImportError as e:  # the [serve] extra is not installed: the message names it
-        raise SeriesValidationError(str(e)) from None
+    from ..serve import serve  # MissingExtraError without the [serve] extra: the message names it
     model = Forecaster.load(args.model)
     try:
         serve(model, args.model, host=args.host, port=args.port, quiet=args.quiet)
@@ -210,4 +207,13 @@ def _cmd_update(args) -> int:
     model.save(out, overwrite=args.overwrite)
     _note(args, f"model updated on {args.data} ({len(model.ids_)} series, {sum(r.steps_run for r in model.history_) - steps_before} "
                 f"steps) and saved to {args.out}")
+    return 0
+
+
+def _cmd_export(args) -> int:
+    _check_target(Path(args.onnx), args, flag="--onnx")
+    model = Forecaster.load(args.model)
+    model.export_onnx(args.onnx, overwrite=args.overwrite)
+    _note(args, f"ONNX graph written to {args.onnx}: input 'history' float32 [batch, {model.seq_size_}], "
+                f"output 'forecast' float32 [batch, {model.nets_[0].config.h}]")
     return 0

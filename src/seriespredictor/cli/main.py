@@ -13,6 +13,7 @@ import threading
 import warnings
 
 from ..errors import (
+    MissingExtraError,
     ModelFileError,
     NotFittedError,
     SeriesValidationError,
@@ -21,7 +22,7 @@ from ..errors import (
     message,
     raise_terminated,
 )
-from .commands import _cmd_backtest, _cmd_fit, _cmd_forecast, _cmd_predict, _cmd_serve, _cmd_update
+from .commands import _cmd_backtest, _cmd_export, _cmd_fit, _cmd_forecast, _cmd_predict, _cmd_serve, _cmd_update
 from .outputs import _warn
 from .parser import build_parser, check_combinations, commands
 
@@ -79,9 +80,9 @@ def _run(parser, argv, in_main_thread: bool, previous) -> int:
         args = parser.parse_args(argv)
         check_combinations(commands(parser)[args.command], args)
         command = {"forecast": _cmd_forecast, "backtest": _cmd_backtest, "fit": _cmd_fit, "predict": _cmd_predict,
-                   "update": _cmd_update, "serve": _cmd_serve}[args.command]
+                   "update": _cmd_update, "export": _cmd_export, "serve": _cmd_serve}[args.command]
         return command(args)
-    except (SeriesValidationError, ModelFileError, NotFittedError, TrainingDivergedError) as e:
+    except (SeriesValidationError, ModelFileError, NotFittedError, TrainingDivergedError, MissingExtraError) as e:
         return _fail(_cli_words(str(e), _flags(parser)))
     except BrokenPipeError:  # the reader of our output left (as `| head` does): stop quietly
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

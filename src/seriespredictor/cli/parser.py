@@ -140,6 +140,15 @@ def _update(sub) -> None:
     _output_args(p, "model folder to write", required=True)
 
 
+def _export(sub) -> None:
+    p = _subparser(sub, "export", "write a saved model's forecast as an ONNX graph")
+    p.add_argument("model", help="model folder written by 'fit'")
+    p.add_argument("--onnx", type=text, required=True, metavar="FILE",
+                   help="ONNX file to write: input 'history' float32 [batch, seq_size] of raw values, output 'forecast' float32 [batch, h]")
+    p.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    p.add_argument("--quiet", action="store_true", help="print no notes (errors still)")
+
+
 def _serve(sub) -> None:
     p = _subparser(sub, "serve", "serve a saved model's forecasts over HTTP: POST /forecast, GET /health, GET /model "
                                 "(needs the [serve] extra; Ctrl-C or SIGTERM stops it)")
@@ -158,7 +167,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    for add in (_forecast, _backtest, _fit, _predict, _update, _serve):
+    for add in (_forecast, _backtest, _fit, _predict, _update, _export, _serve):
         add(sub)
     return parser
 
