@@ -7,7 +7,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data"
 
-# Tests train tiny models; one thread keeps them fast and repeatable on small CI machines.
+# Tests train tiny models; one thread keeps them fast and repeatable on small CI machines, and lets
+# `-n auto` (README) run one test process per core without oversubscribing. Set before torch is
+# imported; pytest-xdist's workers and every subprocess inherit it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
 BOOK_X = [[[1], [2], [5], [6]], [[5], [7], [7], [8]], [[3], [4], [5], [7]]]

@@ -334,6 +334,18 @@ def test_options_are_checked_before_reading_or_training(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
 
 
+def signal_and_wait(p: subprocess.Popen, sig) -> str:
+    """Send ``sig`` to ``p`` and return its standard error. A command that missed the signal is
+    killed when the test fails, not left training on a core for the rest of the suite."""
+    try:
+        p.send_signal(sig)
+        return p.communicate(timeout=60)[1]
+    finally:
+        if p.poll() is None:
+            p.kill()
+            p.communicate()
+
+
 @pytest.mark.parametrize("sig,returncode,word", [(signal.SIGINT, 130, "interrupted"), (signal.SIGTERM, 143, "terminated")])
 def test_a_signal_during_training_gives_one_line_and_leaves_nothing_half_written(tmp_path, sig, returncode, word):
     data = write_panel(tmp_path / "d.csv")
@@ -344,8 +356,7 @@ def test_a_signal_during_training_gives_one_line_and_leaves_nothing_half_written
     deadline = time.monotonic() + 120
     while not (ckpt / "member-0").exists() and p.poll() is None and time.monotonic() < deadline:
         time.sleep(0.1)  # training is under way once its first checkpoint is there
-    p.send_signal(sig)
-    _, err = p.communicate(timeout=60)
+    err = signal_and_wait(p, sig)
     assert p.returncode == returncode and err.strip() == f"seriespredictor: {word}", err
     assert not (tmp_path / "m").exists()
     assert not [f for f in tmp_path.rglob("*") if "tmp" in f.name], list(tmp_path.rglob("*"))
@@ -359,8 +370,7 @@ def test_a_signal_while_the_command_is_still_loading_gives_one_line(tmp_path, si
         if line.rstrip().endswith("seriespredictor.errors"):
             break
     time.sleep(0.1)
-    p.send_signal(sig)  # torch and pandas are still loading (or, on a fast machine, the command has begun)
-    _, err = p.communicate(timeout=60)
+    err = signal_and_wait(p, sig)  # torch and pandas are still loading (or, on a fast machine, the command has begun)
     lines = [line for line in err.splitlines() if not line.startswith("import time:")]
     assert p.returncode == returncode and lines == [f"seriespredictor: {word}"], err[-2000:]
     assert not (tmp_path / "o").exists()

@@ -4,6 +4,11 @@ written: the examples cannot rot.
 The commands run in one temporary folder, in the README's order, with the data files they name
 made here first. Only the commands listed in ``NOT_RUN`` are left out, each for a stated reason,
 and each entry must still match a command of the README.
+
+What trains, trains briefly: ``FAST`` is added to each command that trains and to each
+``Forecaster(`` of a Python block. The examples use the defaults (five networks of 1,500 steps or
+more, each trained twice), which took minutes of CI here and test nothing that a short training
+does not; tests/test_forecaster.py trains the airline defaults in full and checks their accuracy.
 """
 
 import re
@@ -24,6 +29,9 @@ NOT_RUN = [
     (r"download\.pytorch\.org", "PyTorch's package index is not reachable from CI machines"),
     (r"^python3 -m pip install \.$", "installs the package again over the one under test"),
 ]
+# Settings added to the examples that train (see the module docstring): two networks keep the ensemble's path.
+FAST = {"steps": 30, "ensemble": 2}
+TRAINS = re.compile(r"\bseriespredictor (forecast|backtest|fit)\b")
 # Set-up commands: the environment already has them, so only what follows '&&' runs.
 SETUP = re.compile(r"^python3 -m pip install [^&]*&&\s*")
 
@@ -44,6 +52,12 @@ def _commands() -> list[str]:
 
 def _runnable(command: str) -> bool:
     return not any(re.search(pattern, command) for pattern, _ in NOT_RUN)
+
+
+def _fast(command: str) -> str:
+    """``command`` with ``FAST``'s flags added where it trains."""
+    flags = "".join(f" --{k} {v}" for k, v in FAST.items())
+    return command + flags if TRAINS.search(command) else command
 
 
 def _sales() -> pd.DataFrame:
@@ -84,14 +98,15 @@ def test_the_readme_has_examples_to_run():
 
 @pytest.mark.parametrize("command", [c for c in _commands() if _runnable(c)])
 def test_shell_command(command, workdir):
-    r = subprocess.run(SETUP.sub("", command), shell=True, cwd=workdir, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(_fast(SETUP.sub("", command)), shell=True, cwd=workdir, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"{command}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
     assert "Traceback" not in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("index", range(len(_blocks("python"))))
 def test_python_block(index, workdir):
-    code = _blocks("python")[index]
+    settings = "".join(f"{k}={v}, " for k, v in FAST.items())
+    code = re.sub(r"\bForecaster\(", f"Forecaster({settings}", _blocks("python")[index])
     r = subprocess.run([sys.executable, "-c", code], cwd=workdir, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"{code}\n{r.stderr[-3000:]}"
 
@@ -115,6 +130,6 @@ def help_workdir(tmp_path_factory) -> Path:
 
 @pytest.mark.parametrize("command", _help_examples())
 def test_help_example(command, help_workdir):
-    r = subprocess.run(command, shell=True, cwd=help_workdir, capture_output=True, text=True, timeout=600)
+    r = subprocess.run(_fast(command), shell=True, cwd=help_workdir, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, f"{command}\n{r.stdout[-2000:]}\n{r.stderr[-2000:]}"
     assert "Traceback" not in r.stderr, r.stderr
