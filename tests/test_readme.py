@@ -1,5 +1,5 @@
 """Every shell command and Python block of the README, and every example of ``--help``, runs as
-written: the examples cannot rot.
+written (with shorter training, below): the examples cannot rot.
 
 The commands run in one temporary folder, in the README's order, with the data files they name
 made here first. Only the commands listed in ``NOT_RUN`` are left out, each for a stated reason,
