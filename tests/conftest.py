@@ -1,4 +1,5 @@
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -11,6 +12,12 @@ SHARED_DATA = REPO.parent / "shared" / "data"
 # `-n auto` (README) run one test process per core without oversubscribing. Set before torch is
 # imported; pytest-xdist's workers and every subprocess inherit it.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+# A shell that starts a job in the background (`cmd &`) starts it with Ctrl-C ignored, and an
+# ignored signal stays ignored in every child: the tests that interrupt a command would then find
+# it deaf. Python's own handler here is reset to the default in each child, as in a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 BOOK_X = [[[1], [2], [5], [6]], [[5], [7], [7], [8]], [[3], [4], [5], [7]]]
 BOOK_Y = [[1, 3, 7, 11], [5, 12, 14, 15], [3, 7, 9, 12]]

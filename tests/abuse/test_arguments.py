@@ -32,8 +32,10 @@ KIND = {
     "--device": "device", "--head": "choice", "--precision": "choice", "--fill-missing": "choice",
     "--aggregate-duplicates": "choice", "--id-col": "text", "--time-col": "text", "--target-col": "text",
     "--time-format": "text", "--out": "text", "--checkpoint-dir": "text", "--plot-ids": "text", "--plot-history": "history",
+    "--data": "text", "--onnx": "text", "--host": "text", "--port": "count",
 }
-POSITIONAL = {"forecast": [], "backtest": [], "fit": ["d.csv", "--out", "m"], "predict": ["m"]}
+POSITIONAL = {"forecast": [], "backtest": [], "fit": ["d.csv", "--out", "m"], "predict": ["m"], "update": ["m", "d.csv", "--out", "m2"],
+              "export": ["m", "--onnx", "m.onnx"], "serve": ["m"]}
 COMMANDS = {name: p for a in build_parser()._actions if isinstance(a, argparse._SubParsersAction) for name, p in a.choices.items()}
 
 
