@@ -65,3 +65,11 @@ def test_histories_the_model_cannot_read_are_refused_by_name(model):
         model.predict(data=daily)
     with pytest.raises(SeriesValidationError, match="missing"):
         model.predict(data=panel().drop(index=[5]))  # a gap, read as the fit read its data: refused
+
+
+def test_an_id_given_as_text_is_the_fitted_series_of_that_number():
+    """JSON (the service) and some files carry ids as text: "7" is the series 7 fitted, with its scaling."""
+    data = panel(ids=(7, 8))
+    model = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=20, ensemble=1, val_size=6, seed=0).fit(data)
+    as_text = model.predict(data=data.assign(unique_id=data["unique_id"].astype(str)))
+    np.testing.assert_array_equal(as_text["LSTM"].to_numpy(), model.predict()["LSTM"].to_numpy())

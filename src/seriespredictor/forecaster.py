@@ -303,8 +303,8 @@ class Forecaster(Params):
         S, W = cuts.shape
         starts = np.repeat(panel.offsets[:-1], W)
         ends = starts + np.asarray(cuts).ravel()
-        index = {sid: i for i, sid in enumerate(self.ids_)}
-        rows = np.repeat([index.get(sid, -1) for sid in panel.ids], W)
+        index = {str(sid): i for i, sid in enumerate(self.ids_)}  # a file's 7 or "7" (JSON's ids are text) is series 7
+        rows = np.repeat([index.get(str(sid), -1) for sid in panel.ids], W)
         ids = list(np.repeat(np.asarray(panel.ids, dtype=object), W))
         scaler, spread = self._history_scaling(panel, starts, ends, rows, ids)
         tail = panel.values[points_before(starts, ends, self.seq_size_)]
