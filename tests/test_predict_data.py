@@ -73,3 +73,17 @@ def test_an_id_given_as_text_is_the_fitted_series_of_that_number():
     model = Forecaster(h=6, seq_size=24, hidden_dim=8, steps=20, ensemble=1, val_size=6, seed=0).fit(data)
     as_text = model.predict(data=data.assign(unique_id=data["unique_id"].astype(str)))
     np.testing.assert_array_equal(as_text["LSTM"].to_numpy(), model.predict()["LSTM"].to_numpy())
+
+
+def test_a_new_series_gets_the_same_band_whatever_comes_with_it(model):
+    """Its interval unit (spread) is its own: a request's neighbours never change it."""
+    alone = model.predict(data=panel(100, ids=("x",), scale=(3,)), level=[80])
+    crowd = model.predict(data=pd.concat([panel(100, ids=("x",), scale=(3,)), panel(24, ids=("calm",), scale=(0.01,))]), level=[80])
+    pd.testing.assert_frame_equal(crowd[crowd.unique_id == "x"].reset_index(drop=True), alone, check_exact=False, rtol=1e-6)
+
+
+def test_one_new_point_continues_a_fitted_series_at_the_models_frequency(model):
+    """Too few points to infer a frequency: the model's is taken."""
+    one = pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2024-01-06")], "y": [60.0]})
+    out = model.predict(data=one)
+    assert out["ds"].iloc[0] == pd.Timestamp("2024-01-06 01:00")

@@ -186,7 +186,13 @@ BAD = [
     ({"series": [SERIES], "level": [150]}, 422, "level=[150] must be percentages strictly between 0 and 100, e.g. level=[80, 95]"),
     (b'{"series": [{"id": "a", "timestamps": ["2024-01-01T00:00", "2024-01-01T01:00", "2024-01-01T02:00"], "values": [1, NaN, 3]}]}',
      422, "series 'a' has 1 NaN or infinite value(s) in 'y', the first at 2024-01-01 01:00:00; remove them or pass "
-          "fill_missing='ffill', 'interpolate' or 'zero' (for NaN)"),
+          "fill_missing='ffill', 'interpolate' or 'zero' (for NaN) (a saved model reads new data with the options it was fitted "
+          "with: correct the data, or fit a new model with that option)"),
+    (b'{"series": [{"id": "a", "timestamps": ["2024-01-01T00:00:00"], "values": [1' + b"0" * 400 + b"]}]}", 422,
+     "the target column 'y' has the value 10000000000000000000... (401 digits) at row 0 (series 'a'), beyond what a float64 "
+     "holds (about 1.8e308); fix or remove that row"),
+    (b'{"series": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", 400,
+     'the request body nests too deeply to read; send an object like {"series": [{"id": "a", "timestamps": [...], "values": [...]}]}'),
     ({"series": [{**SERIES, "values": ["abc"]}]}, 422, "the target column 'y' has 1 non-numeric value(s), the first 'abc' at row 0 "
                                                       "(series 'a'); fix or remove those rows"),
 ]

@@ -113,6 +113,7 @@ def parse_target(col: pd.Series, target_col: str, ids: pd.Series) -> np.ndarray:
         kind = "booleans" if pd.api.types.is_bool_dtype(col) else "complex numbers"
         raise SeriesValidationError(f"the target column '{target_col}' holds {kind}; it needs real numbers")
     if not pd.api.types.is_numeric_dtype(col):
+        _check_representable(col, target_col, ids)
         num = pd.to_numeric(col, errors="coerce")
         bad = num.isna() & col.notna()
         if bad.any():
@@ -123,3 +124,21 @@ def parse_target(col: pd.Series, target_col: str, ids: pd.Series) -> np.ndarray:
             )
         col = num
     return col.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _check_representable(col: pd.Series, target_col: str, ids: pd.Series) -> None:
+    """Refuse a Python integer beyond float64's range (JSON and object columns hold any integer)."""
+    for pos, v in enumerate(col.to_numpy()):
+        if isinstance(v, int) and not isinstance(v, bool) and abs(v) > 10**308 and _overflows(v):
+            raise SeriesValidationError(
+                f"the target column '{target_col}' has the value {str(v)[:20]}... ({len(str(abs(v)))} digits) at row {pos} "
+                f"(series {ids.iloc[pos]!r}), beyond what a float64 holds (about 1.8e308); fix or remove that row"
+            )
+
+
+def _overflows(v: int) -> bool:
+    try:
+        float(v)
+        return False
+    except OverflowError:
+        return True

@@ -70,6 +70,8 @@ def parse(body: bytes) -> Request:
         doc = json.loads(body)
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         raise NotJSON(f"the request body is not valid JSON ({e}); send an object like {EXAMPLE}") from None
+    except RecursionError:
+        raise NotJSON(f"the request body nests too deeply to read; send an object like {EXAMPLE}") from None
     if not isinstance(doc, dict):
         raise SeriesValidationError(f"the request body is a JSON {type(doc).__name__}, not an object; send an object like {EXAMPLE}")
     _known(doc, FIELDS, "the request")

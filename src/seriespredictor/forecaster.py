@@ -33,7 +33,7 @@ from .checkpoints import Checkpoints
 from .data import to_panel
 from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
-from .intervals import Calibration, series_spread
+from .intervals import Calibration, series_spread, spread_floor
 from .network import ForecastConfig, ensemble_forecast, quantile_bands, validator
 from .output import check_finite, forecast_frame, write_frames
 from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
@@ -327,9 +327,14 @@ class Forecaster(Params):
                     f"of a series it was not fitted on; give at least {self.seq_size_} points of its history"
                 )
             history = panel.parts(starts[new], ends[new], [ids[i] for i in new])
-            own = Scaler.fit_series(history.values, history.offsets, history.lengths, log_flags(history, self.params_["log"]))
+            try:
+                flags = log_flags(history, self.params_["log"])
+            except SeriesValidationError as e:  # log=True and a value <= 0
+                raise SeriesValidationError(_fitted_options_note(str(e))) from None
+            own = Scaler.fit_series(history.values, history.offsets, history.lengths, flags)
             shift[new], scale[new], log[new] = own.shift, own.scale, own.log
-            spread[new] = series_spread(model_space(own, history), history.offsets[:-1], history.lengths, self.nets_[0].config.season)
+            spread[new] = series_spread(model_space(own, history), history.offsets[:-1], history.lengths, self.nets_[0].config.season,
+                                        spread_floor(self.calibration_.spread))
         return Scaler("standard", shift, scale, log), spread
 
     def cross_validation(self, data, h: int | None = None, n_windows: int = 1, step_size: int | None = None, *,
@@ -364,12 +369,19 @@ class Forecaster(Params):
         return frame
 
     def read_new(self, data):
-        """``data`` read as the fit read its data; a frequency other than the model's is refused."""
+        """``data`` read as the fit read its data, at the model's frequency (a series of one or two
+        new points has too few to infer it); data at another frequency is refused by name."""
         self._check_fitted()
-        panel = to_panel(data, **self.data_options_)
-        if str(panel.freq) != str(self.freq_) and not is_obs(self.freq_):  # "obs" series keep their own steps
-            raise SeriesValidationError(f"the data's frequency is {panel.freq!r}, but the model was fitted at {self.freq_!r}; "
-                                        "forecast it with a model fitted at that frequency, or resample the data")
+        options = dict(self.data_options_)
+        try:
+            panel = to_panel(data, **{**options, "freq": options["freq"] or self.freq_})
+        except SeriesValidationError as e:
+            inferred = _inferred_freq(data, options)
+            if inferred is not None and str(inferred) != str(self.freq_) and not is_obs(self.freq_):
+                raise SeriesValidationError(f"the data's frequency is {inferred!r}, but the model was fitted at {self.freq_!r}; "
+                                            "forecast it with a model fitted at that frequency, or resample the data") from None
+            raise SeriesValidationError(_fitted_options_note(str(e))) from None
+        panel.freq = self.freq_  # "obs" models too: every series continues at the model's step, whatever the others in the data
         return panel
 
     def predict_to(self, path, h: int | None = None, *, data=None, level=None, chunk_size: int = 10_000) -> Path:
@@ -424,3 +436,20 @@ class Forecaster(Params):
         Every field is checked before anything is built from it (``ModelFileError`` names it).
         """
         return model_file.load(cls, path)
+
+
+def _inferred_freq(data, options: dict):
+    """The frequency ``to_panel`` infers for ``data`` read with ``options``, or None where it cannot."""
+    try:
+        return to_panel(data, **options).freq
+    except SeriesValidationError:
+        return None
+
+
+def _fitted_options_note(message: str) -> str:
+    """A data error met by predict, update or serve, whose data options are the model's own: where
+    the message suggests one (``fill_missing=``...), say that it is the fit's to choose."""
+    if not any(f"{k}=" in message for k in ("freq", "fill_missing", "time_format", "aggregate_duplicates", "log")):
+        return message
+    return (f"{message} (a saved model reads new data with the options it was fitted with: correct the data, "
+            "or fit a new model with that option)")

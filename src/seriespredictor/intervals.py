@@ -110,16 +110,23 @@ def conformal_widths(residuals: np.ndarray, spread: np.ndarray, level: float, h:
     return widths[:h]
 
 
-def series_spread(store: np.ndarray, starts: np.ndarray, train_len: np.ndarray, season: int) -> np.ndarray:
+def series_spread(store: np.ndarray, starts: np.ndarray, train_len: np.ndarray, season: int, floor: float | None = None) -> np.ndarray:
     """Each series' typical seasonal change ``[S]`` on its training part of the model-space
     ``store``: the unit of its conformal errors, so calm series get narrow intervals and volatile
-    ones wide. Lag 1 where a series is no longer than a season; at least a tenth of the median
-    of the series that move, so a flat series still gets a band."""
-    m = season if int(train_len.min()) > season else 1
+    ones wide. Lag 1 where a series is no longer than a season; at least ``floor`` (default: a
+    tenth of the median of the series that move), so a flat series still gets a band. Each
+    series' spread depends on its own values and ``floor`` only."""
     spread = np.array([np.mean(np.abs(store[o + m : o + n] - store[o : o + n - m])) if n > m else 0.0
-                       for o, n in zip(starts, train_len)])
-    moving = spread[spread > 0]
-    return np.maximum(spread, 0.1 * np.median(moving) if len(moving) else 1.0)
+                       for o, n in zip(starts, train_len) for m in [season if n > season else 1]])
+    if floor is None:
+        moving = spread[spread > 0]
+        floor = 0.1 * np.median(moving) if len(moving) else 1.0
+    return np.maximum(spread, floor)
+
+
+def spread_floor(spread: np.ndarray) -> float:
+    """The floor :func:`series_spread` gave the fitted series' spreads, for series met later."""
+    return 0.1 * float(np.median(spread))
 
 
 def nested_bands(q: np.ndarray, learned: tuple, level: list) -> dict[float, tuple[np.ndarray, np.ndarray]]:

@@ -88,6 +88,7 @@ def load(cls, path):
         "fitted.log": list_of(BOOL, n), "fitted.shift": list_of(number(), n), "fitted.scale": list_of(number(0, low_open=True), n),
         "schema.freq": FREQ, "schema.tz": TIME_ZONE, "schema.last_times": list_of(TIME, n),
         **{f"params.{k}": one_of(getattr(net, k)) for k in ("h", "head", "patch_size", "seasonal_base", "drift_base", "hidden_dim", "num_layers")},
+        "params.seq_size": one_of(fitted["seq_size"]),
     }, path)
     self.seq_size_, self.val_size_ = fitted["seq_size"], fitted["val_size"]
     stride, windows, steps = fitted["cal_stride"], fitted["cal_windows"], fitted["cal_steps"]

@@ -3,7 +3,8 @@
 The graph is the forecast ``predict(data=...)`` makes for a series the model was not fitted on
 whose history is exactly ``seq_size`` points (:meth:`Forecaster.forecast_windows`):
 
-- input ``history``, float32 ``[batch, seq_size]``: the last ``seq_size`` raw values of each series;
+- input ``history``, float32 ``[batch, seq_size]``: the last ``seq_size`` raw values of each series
+  (batch >= 1: onnxruntime's LSTM kernel aborts the process on an empty batch);
 - output ``forecast``, float32 ``[batch, h]`` (the trained horizon), in the data's units.
 
 Inside, in float64 as :mod:`scaling` computes it, each row is log-transformed by the fit's rule

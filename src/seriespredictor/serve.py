@@ -73,7 +73,7 @@ class Service:
             self.passes += 1
             out = self.model.predict(h, data=frame(requests, columns), level=list(level))
             return responses(requests, out, self.model.params_["alias"], columns)
-        except SeriesValidationError as e:
+        except Exception as e:  # a request's bad data, or a failure: each request again alone, so it reaches only its own
             if len(requests) == 1:
                 return [e]
             return [self.forecast(key, [r])[0] for r in requests]

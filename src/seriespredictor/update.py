@@ -26,10 +26,12 @@ import numpy as np
 import torch
 
 from .errors import SeriesValidationError
+from .fields import BOOL, integer, number, one_of
 from .intervals import Calibration, series_spread
 from .network import validator
-from .params import MAX_STEPS, integer_arg
+from .params import MAX_BATCH, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, integer_arg
 from .scaling import Scaler, log_flags, model_space
+from .settings import LOSSES
 from .training import TrainConfig
 from .windows import calibration_set, held_out, points_before
 
@@ -45,25 +47,39 @@ def update_steps(fit_steps: int, steps=None) -> int:
     return min(fit_steps, max(MIN_UPDATE_STEPS, fit_steps // UPDATE_SHARE))
 
 
+# The settings an update trains with, as a fit resolves them (a file may hold others: edited, or
+# saved by a version that kept "auto" or None).
+RESOLVED = {
+    "val_size": integer(0, MAX_SEQ_SIZE), "steps": integer(1, MAX_STEPS), "eval_every": integer(1, MAX_STEPS),
+    "batch_size": integer(1, MAX_BATCH), "seed": integer(0, MAX_SEED), "lr": number(0, low_open=True),
+    "loss": one_of(*LOSSES), "lr_schedule": one_of("constant", "cosine"), "refit": BOOL,
+}
+
+
 def update(model, data, *, steps=None):
     """Continue training ``model`` (a fitted ``Forecaster``) on ``data``; returns the model.
 
     Nothing of the model changes until training is done: a failed update leaves it as it was.
     """
     model._check_fitted()
+    for name, rule in RESOLVED.items():
+        if not rule.ok(model.params_.get(name)):
+            raise SeriesValidationError(
+                f"this model's setting {name}={model.params_.get(name)!r} is not {rule.description}, as a fit leaves it: "
+                "its file was edited or saved by an older version; fit a new model to train further")
     steps = update_steps(model.params_["steps"], steps)
     panel = model.read_new(data)  # read as at fit, at the model's frequency
     ends = [panel.last_time(i) for i in range(len(panel.ids))]
     _check_data(model, panel, ends)
     train_len, validated = held_out(panel, model.params_["val_size"], model.h)
-    known = set(model.ids_)
-    ids = list(model.ids_) + [sid for sid in panel.ids if sid not in known]
-    index = {sid: i for i, sid in enumerate(ids)}
-    rows = np.array([index[sid] for sid in panel.ids])  # each series of the data in the model
+    known = {str(sid) for sid in model.ids_}  # as predict matches them: a file's 7 or "7" is series 7
+    ids = list(model.ids_) + [sid for sid in panel.ids if str(sid) not in known]
+    index = {str(sid): i for i, sid in enumerate(ids)}
+    rows = np.array([index[str(sid)] for sid in panel.ids])  # each series of the data in the model
     scaler = _scaler(model.scaler_, panel, train_len, rows, model.params_["log"])
     store = torch.as_tensor(model_space(scaler.take(rows), panel), device=torch.device(model.params_["device"]))
     nets, history, optimizers, errors, stride = _train(model, store, panel, train_len, validated, steps)
-    spread = np.r_[model.calibration_.spread, np.zeros(len(ids) - len(known))]
+    spread = np.r_[model.calibration_.spread, np.zeros(len(ids) - len(model.ids_))]
     spread[rows] = series_spread(store.cpu().numpy(), panel.offsets[:-1], train_len, model.season_)
     calibration = Calibration(model.calibration_.errors, model.calibration_.rows, spread, model.calibration_.stride)
     if validated.any():  # else the held-out errors stay the fit's
@@ -84,13 +100,13 @@ def _check_data(model, panel, ends: list) -> None:
         raise SeriesValidationError(
             f"series {panel.ids[i]!r} has {int(panel.lengths[i])} points, but an update trains on windows of "
             f"h + 1 = {model.h + 1} at least; give each series' whole history with its new points appended")
-    known = {sid: i for i, sid in enumerate(model.ids_)}
+    known = {str(sid): i for i, sid in enumerate(model.ids_)}
     for sid, end in zip(panel.ids, ends):
-        if sid in known and not _at_or_after(end, model.last_times_[known[sid]]):
+        if str(sid) in known and not _at_or_after(end, model.last_times_[known[str(sid)]]):
             raise SeriesValidationError(
-                f"series {sid!r} ends at {end}, before the model's last time for it ({model.last_times_[known[sid]]}); "
+                f"series {sid!r} ends at {end}, before the model's last time for it ({model.last_times_[known[str(sid)]]}); "
                 "give its whole history with the new points appended")
-    logged = np.array([sid in known and bool(model.scaler_.log[known[sid]]) for sid in panel.ids])
+    logged = np.array([str(sid) in known and bool(model.scaler_.log[known[str(sid)]]) for sid in panel.ids])
     bad = np.repeat(logged, panel.lengths) & ~(panel.values > 0)
     if bad.any():
         p = int(np.argmax(bad))
