@@ -87,3 +87,13 @@ def test_one_new_point_continues_a_fitted_series_at_the_models_frequency(model):
     one = pd.DataFrame({"unique_id": ["a"], "ds": [pd.Timestamp("2024-01-06")], "y": [60.0]})
     out = model.predict(data=one)
     assert out["ds"].iloc[0] == pd.Timestamp("2024-01-06 01:00")
+
+
+def test_trading_days_continue_at_the_models_step_whatever_comes_with_them():
+    days = pd.bdate_range("2024-01-01", periods=80)
+    prices = pd.DataFrame({"unique_id": "a", "ds": days, "y": 100 + np.sin(np.arange(80))})
+    model = Forecaster(h=3, seq_size=10, hidden_dim=4, steps=10, ensemble=1, val_size=3, freq="obs", seed=0).fit(prices)
+    daily = pd.DataFrame({"unique_id": "b", "ds": pd.date_range("2024-01-01", periods=200, freq="D"), "y": 50.0 + np.arange(200) % 7})
+    alone, both = model.predict(data=prices), model.predict(data=pd.concat([prices, daily]))
+    assert alone["ds"].dt.day_of_week.max() < 5  # business days
+    assert both.query("unique_id == 'a'")["ds"].tolist() == alone["ds"].tolist()
