@@ -14,8 +14,8 @@
 
 ``predict`` reads only the fitted state: the networks (which carry their forecasting settings),
 the scaler, each series' last window, the calibration errors and the calendar. ``predict(data=)``
-forecasts from histories given later: fitted series keep their scaling, new series are scaled by
-their own history, as the fit scales a series by its training part.
+forecasts from histories given later (:mod:`histories`): fitted series keep their scaling, new
+series are scaled by their own history, as the fit scales a series by its training part.
 """
 
 from __future__ import annotations
@@ -27,13 +27,13 @@ import numpy as np
 import pandas as pd
 import torch
 
-from . import distributed, model_file
-from .calendar import is_obs, resolve_season
+from . import distributed, histories, model_file
+from .calendar import resolve_season
 from .checkpoints import Checkpoints
 from .data import to_panel
 from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
-from .intervals import Calibration, series_spread, spread_floor
+from .intervals import Calibration, series_spread
 from .network import ForecastConfig, ensemble_forecast, quantile_bands, validator
 from .output import check_finite, forecast_frame, write_frames
 from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
@@ -306,36 +306,9 @@ class Forecaster(Params):
         index = {str(sid): i for i, sid in enumerate(self.ids_)}  # a file's 7 or "7" (JSON's ids are text) is series 7
         rows = np.repeat([index.get(str(sid), -1) for sid in panel.ids], W)
         ids = list(np.repeat(np.asarray(panel.ids, dtype=object), W))
-        scaler, spread = self._history_scaling(panel, starts, ends, rows, ids)
+        scaler, spread = histories.scaling(self, panel, starts, ends, rows, ids)
         tail = panel.values[points_before(starts, ends, self.seq_size_)]
         return {k: v.reshape(S, W, h) for k, v in self.forecast_array(tail, scaler, spread, ids, h, level).items()}
-
-    def _history_scaling(self, panel, starts, ends, rows, ids) -> tuple[Scaler, np.ndarray]:
-        """The scaler ``[R]`` and the interval spread ``[R]`` of each history ``starts[r]:ends[r]``
-        of ``panel``: those of fitted series ``rows[r]``, fitted on the history where it is -1."""
-        known = rows >= 0
-        fitted = self.scaler_.take(np.maximum(rows, 0))  # rows of -1 are replaced below
-        shift, scale, log, spread = fitted.shift, fitted.scale, fitted.log, self.calibration_.spread[np.maximum(rows, 0)]
-        if not known.all():
-            new = np.flatnonzero(~known)
-            lengths = ends[new] - starts[new]
-            short = lengths < self.seq_size_
-            if short.any():
-                i = new[int(np.argmax(short))]
-                raise SeriesValidationError(
-                    f"series {ids[i]!r} has {int(ends[i] - starts[i])} points, but the model reads the last {self.seq_size_} "
-                    f"of a series it was not fitted on; give at least {self.seq_size_} points of its history"
-                )
-            history = panel.parts(starts[new], ends[new], [ids[i] for i in new])
-            try:
-                flags = log_flags(history, self.params_["log"])
-            except SeriesValidationError as e:  # log=True and a value <= 0
-                raise SeriesValidationError(_fitted_options_note(str(e))) from None
-            own = Scaler.fit_series(history.values, history.offsets, history.lengths, flags)
-            shift[new], scale[new], log[new] = own.shift, own.scale, own.log
-            spread[new] = series_spread(model_space(own, history), history.offsets[:-1], history.lengths, self.nets_[0].config.season,
-                                        spread_floor(self.calibration_.spread))
-        return Scaler("standard", shift, scale, log), spread
 
     def cross_validation(self, data, h: int | None = None, n_windows: int = 1, step_size: int | None = None, *,
                          refit: bool = False, level=None) -> pd.DataFrame:
@@ -369,20 +342,9 @@ class Forecaster(Params):
         return frame
 
     def read_new(self, data):
-        """``data`` read as the fit read its data, at the model's frequency (a series of one or two
-        new points has too few to infer it); data at another frequency is refused by name."""
+        """``data`` read as the fit read its data, at the model's frequency (see :func:`histories.read`)."""
         self._check_fitted()
-        options = dict(self.data_options_)
-        try:
-            panel = to_panel(data, **{**options, "freq": options["freq"] or self.freq_})
-        except SeriesValidationError as e:
-            inferred = _inferred_freq(data, options)
-            if inferred is not None and str(inferred) != str(self.freq_) and not is_obs(self.freq_):
-                raise SeriesValidationError(f"the data's frequency is {inferred!r}, but the model was fitted at {self.freq_!r}; "
-                                            "forecast it with a model fitted at that frequency, or resample the data") from None
-            raise SeriesValidationError(_fitted_options_note(str(e))) from None
-        panel.freq = self.freq_  # "obs" models too: every series continues at the model's step, whatever the others in the data
-        return panel
+        return histories.read(self, data)
 
     def predict_to(self, path, h: int | None = None, *, data=None, level=None, chunk_size: int = 10_000) -> Path:
         """Forecast as :meth:`predict` does, ``chunk_size`` series at a time, appending each
@@ -436,20 +398,3 @@ class Forecaster(Params):
         Every field is checked before anything is built from it (``ModelFileError`` names it).
         """
         return model_file.load(cls, path)
-
-
-def _inferred_freq(data, options: dict):
-    """The frequency ``to_panel`` infers for ``data`` read with ``options``, or None where it cannot."""
-    try:
-        return to_panel(data, **options).freq
-    except SeriesValidationError:
-        return None
-
-
-def _fitted_options_note(message: str) -> str:
-    """A data error met by predict, update or serve, whose data options are the model's own: where
-    the message suggests one (``fill_missing=``...), say that it is the fit's to choose."""
-    if not any(f"{k}=" in message for k in ("freq", "fill_missing", "time_format", "aggregate_duplicates", "log")):
-        return message
-    return (f"{message} (a saved model reads new data with the options it was fitted with: correct the data, "
-            "or fit a new model with that option)")

@@ -1,4 +1,4 @@
-"""``Forecaster.predict(data=...)``: forecasts from histories given after the fit, no training."""
+"""Histories given after the fit (:mod:`seriespredictor.histories`): ``predict(data=...)`` forecasts from them, no training."""
 
 import numpy as np
 import pandas as pd
