@@ -236,6 +236,12 @@ def test_same_seed_in_two_processes_gives_identical_forecasts(tmp_path):
 @pytest.mark.parametrize("precision,dtype", [("bf16", torch.bfloat16), ("fp32", torch.float32)])
 def test_bf16_autocast_trains_and_forecasts(precision, dtype):
     from seriespredictor.model import LSTMNetwork
+    from seriespredictor.runtime import bf16_lstm_runs
+
+    if precision == "bf16" and not bf16_lstm_runs(torch.device("cpu")):  # an AVX2-only CPU: refused before any work, by name
+        with pytest.raises(SeriesValidationError, match="precision='bf16' but this CPU cannot run the LSTM in bfloat16"):
+            Forecaster(h=4, precision="bf16").fit(panel(60))
+        return
 
     trained_in = []  # the output dtype of every training forward pass
 

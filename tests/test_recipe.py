@@ -1,8 +1,10 @@
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 
-from seriespredictor import Forecaster
+from seriespredictor import Forecaster, runtime, settings
+from seriespredictor.errors import SeriesValidationError
 from seriespredictor.recipe import CHOSEN, choose
 
 
@@ -91,14 +93,28 @@ def test_a_bad_time_budget_is_refused(budget):
 def test_precision_auto_takes_bf16_only_for_large_networks_on_native_hardware(monkeypatch):
     import seriespredictor.settings as settings
 
-    data = pd.Series(np.sin(np.arange(80.0)) + 5)
+    def precision(**given):
+        return settings.resolve(Forecaster(h=4, **given).get_params(), np.full(3, 80), 1)["precision"]
+
     monkeypatch.setattr(settings, "native_bf16", lambda device: True)
-    small = Forecaster(h=4, steps=2, ensemble=1, seed=0).fit(data)
-    large = Forecaster(h=4, steps=2, ensemble=1, hidden_dim=128, seed=0).fit(data)
-    assert (small.params_["precision"], large.params_["precision"]) == ("fp32", "bf16")
+    assert (precision(), precision(hidden_dim=128)) == ("fp32", "bf16")
     monkeypatch.setattr(settings, "native_bf16", lambda device: False)
-    assert Forecaster(h=4, steps=2, ensemble=1, hidden_dim=128, seed=0).fit(data).params_["precision"] == "fp32"
-    assert Forecaster(h=4, steps=2, ensemble=1, precision="bf16", seed=0).fit(data).params_["precision"] == "bf16"
+    assert (precision(hidden_dim=128), precision(hidden_dim=128, precision="bf16")) == ("fp32", "bf16")
+    if runtime.bf16_lstm_runs(torch.device("cpu")):
+        data = pd.Series(np.sin(np.arange(80.0)) + 5)
+        assert Forecaster(h=4, steps=2, ensemble=1, precision="bf16", seed=0).fit(data).params_["precision"] == "bf16"
+
+
+def test_bf16_is_never_chosen_where_the_lstm_cannot_run_in_it(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("flags\t: fpu avx2 avx512_bf16 amx_bf16\n")
+    monkeypatch.setattr(runtime, "bf16_lstm_runs", lambda device: False)  # an AVX2-only CPU: oneDNN has no bf16 LSTM
+    assert not runtime.native_bf16(torch.device("cpu"), cpuinfo=str(cpuinfo))
+    monkeypatch.setattr(runtime, "bf16_lstm_runs", lambda device: True)
+    assert runtime.native_bf16(torch.device("cpu"), cpuinfo=str(cpuinfo))
+    monkeypatch.setattr(settings, "bf16_lstm_runs", lambda device: False)
+    with pytest.raises(SeriesValidationError, match="precision='bf16' but this CPU cannot run the LSTM in bfloat16"):
+        Forecaster(h=4, precision="bf16").fit(pd.Series(np.sin(np.arange(80.0)) + 5))
 
 
 def test_nonseasonal_data_take_two_horizons_of_input_and_the_drift_as_base():

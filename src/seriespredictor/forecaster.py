@@ -105,7 +105,8 @@ class Forecaster(Params):
         seed: makes training repeatable; None draws a fresh seed.
         threads: torch intra-op threads while training and forecasting; None chooses from the model size.
         device: "cpu" or "cuda" (the data are moved to the device once, before training).
-        precision: "fp32", "bf16" (train under bfloat16 autocast; weights stay fp32), or "auto":
+        precision: "fp32", "bf16" (train under bfloat16 autocast; weights stay fp32; refused where the
+            device cannot run the LSTM in it: a CPU without AVX-512), or "auto":
             bf16 for networks of 128 hidden units or more where the device computes it natively
             (CPUs with AVX512-BF16 or AMX, GPUs that support it), else fp32. On M4 Hourly bf16
             scored the same and trained 1.8x faster; smaller networks gain nothing from it.

@@ -9,6 +9,7 @@ benchmarks/README.md.
 from __future__ import annotations
 
 import contextlib
+import functools
 import glob
 import os
 from collections.abc import Iterator
@@ -96,7 +97,26 @@ def native_bf16(device: torch.device, cpuinfo: str = "/proc/cpuinfo") -> bool:
             flags = next((line for line in f if line.startswith("flags")), "").split()
     except OSError:
         return False
-    return "avx512_bf16" in flags or "amx_bf16" in flags
+    return ("avx512_bf16" in flags or "amx_bf16" in flags) and bf16_lstm_runs(device)
+
+
+@functools.cache
+def bf16_lstm_runs(device: torch.device) -> bool:
+    """Whether torch's LSTM runs under bfloat16 autocast on ``device``: on a CPU without AVX-512,
+    oneDNN has no bfloat16 LSTM kernel and the forward pass fails (seen on an AVX2-only EPYC)."""
+    try:
+        lstm = torch.nn.LSTM(1, 2, batch_first=True).to(device)
+        with torch.autocast(device.type, dtype=torch.bfloat16):
+            lstm(torch.zeros(1, 2, 1, device=device))
+    except RuntimeError:
+        return False
+    return True
+
+
+def training_precision(precision: str, device: torch.device) -> str:
+    """The precision a saved model continues training in here (``update``): "bf16" falls back to
+    "fp32" where this device cannot run the LSTM in bf16 (a model fitted on another machine)."""
+    return "fp32" if precision == "bf16" and not bf16_lstm_runs(device) else precision
 
 
 def check_network_memory(config: LSTMConfig, networks: int = 1) -> None:

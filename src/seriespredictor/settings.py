@@ -19,7 +19,7 @@ from .params import (MAX_BATCH, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, M
                      check_int, check_number, horizon_arg, path_arg)
 from .persistence import MAX_UNITS
 from .recipe import choose
-from .runtime import native_bf16
+from .runtime import bf16_lstm_runs, native_bf16
 
 LOSSES = ("mse", "mae")
 INTERVALS = ("conformal", "quantile")
@@ -83,6 +83,9 @@ def check_combinations(est) -> None:
         raise SeriesValidationError("patch_size, seasonal_base and drift_base work with head='direct' only; set head='direct'")
     if est.seasonal_base and est.drift_base:
         raise SeriesValidationError("seasonal_base and drift_base are two bases for one forecast; set one of them")
+    if est.precision == "bf16" and not bf16_lstm_runs(torch.device(est.device)):
+        raise SeriesValidationError(f"precision='bf16' but this {est.device.upper()} cannot run the LSTM in bfloat16 (on a CPU it needs "
+                                    "AVX-512); use precision='auto' (bf16 where it runs) or 'fp32'", argument="precision")
 
 
 def resolve(params: dict, lengths, season: int) -> dict:

@@ -30,6 +30,7 @@ from .fields import BOOL, integer, number, one_of
 from .intervals import Calibration, series_spread
 from .network import validator
 from .params import MAX_BATCH, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, integer_arg
+from .runtime import training_precision
 from .scaling import Scaler, log_flags, model_space
 from .settings import LOSSES
 from .training import TrainConfig
@@ -142,7 +143,7 @@ def _train(model, store: torch.Tensor, panel, train_len: np.ndarray, validated: 
     s = model.params_
     val = s["val_size"] if validated.any() else 0
     s = dict(s, steps=steps, lr=_end_lr(model), lr_schedule="constant", eval_every=min(s["eval_every"], max(1, steps // 10)),
-             progress=model.progress)
+             progress=model.progress, precision=training_precision(s["precision"], store.device))
     config = model.nets_[0].config
     cal_in, cal_out, stride = calibration_set(store, panel.offsets[:-1][validated], train_len[validated], val, model.h, model.seq_size_)
     validate = validator(config, s["loss"], cal_in, cal_out) if val else None
