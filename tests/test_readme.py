@@ -69,6 +69,15 @@ def _sales() -> pd.DataFrame:
     ])
 
 
+def _electricity() -> pd.DataFrame:
+    """Two hourly series driven by a known-future load forecast, with its 24 values ahead (price empty)."""
+    t = np.arange(24 * 20 + 24)
+    load = 100 + 20 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 5, len(t))
+    frames = [pd.DataFrame({"unique_id": sid, "ds": pd.date_range("2024-01-01", periods=len(t), freq="h"),
+                            "y": np.where(t < 24 * 20, 10 + k + 0.3 * load, np.nan), "load_forecast": load}) for k, sid in enumerate(["A", "B"])]
+    return pd.concat(frames)
+
+
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory) -> Path:
     """A folder holding every data file the README's commands and Python blocks name."""
@@ -83,6 +92,7 @@ def workdir(tmp_path_factory) -> Path:
     pd.DataFrame({"Date": days, "Close": close}).to_csv(d / "prices.csv", index=False)
     frame.to_parquet(d / "panel.parquet", index=False)
     frame.to_parquet(d / "big.parquet", index=False)
+    _electricity().to_csv(d / "electricity.csv", index=False)
     return d
 
 
@@ -125,6 +135,7 @@ def help_workdir(tmp_path_factory) -> Path:
     _sales().assign(unique_id=lambda f: "new-" + f["unique_id"]).to_csv(d / "new.csv", index=False)
     _sales().rename(columns={"unique_id": "store", "ds": "date", "y": "sales"}).to_parquet(d / "panel.parquet", index=False)
     _sales().to_parquet(d / "big.parquet", index=False)
+    _electricity().to_csv(d / "electricity.csv", index=False)
     return d
 
 

@@ -79,6 +79,13 @@ class Covariates:
         """Known-future columns (user's and calendar)."""
         return len(self.columns) - len(self.hist)
 
+    def describe(self) -> str:
+        """One line naming the covariates of each kind, as the CLI notes and the plot shows them."""
+        parts = [f"{kind} {', '.join(names)}" for kind, names in (("known ahead:", self.futr), ("past only:", self.hist),
+                                                                  ("static:", tuple(self.statics.columns)),
+                                                                  ("calendar:", self.calendar)) if names]
+        return "; ".join(parts)
+
     def rows(self, i: int) -> np.ndarray:
         return self.values[self.offsets[i] : self.offsets[i + 1]]
 

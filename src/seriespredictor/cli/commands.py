@@ -12,7 +12,6 @@ from .. import distributed
 from ..backtest import check_windows, cross_validation, evaluate
 from ..baselines import Naive, SeasonalNaive
 from ..calendar import resolve_season
-from ..data import to_panel
 from ..panel import Panel
 from ..errors import SeriesValidationError
 from ..forecaster import Forecaster
@@ -27,10 +26,17 @@ def _reading(args) -> dict:
     return {k: getattr(args, k) for k in DATA}
 
 
+def _covariates(args) -> dict:
+    """The covariate settings of the flags (``--calendar`` alone: the frequency's defaults)."""
+    calendar = getattr(args, "calendar", None)
+    return {"futr_exog": getattr(args, "futr_exog", None), "hist_exog": getattr(args, "hist_exog", None),
+            "stat_exog": getattr(args, "stat_exog", None), "calendar": calendar or calendar == [], "holidays": getattr(args, "holidays", None)}
+
+
 def _forecaster(args, h: int) -> Forecaster:
     """The Forecaster of the flags given; the others (and the flags of other commands) keep its defaults."""
     settings = {k: getattr(args, k) for k in MODEL + CHECKPOINTS if hasattr(args, k)}
-    return Forecaster(h=h, **settings, progress=not args.quiet, **_reading(args))
+    return Forecaster(h=h, **settings, **_covariates(args), progress=not args.quiet, **_reading(args))
 
 
 def _backtest_all(panel: Panel, h: int, windows: int, step: int, args, *, refit: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -62,8 +68,12 @@ def _load(args) -> tuple[Panel, int]:
         if args.h is None:
             raise SeriesValidationError("--h is required with a data file: how many steps ahead to forecast")
         data, h, source = args.data, args.h, args.data
-    panel = to_panel(data, **_reading(args))
+    model = _forecaster(args, h)
+    model._check_settings()  # the covariate flags, before reading
+    panel = model._read(data)
     _note(args, f"data: {source}: {len(panel.ids)} series, {int(panel.lengths.sum())} points, frequency {panel.freq}")
+    if panel.covariates is not None:
+        _note(args, f"covariates: {panel.covariates.describe()}")
     if panel.filled:
         _note(args, f"filled {panel.filled} missing points with {args.fill_missing}")
     return panel, h
@@ -170,10 +180,10 @@ def _cmd_predict(args) -> int:
     model = Forecaster.load(args.model)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        model.predict_to(args.out, args.h, data=args.data, level=args.level, chunk_size=args.chunk_size)
+        model.predict_to(args.out, args.h, data=args.data, futr_df=args.futr_df, level=args.level, chunk_size=args.chunk_size)
         _note(args, f"forecast written to {args.out}")
     else:
-        model.predict(args.h, data=args.data, level=args.level).to_csv(sys.stdout, index=False)
+        model.predict(args.h, data=args.data, futr_df=args.futr_df, level=args.level).to_csv(sys.stdout, index=False)
     return 0
 
 

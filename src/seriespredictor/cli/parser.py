@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 
 from .. import __version__
+from ..calendar_features import FEATURES
 from ..data import AGGREGATIONS, FILL_METHODS, to_panel
 from ..forecaster import Forecaster
 from ..network import HEADS
@@ -36,6 +37,7 @@ EXAMPLES = """examples:
   seriespredictor predict model --h 8 --out forecast.csv
   seriespredictor predict model --data new.csv --level 80 95 --out new-forecast.csv
   seriespredictor update model sales.csv --out model-2 --steps 50  # continue training on new data
+  seriespredictor forecast electricity.csv --h 24 --futr-exog load_forecast --calendar --out prices  # with covariates
 """
 
 # The Forecaster parameters each command exposes; every other one keeps its default.
@@ -62,6 +64,18 @@ def _data_args(p: argparse.ArgumentParser) -> None:
 def _model_args(p: argparse.ArgumentParser, h_note: str = "(default: 12 on the embedded data)") -> None:
     group = p.add_argument_group("the model", "a flag left out keeps the Forecaster's default; None below means left out")
     add_parameters(group, Forecaster, ("h", *MODEL), parsers=PARSERS, choices=CHOICES, notes={"h": h_note})
+
+
+def _covariate_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("covariates", "columns of the data beside the target (see Forecaster's futr_exog, hist_exog, stat_exog, calendar)")
+    g.add_argument("--futr-exog", type=text, nargs="+", metavar="COL",
+                   help="known-future columns; their values ahead are the rows after each series' last target (target empty)")
+    g.add_argument("--hist-exog", type=text, nargs="+", metavar="COL", help="past-only columns, observed with the target")
+    g.add_argument("--stat-exog", type=text, nargs="+", metavar="COL", help="static columns, one value per series (numbers or categories)")
+    g.add_argument("--calendar", type=text, nargs="*", metavar="FEATURE",
+                   help="calendar features derived from the timestamps: alone, the frequency's defaults; or names from "
+                        f"{', '.join(FEATURES)}")
+    g.add_argument("--holidays", type=text, nargs="+", metavar="DATE", help="dates of the 'holiday' calendar feature, e.g. 2024-12-25")
 
 
 def _output_args(p: argparse.ArgumentParser, out_help: str, **out) -> None:
@@ -94,6 +108,7 @@ def _forecast(sub) -> None:
     p.add_argument("--tune", action="store_true", help="choose --hidden-dim, --seq-size and --steps by backtest first (those not given)")
     _plot_args(p)
     _model_args(p)
+    _covariate_args(p)
     _data_args(p)
 
 
@@ -106,6 +121,7 @@ def _backtest(sub) -> None:
     p.add_argument("--level", **LEVEL)
     _output_args(p, "folder for backtest.csv and backtest_metrics.csv (default: out)", default="out")
     _model_args(p)
+    _covariate_args(p)
     _data_args(p)
 
 
@@ -117,6 +133,7 @@ def _fit(sub) -> None:
     p.add_argument("--resume", action="store_true", help="continue an interrupted run from --checkpoint-dir")
     p.add_argument("--timeout", type=positive_float, default=300, help="seconds a torchrun process waits for the others (default: 300)")
     _model_args(p, "(required)")
+    _covariate_args(p)
     _data_args(p)
 
 
@@ -126,6 +143,9 @@ def _predict(sub) -> None:
     p.add_argument("--data", type=text, help="CSV or Parquet file of histories to forecast from, read as 'fit' read its data: "
                                              "series it was fitted on with new points appended, or new series "
                                              "(default: continue the training data)")
+    p.add_argument("--futr-df", type=text, metavar="FILE",
+                   help="a model with known-future covariates: CSV or Parquet file of their values ahead (id, time, those columns; "
+                        "default: the rows after each series' last target in --data, or in the training data)")
     p.add_argument("--h", type=PARSERS["h"], help="horizon (default: the one the model was trained for)")
     _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default, or -: CSV to standard output)")
     p.add_argument("--chunk-size", type=COUNT, default=10_000, help="series forecast per chunk with --out (default: 10000)")

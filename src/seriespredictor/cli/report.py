@@ -53,7 +53,8 @@ def _plot(args, panel: Panel, forecast: pd.DataFrame, holdout: pd.DataFrame, h: 
     shown = getattr(args, "plot_history", 3 * max(season, h) + h)  # the holdout is part of the history
     fig = plot_forecast(panel.to_frame(args.id_col, args.time_col, args.target_col), forecast,
                         holdout=holdout.rename(columns={"y": args.target_col}), ids=ids, history_points=shown,
-                        id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, labels=panel.names)
+                        id_col=args.id_col, time_col=args.time_col, target_col=args.target_col, labels=panel.names,
+                        title=None if panel.covariates is None else f"covariates: {panel.covariates.describe()}")
     drawn = len(ids) if ids else min(4, len(panel.ids))
     if drawn < len(panel.ids):
         _note(args, f"the plot shows {drawn} of {len(panel.ids)} series; choose others with --plot-ids")
