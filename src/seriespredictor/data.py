@@ -26,6 +26,7 @@ import pandas as pd
 
 from .calendar import OBS, check_freq, infer_freq, is_obs, obs_freq, regular_freq
 from .columns import parse_target, parse_times
+from .covariates import report_ignored
 from .errors import SeriesValidationError
 from .files import is_parquet, read_file, refuse_duplicate_columns
 from .panel import Panel
@@ -57,6 +58,7 @@ def _to_long(data, id_col: str, time_col: str, target_col: str, named: tuple) ->
                 "--target-col), or leave them out for a two-column (time, value) file"
             )
         if target_col in cols and time_col in cols:
+            report_ignored(cols, (id_col, time_col, target_col))
             if id_col not in cols:
                 data = data.assign(**{id_col: target_col})
             return data[[id_col, time_col, target_col]]

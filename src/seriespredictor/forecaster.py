@@ -21,20 +21,23 @@ series are scaled by their own history, as the fit scales a series by its traini
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
-from . import distributed, histories, model_file
-from .calendar import resolve_season
+from . import covariates, distributed, histories, model_file
+from .calendar import future_times, resolve_season
+from .calendar_features import columns as calendar_columns
+from .calendar_features import features as calendar_feature_values
 from .checkpoints import Checkpoints
-from .data import to_panel
 from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
 from .intervals import Calibration, series_spread
-from .network import ForecastConfig, ensemble_forecast, quantile_bands, validator
+from .covariates import CovariateScaler, Spec
+from .network import ForecastConfig, ensemble_forecast, horizon_span, quantile_bands, validator
 from .output import check_finite, forecast_frame, write_frames
 from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
 from .runtime import check_network_memory, choose_threads, num_threads
@@ -98,6 +101,17 @@ class Forecaster(Params):
             (calibration stays from the held-out points).
         time_budget: seconds of training at most, shared by the ensemble's networks; training
             ends at the budget with the best weights kept. None: no limit.
+        futr_exog: known-future covariates: columns whose values are known ahead (planned
+            promotions, day-ahead forecasts). Their values for the horizon are the rows after each
+            series' last observed target (target empty), or ``predict(futr_df=...)``.
+        hist_exog: past-only covariates: columns observed with the target, unknown ahead (sensor
+            readings); the network reads them up to the forecast's start only. Direct head only.
+        stat_exog: static covariates: columns with one value per series (store type, size);
+            numbers are standardised across series, anything else is a category, embedded.
+        calendar: calendar features derived from the timestamps, for the past and the horizon
+            alike: True (the frequency's defaults, e.g. hour and day of week for hourly data) or a
+            list from ``calendar_features.FEATURES`` ("hour", "dayofweek", "month", "holiday"...).
+        holidays: dates (e.g. ["2024-12-25"]) for the "holiday" calendar feature.
         season: seasonal period; None infers it from the frequency (12 for monthly...).
         freq, time_format, fill_missing, aggregate_duplicates, id_col, time_col, target_col: how to
             read the data (see ``to_panel``); freq="obs" indexes series by their observations
@@ -144,6 +158,11 @@ class Forecaster(Params):
         grad_clip: float | None = 1.0,
         refit: bool | None = None,
         time_budget: float | None = None,
+        futr_exog: list | None = None,
+        hist_exog: list | None = None,
+        stat_exog: list | None = None,
+        calendar=False,
+        holidays: list | None = None,
         season: int | None = None,
         freq=None,
         time_format: str | None = None,
@@ -169,7 +188,8 @@ class Forecaster(Params):
         check_combinations(self)
 
     def _read(self, data):
-        return to_panel(data, **data_options(self))
+        """``data`` as a panel, with the covariates this model takes attached (see :mod:`covariates`)."""
+        return covariates.read(data, Spec.of(self), data_options(self))
 
     # -- fitting -------------------------------------------------------------------------------
     def fit(self, data, *, resume: bool = False) -> "Forecaster":
@@ -193,9 +213,11 @@ class Forecaster(Params):
         train_len, validated = held_out(panel, s["val_size"], self.h)
         self.val_size_ = s["val_size"] if validated.any() else 0
         store = self._scale(panel, train_len)
+        config = self._with_covariates(config)
         if panel is not data:
             panel.values = np.empty(0)  # read here: training needs only the model-space store from here on
-        cal_in, cal_out, stride = calibration_set(store, panel.offsets[:-1][validated], train_len[validated], self.val_size_, self.h, self.seq_size_)
+        cal_in, cal_out, stride = calibration_set(store, panel.offsets[:-1][validated], train_len[validated], self.val_size_, self.h,
+                                                  self.seq_size_, horizon_span(config, self.h), panel.offsets[1:][validated])
         validate = validator(config, s["loss"], cal_in, cal_out) if self.val_size_ else None
         run = dict(checkpoints=checkpoints, resume=resume, deadline=deadline, runs=s["ensemble"] * (2 if s["refit"] and self.val_size_ else 1))
         pad = self.seq_size_ - 1 if (train_len < self.seq_size_ + self.h).any() else 0  # short series: inputs repeat their first point
@@ -233,12 +255,48 @@ class Forecaster(Params):
 
     def _scale(self, panel, train_len: np.ndarray) -> torch.Tensor:
         """Fit the scaler on each series' training part; keep what predict needs (each series'
-        last raw window, its last time); return every series in model space, on the device."""
+        last raw window, its last time); return every series in model space, on the device: ``[N]``,
+        or ``[N, 1 + C]`` with its covariates (:meth:`_scale_covariates`)."""
         self.ids_, self.seq_size_ = list(panel.ids), self.params_["seq_size"]
         self.scaler_ = Scaler.fit_series(panel.values, panel.offsets, train_len, log_flags(panel, self.params_["log"]))
-        self.tail_ = panel.values[points_before(panel.offsets[:-1], panel.offsets[1:], self.seq_size_)]  # [S, L] raw
+        last = points_before(panel.offsets[:-1], panel.offsets[1:], self.seq_size_)
+        self.tail_ = panel.values[last]  # [S, L] raw
         self.freq_, self.last_times_ = panel.freq, [panel.last_time(i) for i in range(len(panel.ids))]
-        return torch.as_tensor(model_space(self.scaler_, panel), device=torch.device(self.device))
+        store = model_space(self.scaler_, panel)
+        self.exog_ = None
+        if Spec.of(self).any:
+            store = self._scale_covariates(panel, train_len, last, store)
+        return torch.as_tensor(store, device=torch.device(self.device))
+
+    def _scale_covariates(self, panel, train_len: np.ndarray, last: np.ndarray, target: np.ndarray) -> np.ndarray:
+        """Fit the covariates' scaler on each series' training part and keep what predict needs (each
+        series' last raw window of covariates, its future rows, its encoded statics); return the store
+        ``[N, 1 + C]``: the target, the scaled dynamic covariates, the statics at every point."""
+        covs = panel.covariates
+        if covs is None:
+            raise SeriesValidationError("this model takes covariates, but the data was read without them; pass the data itself, "
+                                        "not a Panel read before")
+        history = np.concatenate([covs.rows(i)[:n] for i, n in enumerate(panel.lengths)]) if len(covs.columns) else \
+            np.zeros((len(panel.values), 0))
+        self.exog_scaler_ = CovariateScaler.fit(covs, train_len)
+        self.exog_ = {"hist": list(covs.hist), "futr": list(covs.futr), "calendar": list(covs.calendar), "holidays": [str(d) for d in covs.holidays]}
+        self.exog_tail_ = history[last]  # [S, L, D] raw
+        future = [covs.rows(i)[n:] for i, n in enumerate(panel.lengths)]
+        self.exog_future_ = np.full((len(future), max(map(len, future)), history.shape[1]), np.nan)
+        for i, rows in enumerate(future):
+            self.exog_future_[i, : len(rows)] = rows
+        self.exog_statics_ = self.exog_scaler_.statics(covs.statics)
+        series = np.repeat(np.arange(len(panel.ids)), panel.lengths)
+        scaled = (history - self.exog_scaler_.shift[series]) / self.exog_scaler_.scale[series]
+        return np.concatenate([target[:, None], scaled, self.exog_statics_[series]], 1).astype(np.float32)
+
+    def _with_covariates(self, config: ForecastConfig) -> ForecastConfig:
+        """The network config with the sizes of this fit's covariates."""
+        if self.exog_ is None:
+            return config
+        known = self.exog_tail_.shape[2] - len(self.exog_["hist"])
+        return replace(config, n_hist=len(self.exog_["hist"]), n_known=known, n_static=len(self.exog_scaler_.numeric),
+                       categories=self.exog_scaler_.cardinalities)
 
     def _train(self, store, offsets, lengths, pad: int, s: dict, config: ForecastConfig, validate, run: dict, steps=None):
         """The ensemble trained on the first ``lengths`` points of each series (after the first
@@ -269,9 +327,11 @@ class Forecaster(Params):
         self._check_fitted()
         return {} if self.nets_[0].config.quantile_levels else self.calibration_.warnings(levels_arg(level))
 
-    def forecast_array(self, tail: np.ndarray, scaler: Scaler, spread: np.ndarray, ids: list, h: int, level=None) -> dict[str, np.ndarray]:
+    def forecast_array(self, tail: np.ndarray, scaler: Scaler, spread: np.ndarray, ids: list, h: int, level=None,
+                       exog: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Forecasts from raw windows ``tail`` ``[R, seq_size]``, each scaled by its row of
-        ``scaler`` and with intervals in units of its ``spread`` (``ids``: each row's series).
+        ``scaler`` and with intervals in units of its ``spread`` (``ids``: each row's series);
+        ``exog``: a covariate model's scaled covariates ``[R, C, seq_size + span]`` (:meth:`_exog_windows`).
 
         Returns:
             ``{alias: [R, h]}`` plus ``{alias}-lo-{l}`` and ``{alias}-hi-{l}`` for each level.
@@ -281,6 +341,9 @@ class Forecaster(Params):
         # forecast a thousand times slower on a machine where other processes held the cores
         with num_threads(choose_threads(len(tail), self.nets_[0].config.hidden_dim, self.threads)):
             z = torch.as_tensor(series_transform(scaler, tail, ids), dtype=torch.float32, device=next(self.nets_[0].parameters()).device)
+            if exog is not None:  # the target's row padded over the horizon (never read there), then the covariates
+                target = torch.nn.functional.pad(z, (0, exog.shape[2] - z.shape[1]))[:, None]
+                z = torch.cat([target, torch.as_tensor(exog, dtype=torch.float32, device=z.device)], 1)
             mean = ensemble_forecast(self.nets_, z, h).double().cpu().numpy()
             bands = quantile_bands(self.nets_, z, h, level) if level and learned else None
         bands = bands or {lv: (mean - w, mean + w) for lv in level for w in [self.calibration_.widths(lv, h, spread)]}
@@ -309,7 +372,31 @@ class Forecaster(Params):
         ids = list(np.repeat(np.asarray(panel.ids, dtype=object), W))
         scaler, spread = histories.scaling(self, panel, starts, ends, rows, ids)
         tail = panel.values[points_before(starts, ends, self.seq_size_)]
-        return {k: v.reshape(S, W, h) for k, v in self.forecast_array(tail, scaler, spread, ids, h, level).items()}
+        exog = None if self.exog_ is None else self._exog_windows(panel, np.asarray(cuts), rows, h)
+        return {k: v.reshape(S, W, h) for k, v in self.forecast_array(tail, scaler, spread, ids, h, level, exog).items()}
+
+    def _exog_windows(self, panel, cuts: np.ndarray, rows: np.ndarray, h: int) -> np.ndarray:
+        """The scaled covariates ``[S * W, C, seq_size + span]`` of the forecasts from each cutoff
+        ``cuts`` ``[S, W]`` of ``panel``'s series: those before it, the known-future ones after it,
+        the statics; fitted series (``rows`` >= 0) keep their scaling, others take their history's."""
+        covs, L = panel.covariates, self.seq_size_
+        if covs is None:
+            raise SeriesValidationError("this model takes covariates, but the data was read without them; pass the data itself")
+        span = horizon_span(self.nets_[0].config, h)
+        statics = self.exog_scaler_.statics(covs.statics)
+        out = []
+        for r, (i, cut) in enumerate((i, int(c)) for i in range(len(panel.ids)) for c in cuts[i]):
+            own = covs.rows(i)
+            before = own[points_before(np.array([0]), np.array([cut]), L)[0]]
+            after = covariates.future_block(covs, panel, i, cut, span, h)
+            if rows[r] >= 0:
+                shift, scale = self.exog_scaler_.shift[rows[r]], self.exog_scaler_.scale[rows[r]]
+            else:
+                shift, scale = (v[0] for v in CovariateScaler.dynamic_stats(own[:cut], np.array([0]), np.array([cut])))
+            window = (np.concatenate([before, after]) - shift) / scale
+            window[L:, : len(covs.hist)] = 0.0
+            out.append(np.concatenate([window.T, np.repeat(statics[i][:, None], L + span, 1)]))
+        return np.stack(out)
 
     def cross_validation(self, data, h: int | None = None, n_windows: int = 1, step_size: int | None = None, *,
                          refit: bool = False, level=None) -> pd.DataFrame:
@@ -320,7 +407,7 @@ class Forecaster(Params):
         return cross_validation(self, self._read(data), self.h if h is None else h, n_windows, step_size, refit=refit, level=level,
                                 id_col=self.id_col, time_col=self.time_col)
 
-    def predict(self, h: int | None = None, *, data=None, level=None) -> pd.DataFrame:
+    def predict(self, h: int | None = None, *, data=None, futr_df=None, level=None) -> pd.DataFrame:
         """Forecast ``h`` steps (default: the ``h`` trained for) after the end of each series.
 
         Args:
@@ -329,6 +416,9 @@ class Forecaster(Params):
                 training data). A series the model was fitted on (new points appended, or not)
                 keeps its scaling; any other is scaled by its own history, which must hold
                 ``seq_size`` points (see :meth:`forecast_windows`). No training happens.
+            futr_df: a model with ``futr_exog``: the known-future values of the ``h`` steps after
+                each series' end (id, time and those columns; a frame or a file); by default the
+                rows after the last observed target in ``data`` (or in the training data).
             level: interval levels in percent, e.g. ``[80, 95]`` (see :meth:`intervals.Calibration.widths`,
                 or the quantile head with ``intervals="quantile"``).
 
@@ -338,25 +428,35 @@ class Forecaster(Params):
             named in ``frame.attrs["interval_warnings"]`` (see :meth:`interval_warnings`).
         """
         h = self._horizon(h)
-        frame = self._predict_series(None if data is None else self.read_new(data), None, h, level)
+        frame = self._predict_series(self._histories(data, futr_df), None, h, level, futr_df)
         frame.attrs["interval_warnings"] = self.interval_warnings(level)
         return frame
+
+    def _histories(self, data, futr_df):
+        """``data`` read as :meth:`read_new` reads it, its known-future rows replaced by ``futr_df``'s; None for the training data."""
+        if futr_df is not None and not (self.exog_ and self.exog_["futr"]):
+            raise SeriesValidationError("futr_df= gives known-future covariates, but this model takes none (fit it with futr_exog=)",
+                                        argument="futr_df")
+        if data is None:
+            return None
+        panel = self.read_new(data)
+        return panel if futr_df is None else covariates.with_future(panel, futr_df, self.data_options_)
 
     def read_new(self, data):
         """``data`` read as the fit read its data, at the model's frequency (see :func:`histories.read`)."""
         self._check_fitted()
         return histories.read(self, data)
 
-    def predict_to(self, path, h: int | None = None, *, data=None, level=None, chunk_size: int = 10_000) -> Path:
+    def predict_to(self, path, h: int | None = None, *, data=None, futr_df=None, level=None, chunk_size: int = 10_000) -> Path:
         """Forecast as :meth:`predict` does, ``chunk_size`` series at a time, appending each
         chunk to ``path`` (CSV, or Parquet by its suffix) as soon as it is done: memory for the
         forecasts stays bounded by the chunk, whatever the number of series."""
         h = self._horizon(h)
         chunk_size = integer_arg("chunk_size", chunk_size, 1, 2**62)
         path = path_arg("path", path)  # before any forecast: a bad path costs nothing
-        panel = None if data is None else self.read_new(data)
+        panel = self._histories(data, futr_df)
         n = len(self.ids_ if panel is None else panel.ids)
-        chunks = (self._predict_series(panel, slice(a, min(a + chunk_size, n)), h, level) for a in range(0, n, chunk_size))
+        chunks = (self._predict_series(panel, slice(a, min(a + chunk_size, n)), h, level, futr_df) for a in range(0, n, chunk_size))
         return write_frames(path, chunks)
 
     def _horizon(self, h) -> int:
@@ -364,18 +464,46 @@ class Forecaster(Params):
         trained = self.nets_[0].config.h
         return trained if h is None else horizon_arg(h, max(trained, MAX_PREDICT_HORIZON))
 
-    def _predict_series(self, panel, part: slice | None, h: int, level) -> pd.DataFrame:
+    def _predict_series(self, panel, part: slice | None, h: int, level, futr_df=None) -> pd.DataFrame:
         """The forecast frame of series ``part`` (None: all) of ``panel``'s histories, or of the
-        training data's where ``panel`` is None."""
+        training data's where ``panel`` is None (with ``futr_df``'s known-future values)."""
         if panel is None:
             rows = np.arange(len(self.ids_))[part or slice(None)]
             ids, last, freq = [self.ids_[r] for r in rows], [self.last_times_[r] for r in rows], self.freq_
-            columns = self.forecast_array(self.tail_[rows], self.scaler_.take(rows), self.calibration_.spread[rows], ids, h, level)
+            exog = None if self.exog_ is None else self._fitted_exog(rows, h, futr_df)
+            columns = self.forecast_array(self.tail_[rows], self.scaler_.take(rows), self.calibration_.spread[rows], ids, h, level, exog)
         else:
             panel = panel.select(part or slice(None))
             ids, last, freq = panel.ids, [panel.last_time(i) for i in range(len(panel.ids))], panel.freq
             columns = {k: v[:, 0] for k, v in self.forecast_windows(panel, panel.lengths[:, None], h, level).items()}
         return forecast_frame(ids, last, freq, columns, self.data_options_["id_col"], self.data_options_["time_col"])
+
+    def _fitted_exog(self, rows: np.ndarray, h: int, futr_df) -> np.ndarray:
+        """The scaled covariates ``[R, C, seq_size + span]`` of forecasts after the end of fitted
+        series ``rows``: their last window, their future rows (the training data's, or ``futr_df``'s),
+        calendar features of the times ahead, their statics."""
+        span, n_hist, L = horizon_span(self.nets_[0].config, h), len(self.exog_["hist"]), self.seq_size_
+        F, calendar, holidays = len(self.exog_["futr"]), tuple(self.exog_["calendar"]), tuple(self.exog_["holidays"])
+        ids, lasts = [self.ids_[r] for r in rows], [self.last_times_[r] for r in rows]
+        given = covariates.future_rows(futr_df, tuple(self.exog_["futr"]), ids, lasts, self.freq_, self.data_options_) \
+            if futr_df is not None else None
+        columns = [*self.exog_["hist"], *self.exog_["futr"], *calendar_columns(calendar)]
+        out = []
+        for k, r in enumerate(rows):
+            block = np.full((span, len(columns)), np.nan)
+            if given is None:
+                saved = self.exog_future_[r, :span]
+                block[: len(saved)] = saved
+            elif given[k] is not None:
+                block[: min(span, len(given[k])), n_hist : n_hist + F] = given[k].to_numpy()[:span]
+            times = future_times(lasts[k], self.freq_, span)
+            if calendar:
+                block[:, n_hist + F :] = calendar_feature_values(pd.DatetimeIndex(times), calendar, holidays)
+            block = covariates.complete(block, h, columns, n_hist, ids[k], lambda j, t=times: t[j])
+            window = (np.concatenate([self.exog_tail_[r], block]) - self.exog_scaler_.shift[r]) / self.exog_scaler_.scale[r]
+            window[L:, :n_hist] = 0.0
+            out.append(np.concatenate([window.T, np.repeat(self.exog_statics_[r][:, None], L + span, 1)]))
+        return np.stack(out)
 
     # -- model files ---------------------------------------------------------------------------
     def save(self, path, *, overwrite: bool = False) -> Path:

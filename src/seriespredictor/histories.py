@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import covariates
 from .calendar import is_obs
+from .covariates import Spec
 from .data import to_panel
 from .errors import SeriesValidationError
 from .intervals import series_spread, spread_floor
@@ -23,7 +25,7 @@ def read(model, data):
     or two new points has too few to infer one); data at another frequency is refused by name."""
     options = dict(model.data_options_)
     try:
-        panel = to_panel(data, **{**options, "freq": options["freq"] or model.freq_})
+        panel = covariates.read(data, Spec.of(model), {**options, "freq": options["freq"] or model.freq_})
     except SeriesValidationError as e:
         inferred = _inferred_freq(data, options)
         if inferred is not None and str(inferred) != str(model.freq_) and not is_obs(model.freq_):

@@ -12,7 +12,7 @@ import torch
 
 from .errors import ModelFileError
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 
 
 def _v1_to_v2(config: dict, tensors: dict) -> tuple[dict, dict]:
@@ -63,7 +63,20 @@ def _v4_to_v5(config: dict, tensors: dict) -> tuple[dict, dict]:
     return config, tensors
 
 
-MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5}
+def _v5_to_v6(config: dict, tensors: dict) -> tuple[dict, dict]:
+    """Format 6 takes covariates: a Forecaster's ``params`` name them (``futr_exog``, ``hist_exog``,
+    ``stat_exog``, ``calendar``, ``holidays``), its ``network`` counts them, and ``covariates``
+    (null without) holds their scaling, with ``exog.*`` tensors. Older files take none."""
+    config = dict(config, format_version=6)
+    params, network = config.get("params"), config.get("network")
+    if config.get("kind") == "Forecaster" and isinstance(params, dict) and isinstance(network, dict):
+        config["params"] = {**params, "futr_exog": None, "hist_exog": None, "stat_exog": None, "calendar": False, "holidays": None}
+        config["network"] = {**network, "n_hist": 0, "n_known": 0, "n_static": 0, "categories": []}
+        config["covariates"] = None
+    return config, tensors
+
+
+MIGRATIONS: dict = {1: _v1_to_v2, 2: _v2_to_v3, 3: _v3_to_v4, 4: _v4_to_v5, 5: _v5_to_v6}
 
 
 def migrate(config: dict, tensors: dict) -> tuple[dict, dict]:

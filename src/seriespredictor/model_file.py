@@ -20,6 +20,9 @@ import torch
 from .calendar import check_freq, freq_step
 from .errors import ModelFileError, SeriesValidationError
 from .fields import BOOL, DICT, LOSS_HISTORY, TEXT, Field, check_fields, integer, list_of, number, one_of, optional
+from .calendar_features import FEATURES
+from .calendar_features import columns as calendar_columns
+from .covariates import CovariateScaler, Spec
 from .intervals import Calibration
 from .network import HEADS, ForecastConfig, ForecastNetwork
 from .params import MAX_HORIZON, MAX_SEASON, MAX_SEQ_SIZE
@@ -28,10 +31,13 @@ from .scaling import Scaler
 from .settings import DATA_OPTIONS, MAX_ENSEMBLE, MAX_LAYERS, PERCENT, check_values, data_options
 from .training import TrainResult, optimizer_state, optimizer_tensors
 
+MAX_COVARIATES, MAX_CATEGORIES = 10_000, 10**7  # covariate columns of one kind; categories of a static
 NETWORK = {
     "network.h": integer(1, MAX_HORIZON), "network.head": one_of(*HEADS), "network.patch_size": integer(1, MAX_SEASON),
     "network.seasonal_base": BOOL, "network.drift_base": BOOL, "network.season": integer(1, MAX_SEASON), "network.quantile_levels": list_of(PERCENT),
     "network.hidden_dim": integer(1, MAX_UNITS), "network.num_layers": integer(1, MAX_LAYERS), "network.dropout": number(0, 0.999),
+    "network.n_hist": integer(0, MAX_COVARIATES), "network.n_known": integer(0, MAX_COVARIATES),
+    "network.n_static": integer(0, MAX_COVARIATES), "network.categories": list_of(integer(2, MAX_CATEGORIES)),
 }
 
 
@@ -46,6 +52,10 @@ def save(model, path, *, overwrite: bool = False) -> Path:
     for opt_tensors, _ in optimizers:
         tensors.update(opt_tensors)
     freq = model.freq_ if isinstance(model.freq_, str) else int(model.freq_)
+    if model.exog_ is not None:
+        tensors.update({"exog.tail": torch.as_tensor(model.exog_tail_), "exog.future": torch.as_tensor(model.exog_future_),
+                        "exog.shift": torch.as_tensor(model.exog_scaler_.shift), "exog.scale": torch.as_tensor(model.exog_scaler_.scale),
+                        "exog.statics": torch.as_tensor(model.exog_statics_)})
     config = {
         "params": model.params_,
         "data": model.data_options_,
@@ -58,6 +68,7 @@ def save(model, path, *, overwrite: bool = False) -> Path:
         "training": [{"steps_run": r.steps_run, "best_step": r.best_step, "seconds": round(r.seconds, 3),
                       "losses": r.losses, "val_losses": r.val_losses} for r in getattr(model, "history_", [])],
         "optimizer": [groups for _, groups in optimizers] if model.optimizers_ is not None else None,
+        "covariates": None if model.exog_ is None else {**model.exog_, **model.exog_scaler_.to_dict()},
         "schema": {
             "freq": freq,
             "ids": [int(i) if isinstance(i, (int, np.integer)) else str(i) for i in model.ids_],
@@ -118,9 +129,46 @@ def load(cls, path):
     self.calibration_ = Calibration(errors, rows, check_tensor(tensors, "spread", (n,), path, positive=True).numpy(), stride)
     self.nets_ = [_network(net, tensors, f"net.{m}.", path) for m in range(self.ensemble)]
     self.optimizers_, self.history_ = _optimizers(config, tensors, self.nets_, path), _history(config, path)
+    _covariates(self, config, tensors, net, n, path)
     if sum(len(n.state_dict()) for n in self.nets_) != len(tensors):
         raise ModelFileError(f"{str(path)!r}: the weights hold more networks than its settings (ensemble={self.ensemble})")
     return self
+
+
+def _covariates(self, config: dict, tensors: dict, net: ForecastConfig, n: int, path) -> None:
+    """The covariates' names, scaling and each series' saved rows (``exog_*``), every field checked
+    against the settings and the network; none for a model without covariates."""
+    check_fields(config, {"covariates": optional(DICT)}, path)
+    c = config["covariates"]
+    if c is None:
+        if net.covariates or Spec.of(self).any:
+            raise ModelFileError(f"{str(path)!r}: its settings or network take covariates but config.json holds none; the file is damaged")
+        self.exog_ = None
+        return
+    names = list_of(TEXT)
+    check_fields(config, {"covariates.hist": one_of(list(self.hist_exog or [])), "covariates.futr": one_of(list(self.futr_exog or [])),
+                          "covariates.calendar": list_of(one_of(*FEATURES)), "covariates.holidays": names, "covariates.numeric": names,
+                          "covariates.static_shift": list_of(number(), len(c.get("numeric") or [])),
+                          "covariates.static_scale": list_of(number(0, low_open=True), len(c.get("numeric") or [])),
+                          "covariates.categories": Field("an object of lists of category names", _are_categories)}, path)
+    D = len(c["hist"]) + len(c["futr"]) + len(calendar_columns(c["calendar"]))
+    if (net.n_hist, net.n_known, net.n_static) != (len(c["hist"]), D - len(c["hist"]), len(c["numeric"])) or \
+            net.categories != tuple(len(v) + 1 for v in c["categories"].values()) or \
+            set(c["numeric"]) | set(c["categories"]) != set(self.stat_exog or []):
+        raise ModelFileError(f"{str(path)!r}: config.json's covariates do not match its network ({net}); the file is damaged or was edited")
+    self.exog_ = {k: c[k] for k in ("hist", "futr", "calendar", "holidays")}
+    self.exog_scaler_ = CovariateScaler(check_tensor(tensors, "exog.shift", (n, D), path).numpy(),
+                                        check_tensor(tensors, "exog.scale", (n, D), path, positive=True).numpy(),
+                                        c["numeric"], c["static_shift"], c["static_scale"], c["categories"])
+    self.exog_tail_ = check_tensor(tensors, "exog.tail", (n, self.seq_size_, D), path).numpy()
+    future = tensors.get("exog.future")
+    self.exog_future_ = check_tensor(tensors, "exog.future", (n, future.shape[1] if future is not None and future.dim() == 3 else 0, D),
+                                     path, finite=False).numpy()
+    self.exog_statics_ = check_tensor(tensors, "exog.statics", (n, net.n_static + len(net.categories)), path).numpy()
+
+
+def _are_categories(v) -> bool:
+    return type(v) is dict and all(type(k) is str and type(c) is list and all(type(x) is str for x in c) for k, c in v.items())
 
 
 def _network(config: ForecastConfig, tensors: dict, prefix: str, path) -> ForecastNetwork:

@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 import torch
+from torch import nn
 
 from .errors import SeriesValidationError
 from .intervals import nested_bands
@@ -41,6 +42,24 @@ class ForecastConfig:
     hidden_dim: int = 64
     num_layers: int = 1
     dropout: float = 0.0
+    n_hist: int = 0  # past-only covariates
+    n_known: int = 0  # known-future covariates (the user's and the calendar's)
+    n_static: int = 0  # numeric statics
+    categories: tuple[int, ...] = ()  # categorical statics: codes per column (0: unseen at fit)
+
+    @property
+    def covariates(self) -> int:
+        """Covariate rows of a window after the target's: past-only, known-future, statics."""
+        return self.n_hist + self.n_known + self.n_static + len(self.categories)
+
+    @property
+    def embeddings(self) -> tuple[int, ...]:
+        """The embedding width of each categorical static."""
+        return tuple(min(8, (c + 1) // 2) for c in self.categories)
+
+    @property
+    def static_width(self) -> int:
+        return self.n_static + sum(self.embeddings)
 
     @property
     def quantiles(self) -> list[float]:
@@ -50,22 +69,45 @@ class ForecastConfig:
     @property
     def lstm(self) -> LSTMConfig:
         outputs = self.h * len(self.quantiles) if self.head == "direct" else 1
-        return LSTMConfig(self.patch_size, self.hidden_dim, outputs, self.num_layers, self.dropout)
+        if self.head == "direct":  # each LSTM step reads a patch of the target and of every dynamic covariate, and the statics
+            inputs = self.patch_size * (1 + self.n_hist + self.n_known) + self.static_width
+        else:  # each step reads the target, the next step's known-future values and the statics
+            inputs = 1 + self.n_known + self.static_width
+        return LSTMConfig(inputs, self.hidden_dim, outputs, self.num_layers, self.dropout)
 
     def to_dict(self) -> dict:
-        return dict(asdict(self), quantile_levels=list(self.quantile_levels))
+        return dict(asdict(self), quantile_levels=list(self.quantile_levels), categories=list(self.categories))
 
     @classmethod
     def from_dict(cls, d: dict) -> "ForecastConfig":
-        return cls(**dict(d, quantile_levels=tuple(d["quantile_levels"])))
+        return cls(**dict(d, quantile_levels=tuple(d["quantile_levels"]), categories=tuple(d.get("categories", ()))))
 
 
 class ForecastNetwork(LSTMNetwork):
-    """The LSTM and its head, built from (and keeping) a :class:`ForecastConfig`."""
+    """The LSTM and its head, built from (and keeping) a :class:`ForecastConfig`. With covariates,
+    the direct head also reads the known-future values of each step ahead and the statics, and
+    each categorical static has an embedding."""
 
     def __init__(self, config: ForecastConfig):
         super().__init__(config.lstm)
         self.config = config
+        if config.covariates:
+            if config.head == "direct":
+                extra = config.n_known * config.h + config.static_width
+                self.head = nn.Linear(config.hidden_dim + extra, config.lstm.output_dim)
+            self.embed = nn.ModuleList(nn.Embedding(c, w) for c, w in zip(config.categories, config.embeddings))
+
+    def statics(self, rows: torch.Tensor) -> torch.Tensor:
+        """``[B, static_width]`` from a window's static rows ``[B, n_static + categorical]``: numbers as
+        they are, each category code embedded."""
+        cfg = self.config
+        codes = rows[:, cfg.n_static :].round().long()
+        return torch.cat([rows[:, : cfg.n_static], *(e(codes[:, k]) for k, e in enumerate(self.embed))], 1)
+
+    def direct(self, x: torch.Tensor, extra: torch.Tensor) -> torch.Tensor:
+        """The direct head on the last hidden state and ``extra`` (known-future values, statics)."""
+        out, _ = self.lstm(x)
+        return self.head(torch.cat([out[:, -1], extra], 1))
 
 
 def _direct_parts(cfg: ForecastConfig, window: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -85,27 +127,73 @@ def _direct_parts(cfg: ForecastConfig, window: torch.Tensor) -> tuple[torch.Tens
     return x, level[:, :, None]
 
 
+def horizon_span(cfg: ForecastConfig, h: int) -> int:
+    """Steps of covariates after the input that a forecast of ``h`` steps reads: whole blocks of the
+    trained horizon for the direct head, ``h`` for the recursive one."""
+    return -(-h // cfg.h) * cfg.h if cfg.head == "direct" else h
+
+
+def _covariate_parts(net, cfg: ForecastConfig, w: torch.Tensor, L: int):
+    """The direct head's input and what its output is added to (as :func:`_direct_parts`), and its
+    extra input ``[B, n_known * h + static_width]``, from covariate windows ``w`` ``[B, 1 + C, L + h]``
+    (row 0 the target, whose last ``h`` points are not read)."""
+    B, p, D = w.shape[0], cfg.patch_size, cfg.n_hist + cfg.n_known
+    x, offset = _direct_parts(cfg, w[:, 0, :L])
+    dynamic = w[:, 1 : 1 + D, :L].reshape(B, D, L // p, p).transpose(1, 2).reshape(B, L // p, D * p)
+    statics = net.statics(w[:, 1 + D :, 0])
+    known = w[:, 1 + cfg.n_hist : 1 + D, L : L + cfg.h].reshape(B, -1)
+    x = torch.cat([x, dynamic, statics[:, None].expand(-1, L // p, -1)], 2)
+    return x, offset, torch.cat([known, statics], 1)
+
+
 def direct_block(net, cfg: ForecastConfig, window: torch.Tensor) -> torch.Tensor:
-    """The direct head's ``h`` steps ``[B, Q, h]`` in model space (``Q`` quantiles, the median first)."""
+    """The direct head's ``h`` steps ``[B, Q, h]`` in model space (``Q`` quantiles, the median first)
+    from windows ``[B, seq_size]``, or, with covariates, ``[B, 1 + C, seq_size + h]``."""
+    if window.dim() == 3:
+        x, offset, extra = _covariate_parts(net, cfg, window, window.shape[2] - cfg.h)
+        return net.direct(x, extra).reshape(x.shape[0], -1, cfg.h) + offset
     x, offset = _direct_parts(cfg, window)
     return net(x, last_only=True)[0].reshape(x.shape[0], -1, cfg.h) + offset  # shape[0]: a batch the ONNX graph keeps dynamic
 
 
+def _recursive_inputs(net, cfg: ForecastConfig, u: torch.Tensor, w: torch.Tensor | None) -> torch.Tensor:
+    """The recursive head's inputs ``[B, T, 1 + n_known + static_width]``: each step's target ``u``
+    ``[B, T]`` with the next step's known-future values and the statics of covariate windows ``w``
+    ``[B, 1 + C, T + 1]`` (aligned with ``u``'s first point), or ``u`` alone."""
+    if w is None:
+        return u.unsqueeze(-1)
+    T, D = u.shape[1], cfg.n_hist + cfg.n_known
+    known = w[:, 1 + cfg.n_hist : 1 + D, 1 : T + 1].transpose(1, 2)
+    statics = net.statics(w[:, 1 + D :, 0])[:, None].expand(-1, T, -1)
+    return torch.cat([u.unsqueeze(-1), known, statics], 2)
+
+
 def forecast(net, cfg: ForecastConfig, z: torch.Tensor, h: int) -> torch.Tensor:
-    """Forecast ``h`` steps ``[S, h]`` (the median) from windows ``z`` ``[S, seq_size]``."""
+    """Forecast ``h`` steps ``[S, h]`` (the median) from windows ``z`` ``[S, seq_size]``, or, with
+    covariates, ``[S, 1 + C, seq_size + H]`` (``H``: ``h`` rounded up to whole blocks of the trained
+    horizon for the direct head; the target's part after ``seq_size`` is not read)."""
+    w = z if z.dim() == 3 else None
+    blocks = -(-h // cfg.h)
+    L = z.shape[-1] - (blocks * cfg.h if w is not None and cfg.head == "direct" else h if w is not None else 0)
+    target = z[:, 0, :L] if w is not None else z
     if cfg.head == "recursive":
-        level = z.mean(1, keepdim=True)  # [S, 1]
-        out, state = net((z - level).unsqueeze(-1))  # [S, L, 1]
+        level = target.mean(1, keepdim=True)  # [S, 1]
+        out, state = net(_recursive_inputs(net, cfg, target - level, w))  # [S, L, 1]
         step = out[:, -1]  # [S, 1]
         preds = [step]
-        for _ in range(h - 1):
-            out, state = net(step.unsqueeze(-1), state)  # carry the state: one step per call
+        for k in range(1, h):
+            inputs = _recursive_inputs(net, cfg, step, None if w is None else w[:, :, L - 1 + k : L + k + 1])
+            out, state = net(inputs, state)  # carry the state: one step per call
             step = out[:, -1]
             preds.append(step)
         return torch.cat(preds, 1) + level
-    preds, window = [], z
-    for _ in range(-(-h // cfg.h)):  # blocks of the trained h for horizons past it
-        block = direct_block(net, cfg, window)[:, 0]  # [S, trained h]
+    preds, window = [], target
+    for b in range(blocks):  # blocks of the trained h for horizons past it
+        if w is None:
+            block = direct_block(net, cfg, window)[:, 0]  # [S, trained h]
+        else:  # the block's covariates, with the target forecast so far as its input
+            span = w[:, :, b * cfg.h : b * cfg.h + L + cfg.h]
+            block = direct_block(net, cfg, torch.cat([torch.cat([window, window[:, : cfg.h]], 1)[:, None], span[:, 1:]], 1))[:, 0]
         preds.append(block)
         window = torch.cat([window, block], 1)[:, -window.shape[1] :]
     return torch.cat(preds, 1)[:, :h]
@@ -149,6 +237,8 @@ def loss_function(cfg: ForecastConfig, seq_size: int, loss: str, precision: str,
     probs = torch.tensor(cfg.quantiles, device=device)[None, :, None]  # [1, Q, 1]
 
     def compute(net, w):
+        if w.dim() == 3:  # covariate windows [B, 1 + C, L + h]
+            return compute_covariates(net, w)
         if cfg.head == "direct":  # the offset goes to the target's side: no autograd work for it
             x, offset = _direct_parts(cfg, w[:, :L])
             target = w[:, None, L:] - offset  # [B, 1, h]
@@ -159,6 +249,20 @@ def loss_function(cfg: ForecastConfig, seq_size: int, loss: str, precision: str,
             return torch.mean(error(out - target[:, 0]))
         u = w - w[:, :L].mean(1, keepdim=True)  # centred on the input part
         out = net(u[:, :-1].unsqueeze(-1))[0].squeeze(-1)  # [B, L + h - 1], one step ahead
+        return torch.mean(error(out - u[:, 1:]))
+
+    def compute_covariates(net, w):
+        y = w[:, 0]
+        if cfg.head == "direct":
+            x, offset, extra = _covariate_parts(net, cfg, w, L)
+            target = y[:, None, L:] - offset  # [B, 1, h]
+            out = net.direct(x, extra)
+            if cfg.quantile_levels:
+                e = target - out.reshape(len(out), -1, h)
+                return torch.mean(torch.maximum(probs * e, (probs - 1) * e))
+            return torch.mean(error(out - target[:, 0]))
+        u = y - y[:, :L].mean(1, keepdim=True)
+        out = net(_recursive_inputs(net, cfg, u[:, :-1], w))[0].squeeze(-1)
         return torch.mean(error(out - u[:, 1:]))
 
     if precision == "fp32":

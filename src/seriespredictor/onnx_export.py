@@ -33,7 +33,7 @@ from torch import nn
 
 from . import __version__
 from .atomic import atomic_output, exists_error, write_file
-from .errors import MissingExtraError
+from .errors import MissingExtraError, SeriesValidationError
 from .network import forecast
 from .params import path_arg
 
@@ -84,6 +84,8 @@ def export(model, path, *, overwrite: bool = False) -> Path:
         MissingExtraError: the ``onnx`` package is not installed.
     """
     path = path_arg("path", path)
+    if model.exog_ is not None:
+        raise SeriesValidationError("export_onnx takes models without covariates: the graph's one input is the target's history")
     if os.path.lexists(path) and not overwrite:
         raise exists_error(path)
     try:

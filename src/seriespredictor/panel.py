@@ -25,6 +25,7 @@ class Panel:
     stamps: list | None = None  # with an "obs" freq: each series' own timestamps (an Index)
     filled: int = 0  # how many points fill_missing added or replaced
     names: tuple | None = None  # the input's own (time, value) column names, e.g. ("Month", "Passengers")
+    covariates: object = None  # a covariates.Covariates on this panel's grid, where the model takes covariates
 
     @property
     def lengths(self) -> np.ndarray:
@@ -50,15 +51,17 @@ class Panel:
         """The first ``keep[i]`` points of every series."""
         parts = [self.values[o : o + k] for o, k in zip(self.offsets[:-1], keep)]
         stamps = None if self.stamps is None else [s[:k] for s, k in zip(self.stamps, keep)]
+        covariates = None if self.covariates is None else self.covariates.head(keep)
         return Panel(self.ids, np.concatenate(parts), np.concatenate([[0], np.cumsum(keep)]).astype(np.int64), self.starts,
-                     self.freq, stamps, names=self.names)
+                     self.freq, stamps, names=self.names, covariates=covariates)
 
     def select(self, part: slice) -> "Panel":
         """The series ``part`` (a slice of series), sharing this panel's values."""
         start, stop, _ = part.indices(len(self.ids))
         stamps = None if self.stamps is None else self.stamps[start:stop]
+        covariates = None if self.covariates is None else self.covariates.select(part)
         return Panel(self.ids[start:stop], self.values, self.offsets[start : stop + 1], self.starts[start:stop], self.freq, stamps,
-                     names=self.names)
+                     names=self.names, covariates=covariates)
 
     def parts(self, starts: np.ndarray, ends: np.ndarray, ids: list) -> "Panel":
         """A panel of the parts ``values[starts[k]:ends[k]]`` (store positions), named ``ids``."""

@@ -305,12 +305,15 @@ def load_estimator(cls, params: dict, path, check=None):
     return estimator
 
 
-def check_tensor(tensors: dict, name: str, shape: tuple, path, *, positive: bool = False) -> torch.Tensor:
-    """Take the float64 tensor ``name``, checking its shape and that its values are finite."""
+def check_tensor(tensors: dict, name: str, shape: tuple, path, *, positive: bool = False, finite: bool = True) -> torch.Tensor:
+    """Take the float64 tensor ``name``, checking its shape and that its values are finite (or, with
+    ``finite=False``, numbers or NaN: not infinite)."""
     t = tensors.pop(name, None)
     if t is None or t.dtype != torch.float64 or tuple(t.shape) != shape:
         got = "missing" if t is None else f"{t.dtype} {tuple(t.shape)}"
         raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry {name!r} is {got}, the saved settings need float64 {shape}")
+    if not finite and not torch.isinf(t).any():
+        return t
     if not torch.isfinite(t).all() or (positive and not (t > 0).all()):
         raise ModelFileError(f"{str(path)!r}: {WEIGHTS} entry {name!r} holds {'non-positive, ' if positive else ''}NaN or infinite values; the file is damaged")
     return t

@@ -53,6 +53,9 @@ class Service:
     """One loaded model: its metadata and the forecasts of batches of requests."""
 
     def __init__(self, model: Forecaster, path):
+        if model.exog_ is not None:
+            raise SeriesValidationError(f"{str(path)!r} takes covariates, which the service's requests do not carry; serve a model "
+                                        "fitted without covariates")
         self.model, self.path = model, Path(path).resolve()
         self.loaded_at = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.loaded_file = _identity(self.path)

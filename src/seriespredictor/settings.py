@@ -19,6 +19,7 @@ from .params import (MAX_BATCH, MAX_SEASON, MAX_SEED, MAX_SEQ_SIZE, MAX_STEPS, M
                      check_int, check_number, horizon_arg, path_arg)
 from .persistence import MAX_UNITS
 from .recipe import choose
+from .covariates import check_names
 from .runtime import bf16_lstm_runs, native_bf16
 
 LOSSES = ("mse", "mae")
@@ -62,6 +63,7 @@ def check_values(est) -> None:
         raise SeriesValidationError(f"time_format={est.time_format!r} must be a strftime format such as '%Y%m%d', or None for ISO 8601")
     if est.checkpoint_dir is not None:
         path_arg("checkpoint_dir", est.checkpoint_dir)
+    check_names(est)
     columns = (est.id_col, est.time_col, est.target_col)
     if not all(isinstance(c, str) and c for c in columns) or len(set(columns)) < 3:
         raise SeriesValidationError(f"id_col, time_col, target_col = {columns!r} must be three distinct non-empty column names")
@@ -83,6 +85,10 @@ def check_combinations(est) -> None:
         raise SeriesValidationError("patch_size, seasonal_base and drift_base work with head='direct' only; set head='direct'")
     if est.seasonal_base and est.drift_base:
         raise SeriesValidationError("seasonal_base and drift_base are two bases for one forecast; set one of them")
+    if est.hist_exog and est.head == "recursive":
+        raise SeriesValidationError(f"hist_exog={est.hist_exog!r} needs head='direct': a recursive head would need the past-only "
+                                    "values of the steps it forecasts; use head='direct', or pass known-ahead columns in futr_exog",
+                                    argument="hist_exog")
     if est.precision == "bf16" and not bf16_lstm_runs(torch.device(est.device)):
         raise SeriesValidationError(f"precision='bf16' but this {est.device.upper()} cannot run the LSTM in bfloat16 (on a CPU it needs "
                                     "AVX-512); use precision='auto' (bf16 where it runs) or 'fp32'", argument="precision")

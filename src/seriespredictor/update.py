@@ -63,6 +63,8 @@ def update(model, data, *, steps=None):
     Nothing of the model changes until training is done: a failed update leaves it as it was.
     """
     model._check_fitted()
+    if model.exog_ is not None:
+        raise SeriesValidationError("update continues models without covariates only; fit a new model on the data with its covariates")
     for name, rule in RESOLVED.items():
         if not rule.ok(model.params_.get(name)):
             raise SeriesValidationError(

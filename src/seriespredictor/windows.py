@@ -141,13 +141,22 @@ def held_out(panel, val: int, h: int) -> tuple[np.ndarray, np.ndarray]:
     return train_len, validated
 
 
-def calibration_set(store: torch.Tensor, starts: np.ndarray, cutoffs: np.ndarray, val: int, h: int, size: int):
+def calibration_set(store: torch.Tensor, starts: np.ndarray, cutoffs: np.ndarray, val: int, h: int, size: int,
+                    ahead: int = 0, limits: np.ndarray | None = None):
     """Inputs ``[rows * J, size]`` and targets ``[rows * J, V]`` of the calibration windows that
     roll over the held-out points after ``cutoffs`` (each series' training part), and the
-    stride between them (:func:`intervals.calibration_windows`)."""
+    stride between them (:func:`intervals.calibration_windows`).
+
+    A covariate store ``[N, 1 + C]`` gives inputs ``[rows * J, 1 + C, size + ahead]``: the covariates
+    of the ``ahead`` steps after each cutoff too (past a series' end ``limits``, its last row repeats)."""
     stride, J, V = calibration_windows(val, h)
     ends = (starts[:, None] + cutoffs[:, None] + stride * np.arange(J)[None, :]).ravel()  # store positions
-    inputs = store[torch.as_tensor(points_before(np.repeat(starts, J), ends, size))]
+    before = points_before(np.repeat(starts, J), ends, size)
+    if store.dim() == 2:
+        after = np.minimum(ends[:, None] + np.arange(ahead), np.repeat(limits, J)[:, None] - 1)
+        inputs = store[torch.as_tensor(np.concatenate([before, after], 1))].transpose(1, 2)
+        return inputs, store[torch.as_tensor(ends[:, None] + np.arange(V)), 0], stride
+    inputs = store[torch.as_tensor(before)]
     targets = store[torch.as_tensor(ends[:, None] + np.arange(V))]
     return inputs, targets, stride
 
