@@ -12,8 +12,9 @@ every test day without refitting: ``cross_validation(df, h=24, n_windows=21, ste
 
 Configurations:
 - ``plain``: rentals only.
-- ``calendar``: ``calendar=True`` (hour, weekday, ... derived from ``ds``) and the DC holidays as
-  known-future columns (``futr_exog=["holiday", "workingday"]``; ``ds`` cannot give holidays).
+- ``calendar``: the library's calendar features ``calendar=["hour", "dayofweek", "holiday"]``
+  with ``holidays=`` the 21 DC holiday dates of the ``holiday`` column (``ds`` cannot give them;
+  ``workingday`` follows from the three).
 - ``weather_past``: ``calendar`` plus the five weather columns (``weathersit``, ``temp``, ``atemp``,
   ``hum``, ``windspeed``) as past-only covariates (``hist_exog``): a setup one could run.
 - ``weather_oracle``: ``calendar`` plus the weather columns as known-future covariates. They are
@@ -47,17 +48,18 @@ from seriespredictor.metrics import mae, rmse
 H = 24
 TEST_DAYS = 21
 TEST_START = pd.Timestamp("2012-12-11 00:00:00")
-HOLIDAYS = ["holiday", "workingday"]
 WEATHER = ["weathersit", "temp", "atemp", "hum", "windspeed"]
-CONFIGS = {
-    "plain": {},
-    "calendar": {"futr_exog": HOLIDAYS, "calendar": True},
-    "weather_past": {"futr_exog": HOLIDAYS, "hist_exog": WEATHER, "calendar": True},
-    "weather_oracle": {"futr_exog": HOLIDAYS + WEATHER, "calendar": True},
-}
+CONFIGS = ("plain", "calendar", "weather_past", "weather_oracle")
 # README, "Split and horizon": day-ahead seasonal naive on the last 21 days, each scored on the hours
 # where both the actual and the naive value exist: season -> (hours, MAE, RMSE).
 PUBLISHED_NAIVE = {24: (500, 48.55, 81.02), 168: (501, 68.40, 119.58)}
+
+
+def configs(holidays: list[str]) -> dict[str, dict]:
+    """Forecaster settings of each configuration, given the holiday dates."""
+    calendar = {"calendar": ["hour", "dayofweek", "holiday"], "holidays": holidays}
+    return {"plain": {}, "calendar": calendar, "weather_past": {**calendar, "hist_exog": WEATHER},
+            "weather_oracle": {**calendar, "futr_exog": WEATHER}}
 
 
 def read_bike(data: Path) -> pd.DataFrame:
@@ -103,6 +105,7 @@ def run(args, overrides: dict) -> tuple[list[dict], list[str], int]:
     if test.sum() != TEST_DAYS * H:
         raise SystemExit(f"{args.data}: {int(test.sum())} hours from {TEST_START}, expected {TEST_DAYS * H}")
     y, test_ds = frame["y"].to_numpy()[test], frame["ds"][test].reset_index(drop=True)
+    holidays = sorted(frame.loc[frame["holiday"] == 1, "ds"].dt.strftime("%Y-%m-%d").unique())
     naive = {season: seasonal_naive(frame, season)[test] for season in PUBLISHED_NAIVE}
     scored = ~np.isnan(y) & ~np.isnan(naive[24]) & ~np.isnan(naive[168])
 
@@ -111,7 +114,7 @@ def run(args, overrides: dict) -> tuple[list[dict], list[str], int]:
 
     rows = []
     for config in args.configs:
-        settings = CONFIGS[config]
+        settings = configs(holidays)[config]
         per_seed = []
         for seed in args.seeds:
             row = {"model": f"LSTM {config}", "kind": "seed", "config": config, "settings": settings, "seed": seed}
@@ -120,9 +123,11 @@ def run(args, overrides: dict) -> tuple[list[dict], list[str], int]:
             except SeriesValidationError as e:  # a refused configuration is a result, not a crash
                 rows.append({**row, "error": str(e)})
                 continue
-            forecast = cv.set_index("ds").reindex(test_ds)["LSTM"].to_numpy()
-            if np.isnan(forecast).any():
-                raise SystemExit(f"{config}: the backtest lacks {int(np.isnan(forecast).sum())} test hours")
+            aligned = cv.set_index("ds").reindex(test_ds)
+            forecast = aligned["LSTM"].to_numpy()
+            present = ~np.isnan(y)  # the backtest's actuals are filled where the source has no row
+            if np.isnan(forecast).any() or not np.array_equal(aligned["y"].to_numpy()[present], y[present]):
+                raise SystemExit(f"{config}: the backtest's hours or actuals are not the test period's")
             per_seed.append({**row, "seconds": seconds, **scores(forecast)})
             print(f"{config} seed {seed}: MAE {per_seed[-1]['mae']:.2f} in {seconds:.0f} s", file=sys.stderr)
         if per_seed:
@@ -155,7 +160,7 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data" / "bike_sharing",
                    help="the folder holding bike_sharing_hourly.csv (default: ../shared/data/bike_sharing beside the checkout)")
-    p.add_argument("--configs", nargs="*", choices=list(CONFIGS), default=list(CONFIGS),
+    p.add_argument("--configs", nargs="*", choices=CONFIGS, default=list(CONFIGS),
                    help="LSTM configurations to run (none: the seasonal naive rows only)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0])
     p.add_argument("--fill", default="zero", choices=FILL_METHODS, help="fill_missing= for the 165 absent hours' rentals")

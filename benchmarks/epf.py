@@ -135,9 +135,10 @@ def run_market(market: str, args, overrides: dict) -> tuple[list[dict], list[str
             except SeriesValidationError as e:  # a refused configuration is a result, not a crash
                 rows.append({**row, "error": str(e)})
                 continue
-            forecast = cv.set_index("ds").reindex(test_ds)["LSTM"].to_numpy()
-            if np.isnan(forecast).any():
-                raise SystemExit(f"{market} {config}: the backtest lacks {int(np.isnan(forecast).sum())} test hours")
+            aligned = cv.set_index("ds").reindex(test_ds)
+            forecast = aligned["LSTM"].to_numpy()
+            if np.isnan(forecast).any() or not np.array_equal(aligned["y"].to_numpy(), y):
+                raise SystemExit(f"{market} {config}: the backtest's hours or actuals are not the test period's")
             per_seed.append({**row, "seconds": seconds, **scores(y, forecast, weekly)})
             print(f"{market} {config} seed {seed}: MAE {per_seed[-1]['mae']:.3f} in {seconds:.0f} s", file=sys.stderr)
         if per_seed:
