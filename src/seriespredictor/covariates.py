@@ -134,8 +134,11 @@ def read(data, spec: Spec, options: dict) -> Panel:
                                     f"{reprlib.repr(list(frame.columns))}")
     report_ignored(frame.columns, (id_col, time_col, target_col, *wanted))
     frame = frame.reset_index(drop=True)
-    y = pd.to_numeric(frame[target_col], errors="coerce") if frame[target_col].dtype == object else frame[target_col]
-    future = _future_rows(frame[id_col], y.isna().to_numpy()) if spec.futr else np.zeros(len(frame), dtype=bool)
+    if spec.futr:  # an empty target only: text there is not a future row, and to_panel refuses it by name
+        times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
+        future = _future_rows(frame[id_col], times, frame[target_col].isna().to_numpy())
+    else:
+        future = np.zeros(len(frame), dtype=bool)
     panel = to_panel(frame.loc[~future, [id_col, time_col, target_col]], **options)
     return attach(panel, frame, future, spec, options)
 
@@ -169,12 +172,10 @@ def report_ignored(columns, used) -> None:
                       UserWarning, stacklevel=4)
 
 
-def _future_rows(ids: pd.Series, missing_y: np.ndarray) -> np.ndarray:
-    """Rows after each series' last observed target (in the order given: time order is checked by to_panel)."""
-    order = pd.Series(np.arange(len(ids)))
-    observed = order.where(~missing_y)
-    last = observed.groupby(ids.to_numpy()).transform("max").to_numpy()  # NaN: a series without any target
-    return np.where(np.isnan(last), False, order.to_numpy() > np.nan_to_num(last, nan=-1))
+def _future_rows(ids: pd.Series, times: pd.Series, missing_y: np.ndarray) -> np.ndarray:
+    """Rows later than each series' last observed target, in time (the rows may come in any order)."""
+    last = times.where(~missing_y).groupby(ids.to_numpy()).transform("max")  # NaT/NaN: a series without any target
+    return (times > last).to_numpy(dtype=bool)
 
 
 def attach(panel: Panel, frame: pd.DataFrame, future: np.ndarray, spec: Spec, options: dict) -> Panel:
