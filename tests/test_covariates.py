@@ -125,6 +125,21 @@ def test_futr_df_gives_what_the_future_rows_of_the_data_give(fitted):
     assert not np.allclose(fitted.predict(futr_df=flipped)["LSTM"], in_data["LSTM"], rtol=1e-3)  # the values are read
 
 
+def test_future_rows_are_found_by_time_whatever_the_row_order(fitted):
+    frame = shop()
+    expected = fitted.predict(data=frame)
+    for shuffled in (frame.sample(frac=1, random_state=0), frame.iloc[::-1], pd.concat([frame[frame["y"].isna()], frame.dropna()])):
+        pd.testing.assert_frame_equal(fitted.predict(data=shuffled), expected)
+
+
+def test_text_in_the_target_is_refused_not_taken_for_a_future_row(fitted):
+    frame = shop()
+    frame["y"] = frame["y"].astype(object)
+    frame.loc[99, "y"] = "oops"  # s0's last observed target
+    with pytest.raises(SeriesValidationError, match=r"the target column 'y' has 1 non-numeric value\(s\), the first 'oops'"):
+        fitted.predict(data=frame)
+
+
 def test_a_new_series_is_scaled_by_its_own_history(fitted):
     one = shop().query("unique_id == 's1'")
     new = one.assign(unique_id="new", store="b")
