@@ -282,6 +282,7 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
         raise SeriesValidationError(f"futr_df has no column {absent[0]!r} (a futr_exog of the model); its columns are "
                                     f"{reprlib.repr(list(frame.columns))}")
     times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
+    times = _on_clock_of(times, lasts[0]) if lasts else times
     keyed = pd.DataFrame({c: _numeric(frame[c], c, frame[id_col]) for c in names}, index=pd.MultiIndex.from_arrays([frame[id_col], times]))
     by_series = {str(sid): g.droplevel(0) for sid, g in keyed.groupby(level=0, sort=False)}
     out = []
@@ -301,6 +302,21 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
             raise SeriesValidationError(f"futr_df has a row of series {sid!r} at {ahead.index[off][0]}, off the model's frequency {freq!r}")
         out.append(ahead.reindex(grid))
     return out
+
+
+def _on_clock_of(times: pd.Series, last) -> pd.Series:
+    """futr_df's ``times`` in the zone of the series' times (``last``, one of them); times of
+    another kind (integers for timestamps, tz-naive for tz-aware, or the reverse) refused by name."""
+    def kind(tz, datetime):
+        return ("timestamps in " + str(tz) if tz is not None else "tz-naive timestamps") if datetime else "integers"
+
+    ours = (getattr(times.dt, "tz", None) if pd.api.types.is_datetime64_any_dtype(times) else None,
+            pd.api.types.is_datetime64_any_dtype(times))
+    theirs = (getattr(last, "tz", None), isinstance(last, pd.Timestamp))
+    if ours[1] != theirs[1] or (ours[0] is None) != (theirs[0] is None):
+        raise SeriesValidationError(f"futr_df's times are {kind(*ours)}, but the series' are {kind(*theirs)} (the last {last}); "
+                                    "give futr_df times of the same kind", argument="futr_df")
+    return times.dt.tz_convert(theirs[0]) if theirs[0] is not None else times
 
 
 def with_future(panel: Panel, futr_df, options: dict) -> Panel:
