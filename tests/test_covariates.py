@@ -140,6 +140,29 @@ def test_text_in_the_target_is_refused_not_taken_for_a_future_row(fitted):
         fitted.predict(data=frame)
 
 
+def test_futr_df_times_are_read_in_the_series_zone_and_times_of_another_kind_refused():
+    frame = shop(n_series=2)
+    frame["ds"] = frame["ds"].dt.tz_localize("America/New_York")
+    model = small(futr_exog=["promo"], calendar=["dayofweek"]).fit(frame[["unique_id", "ds", "y", "promo"]])
+    _, future = history_and_future(frame)
+    expected = model.predict(futr_df=future)
+    pd.testing.assert_frame_equal(model.predict(futr_df=future.assign(ds=future["ds"].dt.tz_convert("UTC"))), expected)
+    with pytest.raises(SeriesValidationError, match=r"futr_df's times are tz-naive timestamps, but the series' are timestamps in "
+                                                    r"America/New_York \(the last 2024-04-09 00:00:00-04:00\)"):
+        model.predict(futr_df=future.assign(ds=future["ds"].dt.tz_localize(None)))
+    with pytest.raises(SeriesValidationError, match=r"futr_df's times are integers, but the series' are timestamps"):
+        model.predict(futr_df=future.assign(ds=np.arange(len(future))))
+
+
+def test_futr_df_of_integer_times():
+    df = promotions(2, 80)
+    last = df["ds"] >= 74
+    model = small(futr_exog=["promo"]).fit(df.assign(y=df["y"].where(~last))[["unique_id", "ds", "y", "promo"]])
+    expected = model.predict()
+    pd.testing.assert_frame_equal(model.predict(futr_df=df.loc[last, ["unique_id", "ds", "promo"]]), expected)
+    assert expected["ds"].tolist() == [74, 75, 76, 77, 78, 79] * 2
+
+
 def test_a_new_series_is_scaled_by_its_own_history(fitted):
     one = shop().query("unique_id == 's1'")
     new = one.assign(unique_id="new", store="b")
