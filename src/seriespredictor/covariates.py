@@ -187,8 +187,13 @@ def attach(panel: Panel, frame: pd.DataFrame, future: np.ndarray, spec: Spec, op
     times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
     cal = calendar_features.check_features(spec.calendar, panel.freq, spec.holidays or None)
     keyed = pd.DataFrame({c: _numeric(frame[c], c, ids) for c in dynamic}, index=pd.MultiIndex.from_arrays([ids, times]))
-    if keyed.index.duplicated().any():
-        keyed = keyed.groupby(level=[0, 1]).agg(options.get("aggregate_duplicates") or "first")
+    twice = keyed.index.duplicated()
+    if twice.any():  # the target's rows are checked by to_panel: without aggregate_duplicates, these are future rows
+        if not options.get("aggregate_duplicates"):
+            sid, when = keyed.index[twice][0]
+            raise SeriesValidationError(f"series {sid!r} has two future rows at {when}; keep one row per timestamp, or pass "
+                                        "aggregate_duplicates='mean', 'sum', 'first' or 'last'")
+        keyed = keyed.groupby(level=[0, 1]).agg(options["aggregate_duplicates"])
     by_series = {sid: g for sid, g in keyed.groupby(level=0, sort=False)} if dynamic else {}
     n_future = pd.Series(future).groupby(ids.to_numpy()).sum() if spec.futr else None
     values, offsets = [], [0]
