@@ -230,6 +230,18 @@ def test_missing_future_values_name_the_series_the_column_and_the_time(fitted):
         fitted.predict(data=history)
 
 
+def test_two_future_rows_at_one_time_are_refused_unless_aggregated(fitted):
+    frame = shop()
+    twice = pd.concat([frame, frame[frame["y"].isna()].iloc[[0]].assign(promo=7.0)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # nor a warning about the columns that the model reads
+        with pytest.raises(SeriesValidationError, match=r"series 's0' has two future rows at 2024-04-10 00:00:00; keep one row per"):
+            fitted.predict(data=twice)
+    averaged = twice.groupby(["unique_id", "ds"], as_index=False).mean(numeric_only=True).merge(frame[["unique_id", "ds", "store"]])
+    model = small(**ALL, steps=2, aggregate_duplicates="mean").fit(twice)
+    pd.testing.assert_frame_equal(model.predict(data=twice), model.predict(data=averaged))
+
+
 def test_text_in_a_dynamic_covariate_is_refused_by_name():
     frame = shop()
     frame["promo"] = frame["promo"].astype(object)
