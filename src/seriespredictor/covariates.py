@@ -374,6 +374,15 @@ def complete(block: np.ndarray, need: int, columns: list, n_hist: int, sid, when
     return block
 
 
+def _moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each column of ``a``, computed on the columns divided by their
+    largest magnitude: the squares of values near 1e200 would overflow to an infinite spread."""
+    size = np.abs(a).max(0)
+    size = np.where(size > 0, size, 1.0)
+    unit = a / size
+    return unit.mean(0) * size, unit.std(0) * size
+
+
 class CovariateScaler:
     """Statistics of the covariates: per series ``shift``/``scale`` ``[S, D]`` of the dynamic columns
     (their training part), mean/std of each numeric static across series, and the categories of
@@ -393,7 +402,7 @@ class CovariateScaler:
         for i in range(S):
             part = values[offsets[i] : offsets[i] + max(int(lengths[i]), 1)]
             if D and len(part):
-                shift[i], scale[i] = part.mean(0), part.std(0)
+                shift[i], scale[i] = _moments(part)
         size = np.maximum(np.abs(shift), 1e-12)
         return shift, np.where(scale > 1e-9 * size, scale, 1.0)
 
@@ -403,7 +412,7 @@ class CovariateScaler:
         numeric = [c for c in covs.statics.columns if pd.api.types.is_numeric_dtype(covs.statics[c]) and
                    not pd.api.types.is_bool_dtype(covs.statics[c])]
         stats = covs.statics[numeric].to_numpy(dtype=np.float64)
-        s_shift, s_scale = (stats.mean(0), stats.std(0)) if numeric else (np.zeros(0), np.ones(0))
+        s_shift, s_scale = _moments(stats) if numeric else (np.zeros(0), np.ones(0))
         s_scale = np.where(s_scale > 1e-9 * np.maximum(np.abs(s_shift), 1e-12), s_scale, 1.0)
         categories = {c: sorted(map(str, covs.statics[c].unique())) for c in covs.statics.columns if c not in numeric}
         return cls(shift, scale, numeric, s_shift, s_scale, categories)
