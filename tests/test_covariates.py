@@ -172,6 +172,15 @@ def test_a_new_series_is_scaled_by_its_own_history(fitted):
     np.testing.assert_allclose(out.loc["big", "LSTM"], 100 * out.loc["new", "LSTM"], rtol=1e-4)  # invariant to its units
 
 
+@pytest.mark.parametrize("unit", [1e200, 1e-15])
+def test_covariates_are_read_in_any_unit(unit, tmp_path):
+    frame = shop()
+    expected = small(**ALL).fit(frame).predict()
+    model = small(**ALL).fit(frame.assign(temp=unit * frame["temp"], promo=unit * frame["promo"], size=unit * frame["size"]))
+    np.testing.assert_allclose(model.predict()["LSTM"], expected["LSTM"], rtol=1e-4)  # standardised: the same inputs
+    pd.testing.assert_frame_equal(Forecaster.load(model.save(tmp_path / "m")).predict(), model.predict())
+
+
 def test_the_recursive_head_reads_known_future_values_and_the_calendar():
     frame = shop()
     model = small(head="recursive", futr_exog=["promo"], calendar=["dayofweek"]).fit(frame.drop(columns=["temp", "store", "size"]))
