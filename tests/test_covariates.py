@@ -86,6 +86,17 @@ def test_a_future_promotion_flag_and_a_leading_past_covariate_bring_the_error_to
     assert none[0] > 2 * promo_only[0], (none, promo_only)  # and the flag alone already helps on promotion days
 
 
+def test_the_recursive_head_learns_a_known_future_flag_to_the_noise_level():
+    df = promotions()
+    df["y"] -= 1.5 * df.groupby("unique_id")["lead"].shift(H).fillna(0.0)  # y = 5 + 3 * promo + noise: no past-only term
+    model = Forecaster(h=H, seq_size=12, hidden_dim=32, steps=500, lr=0.01, ensemble=1, seed=0, head="recursive", futr_exog=["promo"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # lead, left out
+        cv = model.cross_validation(df, n_windows=10, step_size=H).merge(df[["unique_id", "ds", "promo"]], on=["unique_id", "ds"])
+    error = (cv["y"] - cv["LSTM"]).abs()
+    assert error[cv["promo"] == 1].mean() < 3 * NOISE * np.sqrt(2 / np.pi)  # measured 0.098 (noise: 0.08; none: 2.7)
+
+
 # -- 2. no future leak ------------------------------------------------------------------------------
 def test_cross_validation_never_reads_the_target_or_past_only_values_after_a_cutoff():
     df = shop(n_series=3, n=90, future=0).drop(columns=["store", "size"])
