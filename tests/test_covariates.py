@@ -262,6 +262,28 @@ def test_two_future_rows_at_one_time_are_refused_unless_aggregated(fitted):
     pd.testing.assert_frame_equal(model.predict(data=twice), model.predict(data=averaged))
 
 
+def test_a_missing_past_covariate_value_is_refused_by_name_unless_filled():
+    frame = shop()
+    frame.loc[10, "temp"] = np.nan
+    with pytest.raises(SeriesValidationError, match=r"series 's0' has 1 missing value\(s\) of covariate 'temp', the first at 2024-01-11"):
+        small(**ALL).fit(frame)
+    model = small(**ALL, steps=2, fill_missing="ffill").fit(frame)
+    assert model.exog_tail_.shape == (4, 14, 2 + 4) and np.isfinite(model.exog_tail_).all()  # temp, promo, 2 x (sin, cos)
+    assert np.isfinite(model.predict()["LSTM"]).all()
+
+
+def test_future_rows_with_a_gap_or_a_panel_without_covariates_are_refused(fitted):
+    from seriespredictor.data import to_panel
+
+    frame = shop()
+    gap = frame.drop(frame.index[(frame["unique_id"] == "s1") & frame["y"].isna()][2])
+    with pytest.raises(SeriesValidationError, match=r"series 's1' has a future row at 2024-04-15 00:00:00, off its frequency 'D'"):
+        fitted.predict(data=gap)
+    panel = to_panel(frame.dropna()[["unique_id", "ds", "y"]])
+    with pytest.raises(SeriesValidationError, match=r"this model takes covariates, but the data was read without them"):
+        small(**ALL).fit(panel)
+
+
 def test_text_in_a_dynamic_covariate_is_refused_by_name():
     frame = shop()
     frame["promo"] = frame["promo"].astype(object)
