@@ -6,6 +6,8 @@
 - DDP_FAIL_AT=step: rank 1 raises ZeroDivisionError (a bug) at that training step.
 - DDP_FILE_AT=step:path: rank 0 writes a file at ``path`` at that training step (another program
   taking a path the run will write to, after the CLI checked it).
+- DDP_COVARIATES=json: settings added to the model the CLI builds (``{"futr_exog": ["promo"]}``):
+  the CLI has no covariate flags.
 """
 
 import json
@@ -49,6 +51,16 @@ if os.environ["RANK"] == "1":
 if os.environ["RANK"] == "0" and os.environ.get("DDP_FILE_AT"):
     step, path = os.environ["DDP_FILE_AT"].split(":", 1)
     at_step(int(step), lambda: open(path, "w").close())
+
+if os.environ.get("DDP_COVARIATES"):
+    import seriespredictor.cli.commands as commands
+
+    real_forecaster = commands._forecaster
+
+    def with_covariates(*args, **kwargs):
+        return real_forecaster(*args, **kwargs).set_params(**json.loads(os.environ["DDP_COVARIATES"]))
+
+    commands._forecaster = with_covariates
 
 params_out = os.environ.get("DDP_PARAMS_OUT")
 if params_out:

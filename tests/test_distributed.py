@@ -60,6 +60,27 @@ def test_two_processes_train_like_one_with_the_same_global_batch(tmp_path):
     np.testing.assert_allclose(ddp, single.predict()["LSTM"].to_numpy(), rtol=0.01)
 
 
+def test_two_processes_train_a_covariate_model_that_saves_and_predicts(tmp_path):
+    t = np.arange(156)
+    promo = (np.random.default_rng(0).random((4, 156)) < 0.2).astype(float)
+    frame = pd.concat([
+        pd.DataFrame({"unique_id": f"s{k}", "ds": pd.date_range("2024-01-01", periods=156, freq="h"), "promo": promo[k],
+                      "y": np.r_[50 + 5 * k + 8 * np.sin(2 * np.pi * t[:150] / 24) + 10 * promo[k, :150], [np.nan] * 6]})
+        for k in range(4)  # the last 6 rows of each: the promotions ahead
+    ])
+    frame.to_csv(tmp_path / "d.csv", index=False)
+    covariates = {"futr_exog": ["promo"], "calendar": ["hour"]}
+    r = torchrun(WORKER, "fit", str(tmp_path / "d.csv"), "--out", str(tmp_path / "ddp"), *FIT, env={"DDP_COVARIATES": json.dumps(covariates)})
+    assert r.returncode == 0, explain(r)
+    assert r.stdout.count("model saved to") == 1 and "trained by 2 processes" in r.stdout
+    model = Forecaster.load(tmp_path / "ddp")
+    assert model.exog_["futr"] == ["promo"] and model.exog_["calendar"] == ["hour"]
+    out = model.predict(level=[80])
+    assert out.shape == (24, 5) and np.isfinite(out.drop(columns=["unique_id", "ds"]).to_numpy()).all()
+    single = Forecaster(ensemble=1, h=6, seq_size=24, hidden_dim=16, steps=60, batch_size=32, seed=0, **covariates).fit(frame)
+    np.testing.assert_allclose(out["LSTM"], single.predict()["LSTM"], rtol=0.02)  # the same global batches
+
+
 def test_a_time_budget_stops_every_rank_at_the_same_step(tmp_path):
     data = write_panel(tmp_path / "d.csv")
     started = time.perf_counter()

@@ -141,8 +141,11 @@ def read(data, spec: Spec, options: dict) -> Panel:
                                     f"{reprlib.repr(list(frame.columns))}")
     report_ignored(frame.columns, (id_col, time_col, target_col, *wanted))
     frame = frame.reset_index(drop=True)
-    y = pd.to_numeric(frame[target_col], errors="coerce") if frame[target_col].dtype == object else frame[target_col]
-    future = _future_rows(frame[id_col], y.isna().to_numpy()) if spec.futr else np.zeros(len(frame), dtype=bool)
+    if spec.futr:  # an empty target only: text there is not a future row, and to_panel refuses it by name
+        times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
+        future = _future_rows(frame[id_col], times, frame[target_col].isna().to_numpy())
+    else:
+        future = np.zeros(len(frame), dtype=bool)
     panel = to_panel(frame.loc[~future, [id_col, time_col, target_col]], **options)
     return attach(panel, frame, future, spec, options)
 
@@ -176,12 +179,10 @@ def report_ignored(columns, used) -> None:
                       UserWarning, stacklevel=4)
 
 
-def _future_rows(ids: pd.Series, missing_y: np.ndarray) -> np.ndarray:
-    """Rows after each series' last observed target (in the order given: time order is checked by to_panel)."""
-    order = pd.Series(np.arange(len(ids)))
-    observed = order.where(~missing_y)
-    last = observed.groupby(ids.to_numpy()).transform("max").to_numpy()  # NaN: a series without any target
-    return np.where(np.isnan(last), False, order.to_numpy() > np.nan_to_num(last, nan=-1))
+def _future_rows(ids: pd.Series, times: pd.Series, missing_y: np.ndarray) -> np.ndarray:
+    """Rows later than each series' last observed target, in time (the rows may come in any order)."""
+    last = times.where(~missing_y).groupby(ids.to_numpy()).transform("max")  # NaT/NaN: a series without any target
+    return (times > last).to_numpy(dtype=bool)
 
 
 def attach(panel: Panel, frame: pd.DataFrame, future: np.ndarray, spec: Spec, options: dict) -> Panel:
@@ -193,8 +194,13 @@ def attach(panel: Panel, frame: pd.DataFrame, future: np.ndarray, spec: Spec, op
     times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
     cal = calendar_features.check_features(spec.calendar, panel.freq, spec.holidays or None)
     keyed = pd.DataFrame({c: _numeric(frame[c], c, ids) for c in dynamic}, index=pd.MultiIndex.from_arrays([ids, times]))
-    if keyed.index.duplicated().any():
-        keyed = keyed.groupby(level=[0, 1]).agg(options.get("aggregate_duplicates") or "first")
+    twice = keyed.index.duplicated()
+    if twice.any():  # the target's rows are checked by to_panel: without aggregate_duplicates, these are future rows
+        if not options.get("aggregate_duplicates"):
+            sid, when = keyed.index[twice][0]
+            raise SeriesValidationError(f"series {sid!r} has two future rows at {when}; keep one row per timestamp, or pass "
+                                        "aggregate_duplicates='mean', 'sum', 'first' or 'last'")
+        keyed = keyed.groupby(level=[0, 1]).agg(options["aggregate_duplicates"])
     by_series = {sid: g for sid, g in keyed.groupby(level=0, sort=False)} if dynamic else {}
     n_future = pd.Series(future).groupby(ids.to_numpy()).sum() if spec.futr else None
     values, offsets = [], [0]
@@ -288,6 +294,7 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
         raise SeriesValidationError(f"futr_df has no column {absent[0]!r} (a futr_exog of the model); its columns are "
                                     f"{reprlib.repr(list(frame.columns))}")
     times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
+    times = _on_clock_of(times, lasts[0]) if lasts else times
     keyed = pd.DataFrame({c: _numeric(frame[c], c, frame[id_col]) for c in names}, index=pd.MultiIndex.from_arrays([frame[id_col], times]))
     by_series = {str(sid): g.droplevel(0) for sid, g in keyed.groupby(level=0, sort=False)}
     out = []
@@ -307,6 +314,21 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
             raise SeriesValidationError(f"futr_df has a row of series {sid!r} at {ahead.index[off][0]}, off the model's frequency {freq!r}")
         out.append(ahead.reindex(grid))
     return out
+
+
+def _on_clock_of(times: pd.Series, last) -> pd.Series:
+    """futr_df's ``times`` in the zone of the series' times (``last``, one of them); times of
+    another kind (integers for timestamps, tz-naive for tz-aware, or the reverse) refused by name."""
+    def kind(tz, datetime):
+        return ("timestamps in " + str(tz) if tz is not None else "tz-naive timestamps") if datetime else "integers"
+
+    ours = (getattr(times.dt, "tz", None) if pd.api.types.is_datetime64_any_dtype(times) else None,
+            pd.api.types.is_datetime64_any_dtype(times))
+    theirs = (getattr(last, "tz", None), isinstance(last, pd.Timestamp))
+    if ours[1] != theirs[1] or (ours[0] is None) != (theirs[0] is None):
+        raise SeriesValidationError(f"futr_df's times are {kind(*ours)}, but the series' are {kind(*theirs)} (the last {last}); "
+                                    "give futr_df times of the same kind", argument="futr_df")
+    return times.dt.tz_convert(theirs[0]) if theirs[0] is not None else times
 
 
 def with_future(panel: Panel, futr_df, options: dict) -> Panel:
@@ -359,6 +381,15 @@ def complete(block: np.ndarray, need: int, columns: list, n_hist: int, sid, when
     return block
 
 
+def _moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and standard deviation of each column of ``a``, computed on the columns divided by their
+    largest magnitude: the squares of values near 1e200 would overflow to an infinite spread."""
+    size = np.abs(a).max(0)
+    size = np.where(size > 0, size, 1.0)
+    unit = a / size
+    return unit.mean(0) * size, unit.std(0) * size
+
+
 class CovariateScaler:
     """Statistics of the covariates: per series ``shift``/``scale`` ``[S, D]`` of the dynamic columns
     (their training part), mean/std of each numeric static across series, and the categories of
@@ -378,7 +409,7 @@ class CovariateScaler:
         for i in range(S):
             part = values[offsets[i] : offsets[i] + max(int(lengths[i]), 1)]
             if D and len(part):
-                shift[i], scale[i] = part.mean(0), part.std(0)
+                shift[i], scale[i] = _moments(part)
         size = np.maximum(np.abs(shift), 1e-12)
         return shift, np.where(scale > 1e-9 * size, scale, 1.0)
 
@@ -388,7 +419,7 @@ class CovariateScaler:
         numeric = [c for c in covs.statics.columns if pd.api.types.is_numeric_dtype(covs.statics[c]) and
                    not pd.api.types.is_bool_dtype(covs.statics[c])]
         stats = covs.statics[numeric].to_numpy(dtype=np.float64)
-        s_shift, s_scale = (stats.mean(0), stats.std(0)) if numeric else (np.zeros(0), np.ones(0))
+        s_shift, s_scale = _moments(stats) if numeric else (np.zeros(0), np.ones(0))
         s_scale = np.where(s_scale > 1e-9 * np.maximum(np.abs(s_shift), 1e-12), s_scale, 1.0)
         categories = {c: sorted(map(str, covs.statics[c].unique())) for c in covs.statics.columns if c not in numeric}
         return cls(shift, scale, numeric, s_shift, s_scale, categories)

@@ -9,6 +9,8 @@ the fit scales a series by its training part, with an interval unit (spread) of 
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import covariates
@@ -69,7 +71,9 @@ def scaling(model, panel, starts, ends, rows, ids) -> tuple[Scaler, np.ndarray]:
 def _inferred_freq(data, options: dict):
     """The frequency ``to_panel`` infers for ``data`` read with ``options``, or None where it cannot."""
     try:
-        return to_panel(data, **options).freq
+        with warnings.catch_warnings():  # a second read, for the message only: the covariate columns it leaves out are not news
+            warnings.simplefilter("ignore", UserWarning)
+            return to_panel(data, **options).freq
     except SeriesValidationError:
         return None
 

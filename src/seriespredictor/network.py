@@ -97,6 +97,14 @@ class ForecastNetwork(LSTMNetwork):
                 self.head = nn.Linear(config.hidden_dim + extra, config.lstm.output_dim)
             self.embed = nn.ModuleList(nn.Embedding(c, w) for c, w in zip(config.categories, config.embeddings))
 
+    def forward(self, x: torch.Tensor, state=None, *, last_only: bool = False, through=None):
+        """The LSTM and the head (see :class:`LSTMNetwork`), or ``through(self, x)``: a computation
+        over the module's parts (the embeddings, the LSTM, the direct head) run as its forward, so
+        that DistributedDataParallel, which wraps the forward only, sees it and syncs its gradients."""
+        if through is not None:
+            return through(self, x)
+        return super().forward(x, state, last_only=last_only)
+
     def statics(self, rows: torch.Tensor) -> torch.Tensor:
         """``[B, static_width]`` from a window's static rows ``[B, n_static + categorical]``: numbers as
         they are, each category code embedded."""
@@ -237,8 +245,8 @@ def loss_function(cfg: ForecastConfig, seq_size: int, loss: str, precision: str,
     probs = torch.tensor(cfg.quantiles, device=device)[None, :, None]  # [1, Q, 1]
 
     def compute(net, w):
-        if w.dim() == 3:  # covariate windows [B, 1 + C, L + h]
-            return compute_covariates(net, w)
+        if w.dim() == 3:  # covariate windows [B, 1 + C, L + h], through the forward (a DDP wrapper has no .statics, .direct)
+            return net(w, through=compute_covariates)
         if cfg.head == "direct":  # the offset goes to the target's side: no autograd work for it
             x, offset = _direct_parts(cfg, w[:, :L])
             target = w[:, None, L:] - offset  # [B, 1, h]
