@@ -15,7 +15,7 @@ import torch
 from . import distributed
 from .errors import SeriesValidationError
 from .network import ForecastConfig, ForecastNetwork, loss_function
-from .runtime import choose_micro_batch, choose_threads, num_threads, seeded
+from .runtime import choose_micro_batch, choose_threads, no_denormals, num_threads, seeded
 from .training import TrainConfig, adam, fit_network
 from .windows import TrainingWindows
 
@@ -68,7 +68,7 @@ def train_ensemble(windows: TrainingWindows, s: dict, config: ForecastConfig, va
             member = member0 + k
             seed = s["seed"] + MEMBER_SEED_STRIDE * k
             limit = None if deadline is None else max(deadline - time.perf_counter(), 0) / (runs - member)
-            with seeded(seed) as gen, num_threads(threads):
+            with seeded(seed) as gen, num_threads(threads), no_denormals():
                 net = ForecastNetwork(config).to(device) if start is None else copy.deepcopy(start[k][0]).to(device)
                 opt = adam([p for p in net.parameters() if p.requires_grad], s["lr"])
                 if start is not None and start[k][1] is not None:  # a copy: the fused step updates its tensors in place

@@ -40,7 +40,7 @@ from .covariates import CovariateScaler, Spec
 from .network import ForecastConfig, ensemble_forecast, horizon_span, quantile_bands, validator
 from .output import check_finite, forecast_frame, write_frames
 from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
-from .runtime import check_network_memory, choose_threads, num_threads
+from .runtime import check_network_memory, choose_threads, no_denormals, num_threads
 from .scaling import Scaler, log_flags, model_space, series_transform
 from .settings import check_combinations, check_values, data_options, resolve
 from .update import update as update_model
@@ -339,7 +339,7 @@ class Forecaster(Params):
         level, alias, learned = levels_arg(level), self.params_["alias"], self.nets_[0].config.quantile_levels
         # threads chosen as for training: torch's default of one per core made a small model's
         # forecast a thousand times slower on a machine where other processes held the cores
-        with num_threads(choose_threads(len(tail), self.nets_[0].config.hidden_dim, self.threads)):
+        with num_threads(choose_threads(len(tail), self.nets_[0].config.hidden_dim, self.threads)), no_denormals():
             z = torch.as_tensor(series_transform(scaler, tail, ids), dtype=torch.float32, device=next(self.nets_[0].parameters()).device)
             if exog is not None:  # the target's row padded over the horizon (never read there), then the covariates
                 target = torch.nn.functional.pad(z, (0, exog.shape[2] - z.shape[1]))[:, None]

@@ -49,6 +49,22 @@ def num_threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def no_denormals() -> Iterator[None]:
+    """Run the block with denormal floats flushed to zero on the CPU, then give them back.
+
+    Saturated LSTM gates make values below float32's normal range; the CPU computes those
+    through a slow path: a covariate model's training step on electricity prices ran 12x slower
+    (78 ms instead of 6.6 ms for its backward pass) until they were flushed.
+    """
+    flushed = torch.set_flush_denormal(True)  # False where the CPU cannot (no SSE3): nothing changes
+    try:
+        yield
+    finally:
+        if flushed:
+            torch.set_flush_denormal(False)
+
+
 def cache_bytes(root: str = "/sys/devices/system/cpu/cpu0/cache") -> int:
     """The CPU's last-level cache (level 3 or above), from Linux sysfs; 32 MiB where none is
     listed. Without this floor, a machine that lists only its per-core caches would be given
