@@ -72,7 +72,7 @@ def _covariate_args(p: argparse.ArgumentParser) -> None:
                    help="known-future columns; their values ahead are the rows after each series' last target (target empty)")
     g.add_argument("--hist-exog", type=text, nargs="+", metavar="COL", help="past-only columns, observed with the target")
     g.add_argument("--stat-exog", type=text, nargs="+", metavar="COL", help="static columns, one value per series (numbers or categories)")
-    g.add_argument("--calendar", type=text, nargs="*", metavar="FEATURE",
+    g.add_argument("--calendar", choices=FEATURES, nargs="*", metavar="FEATURE",
                    help="calendar features derived from the timestamps: alone, the frequency's defaults; or names from "
                         f"{', '.join(FEATURES)}")
     g.add_argument("--holidays", type=text, nargs="+", metavar="DATE", help="dates of the 'holiday' calendar feature, e.g. 2024-12-25")
