@@ -136,6 +136,23 @@ def test_futr_df_gives_what_the_future_rows_of_the_data_give(fitted):
     assert not np.allclose(fitted.predict(futr_df=flipped)["LSTM"], in_data["LSTM"], rtol=1e-3)  # the values are read
 
 
+def test_futr_df_duplicates_are_refused_and_what_it_does_not_use_is_reported(fitted):
+    _, future = history_and_future(shop())
+    with pytest.raises(SeriesValidationError, match=r"futr_df has 2 rows at the same time of one series, the first of series 's0'"):
+        fitted.predict(futr_df=pd.concat([future.iloc[:1], future]))
+    extra = pd.concat([future.assign(note="x"), future.iloc[:2].assign(unique_id="other", note="x")])
+    with pytest.warns(UserWarning) as seen:
+        fitted.predict(futr_df=extra)
+    assert {str(w.message).split(" (")[0] for w in seen} == {"futr_df: ignored columns: note",
+                                                             "futr_df: ignored rows of 1 series not forecast here, e.g. 'other'"}
+
+
+def test_a_calendar_model_takes_a_frame_with_future_rows():
+    frame = shop()[["unique_id", "ds", "y"]]  # the future rows: dates with the target empty
+    model = small(calendar=True).fit(frame)
+    pd.testing.assert_frame_equal(model.predict(), small(calendar=True).fit(frame.dropna()).predict())
+
+
 def test_future_rows_are_found_by_time_whatever_the_row_order(fitted):
     frame = shop()
     expected = fitted.predict(data=frame)

@@ -141,7 +141,7 @@ def read(data, spec: Spec, options: dict) -> Panel:
                                     f"{reprlib.repr(list(frame.columns))}")
     report_ignored(frame.columns, (id_col, time_col, target_col, *wanted))
     frame = frame.reset_index(drop=True)
-    if spec.futr:  # an empty target only: text there is not a future row, and to_panel refuses it by name
+    if spec.futr or spec.calendar:  # an empty target only: text there is not a future row, and to_panel refuses it by name
         times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
         future = _future_rows(frame[id_col], times, frame[target_col].isna().to_numpy())
     else:
@@ -171,11 +171,11 @@ def _frame(data, id_col: str, time_col: str, target_col: str) -> tuple[pd.DataFr
     return data, where
 
 
-def report_ignored(columns, used) -> None:
+def report_ignored(columns, used, where: str = "") -> None:
     """Warn once about the columns a read leaves out."""
     ignored = [str(c) for c in columns if c not in used]
     if ignored:
-        warnings.warn(f"ignored columns: {', '.join(ignored)} (name them in futr_exog=, hist_exog= or stat_exog= to use them)",
+        warnings.warn(f"{where}ignored columns: {', '.join(ignored)} (name them in futr_exog=, hist_exog= or stat_exog= to use them)",
                       UserWarning, stacklevel=4)
 
 
@@ -293,9 +293,18 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
     if absent:
         raise SeriesValidationError(f"futr_df has no column {absent[0]!r} (a futr_exog of the model); its columns are "
                                     f"{reprlib.repr(list(frame.columns))}")
+    report_ignored(frame.columns, (id_col, time_col, *names), "futr_df: ")
     times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
     times = _on_clock_of(times, lasts[0]) if lasts else times
     keyed = pd.DataFrame({c: _numeric(frame[c], c, frame[id_col]) for c in names}, index=pd.MultiIndex.from_arrays([frame[id_col], times]))
+    twice = keyed.index.duplicated(keep=False)
+    if twice.any():
+        sid, t = keyed.index[twice][0]
+        raise SeriesValidationError(f"futr_df has {int(twice.sum())} rows at the same time of one series, the first of series {sid!r} "
+                                    f"at {t}; give one row per series and time", argument="futr_df")
+    unknown = sorted({str(i) for i in frame[id_col]} - {str(i) for i in ids})
+    if unknown:
+        warnings.warn(f"futr_df: ignored rows of {len(unknown)} series not forecast here, e.g. {unknown[0]!r}", UserWarning, stacklevel=4)
     by_series = {str(sid): g.droplevel(0) for sid, g in keyed.groupby(level=0, sort=False)}
     out = []
     for sid, last in zip(ids, lasts):
@@ -304,7 +313,6 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
         if ahead is None or ahead.empty:
             out.append(None)
             continue
-        ahead = ahead[~ahead.index.duplicated(keep="last")]
         grid = future_times(last, freq, len(ahead))
         while grid[-1] < ahead.index[-1]:  # gaps: the grid reaches the last row given
             grid = future_times(last, freq, 2 * len(grid))
