@@ -495,3 +495,39 @@ def test_tune_keeps_the_settings_given_and_refuses_when_nothing_is_left_to_choos
     assert time.monotonic() - start < 120  # 6 candidates of 5 steps, not 500 and 1000
     message = one_line_error(cli("forecast", data, "--h", "7", "--tune", "--out", tmp_path / "p", *FAST, "--seq-size", "7"))
     assert "--tune chooses --seq-size, --hidden-dim and --steps, but all three are given" in message
+
+
+def test_covariates_through_fit_predict_backtest_and_forecast_as_real_commands(tmp_path):
+    """Known-future rows after the last target, a past-only column, a static and the calendar, from
+    the command line: fit then predict (from the model's own future rows, or --futr-df), a backtest,
+    and a forecast whose notes name them; flags that differ from the model's are refused."""
+    rng = np.random.default_rng(0)
+    frames = []
+    for sid in ("a", "b"):
+        promo = (rng.random(130) < 0.2).astype(float)
+        y = 20 + 5 * promo + rng.normal(0, 0.2, 130)
+        y[120:] = np.nan  # the 10 rows ahead: promo known, the target empty
+        frames.append(pd.DataFrame({"unique_id": sid, "ds": pd.date_range("2024-01-01", periods=130, freq="D"), "y": y,
+                                    "promo": promo, "temp": rng.normal(size=130), "region": sid.upper()}))
+    data = tmp_path / "shop.csv"
+    pd.concat(frames).to_csv(data, index=False)
+    flags = ["--futr-exog", "promo", "--hist-exog", "temp", "--stat-exog", "region", "--calendar", "--steps", 20, "--ensemble", 1]
+    assert cli("fit", data, "--h", 5, "--out", tmp_path / "m", *flags, timeout=120).returncode == 0
+    r = cli("predict", tmp_path / "m", "--level", "80", "--calendar")
+    assert r.returncode == 0, r.stderr
+    out = pd.read_csv(io.StringIO(r.stdout), parse_dates=["ds"])
+    assert len(out) == 10 and (out["ds"].iloc[:5] == pd.date_range("2024-04-30", periods=5, freq="D")).all()
+    future = pd.concat(frames)[lambda f: f["y"].isna()][["unique_id", "ds", "promo"]]
+    future.assign(promo=1.0).to_csv(tmp_path / "promo.csv", index=False)
+    moved = pd.read_csv(io.StringIO(cli("predict", tmp_path / "m", "--futr-df", tmp_path / "promo.csv").stdout))
+    assert not np.allclose(moved["LSTM"], out["LSTM"])  # every day a promotion: the values given are read
+    assert "--futr-exog ['temp'] differs from the covariates this model was fitted with" in one_line_error(
+        cli("predict", tmp_path / "m", "--futr-exog", "temp"))
+    r = cli("backtest", data, "--h", 5, "--windows", 2, "--out", tmp_path / "bt", *flags, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert len(pd.read_csv(tmp_path / "bt" / "backtest.csv")) == 2 * 2 * 5
+    r = cli("forecast", data, "--h", 5, "--out", tmp_path / "fc", *flags, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "covariates: known ahead: promo; past only: temp; static: region; calendar: dayofweek, dayofyear" in r.stdout + r.stderr
+    assert "no column 'price' (named in futr_exog)" in one_line_error(cli("fit", data, "--h", 5, "--out", tmp_path / "x",
+                                                                        "--futr-exog", "price"))

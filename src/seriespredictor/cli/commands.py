@@ -178,6 +178,7 @@ def _cmd_predict(args) -> int:
     if args.out:
         _check_target(Path(args.out), args)
     model = Forecaster.load(args.model)
+    _check_covariates(model, args)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         model.predict_to(args.out, args.h, data=args.data, futr_df=args.futr_df, level=args.level, chunk_size=args.chunk_size)
@@ -185,6 +186,21 @@ def _cmd_predict(args) -> int:
     else:
         model.predict(args.h, data=args.data, futr_df=args.futr_df, level=args.level).to_csv(sys.stdout, index=False)
     return 0
+
+
+def _check_covariates(model, args) -> None:
+    """Covariate flags given to ``predict`` must be the model's: it reads what it was fitted with."""
+    given = _covariates(args)
+    for name, value in given.items():
+        if value in (None, False):
+            continue
+        own = getattr(model, name)
+        if name == "calendar" and value is True and own:  # alone: whatever calendar the model takes
+            continue
+        if (list(value) if isinstance(value, (list, tuple)) else value) != (list(own) if isinstance(own, (list, tuple)) else own):
+            flag = "--" + name.replace("_", "-")
+            raise SeriesValidationError(f"{flag} {value!r} differs from the covariates this model was fitted with ({own!r}): a saved "
+                                        f"model reads its own; leave {flag} out, or fit a model with it")
 
 
 def _cmd_serve(args) -> int:

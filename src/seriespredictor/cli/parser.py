@@ -66,8 +66,9 @@ def _model_args(p: argparse.ArgumentParser, h_note: str = "(default: 12 on the e
     add_parameters(group, Forecaster, ("h", *MODEL), parsers=PARSERS, choices=CHOICES, notes={"h": h_note})
 
 
-def _covariate_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("covariates", "columns of the data beside the target (see Forecaster's futr_exog, hist_exog, stat_exog, calendar)")
+def _covariate_args(p: argparse.ArgumentParser, note: str = "") -> None:
+    g = p.add_argument_group("covariates", "columns of the data beside the target (see Forecaster's futr_exog, hist_exog, stat_exog, "
+                                           f"calendar){'; ' + note if note else ''}")
     g.add_argument("--futr-exog", type=text, nargs="+", metavar="COL",
                    help="known-future columns; their values ahead are the rows after each series' last target (target empty)")
     g.add_argument("--hist-exog", type=text, nargs="+", metavar="COL", help="past-only columns, observed with the target")
@@ -150,6 +151,7 @@ def _predict(sub) -> None:
     _output_args(p, "CSV or Parquet file (by its suffix) to write, chunk by chunk (default, or -: CSV to standard output)")
     p.add_argument("--chunk-size", type=COUNT, default=10_000, help="series forecast per chunk with --out (default: 10000)")
     p.add_argument("--level", **LEVEL)
+    _covariate_args(p, "the model reads the covariates it was fitted with; given here, they must be those")
 
 
 def _update(sub) -> None:
