@@ -74,11 +74,6 @@ class Covariates:
     def columns(self) -> list:
         return [*self.hist, *self.futr, *calendar_features.columns(self.calendar)]
 
-    @property
-    def n_known(self) -> int:
-        """Known-future columns (user's and calendar)."""
-        return len(self.columns) - len(self.hist)
-
     def describe(self) -> str:
         """One line naming the covariates of each kind, as the CLI notes and the plot shows them."""
         parts = [f"{kind} {', '.join(names)}" for kind, names in (("known ahead:", self.futr), ("past only:", self.hist),
