@@ -153,6 +153,22 @@ def test_a_calendar_model_takes_a_frame_with_future_rows():
     pd.testing.assert_frame_equal(model.predict(), small(calendar=True).fit(frame.dropna()).predict())
 
 
+def test_statics_in_a_table_of_their_own_as_neuralforecast_takes_them(fitted):
+    frame = shop()
+    statics = frame.groupby("unique_id", as_index=False)[["store", "size"]].first()
+    own = small(**ALL).fit(frame.drop(columns=["store", "size"]), static_df=statics)
+    pd.testing.assert_frame_equal(own.predict(), fitted.predict())
+    pd.testing.assert_frame_equal(own.predict(data=frame.drop(columns=["store", "size"]), static_df=statics), fitted.predict())
+    with pytest.raises(SeriesValidationError, match="static covariate 'store' is both a column of the data and of static_df="):
+        small(**ALL).fit(frame, static_df=statics)
+    with pytest.raises(SeriesValidationError, match="static_df= has 2 rows for series 's0'"):
+        small(**ALL).fit(frame.drop(columns=["store", "size"]), static_df=pd.concat([statics, statics.iloc[:1]]))
+    with pytest.raises(SeriesValidationError, match="static_df= holds static covariates, but this model takes none"):
+        small().fit(frame.dropna(), static_df=statics)
+    with pytest.raises(SeriesValidationError, match="series 's3' has no value of static covariate 'store'"):
+        small(**ALL).fit(frame.drop(columns=["store", "size"]), static_df=statics.iloc[:3])
+
+
 def test_future_rows_are_found_by_time_whatever_the_row_order(fitted):
     frame = shop()
     expected = fitted.predict(data=frame)

@@ -117,17 +117,24 @@ def check_names(est) -> None:
         calendar_features.check_features(est.calendar, "h", est.holidays)
 
 
-def read(data, spec: Spec, options: dict) -> Panel:
+def read(data, spec: Spec, options: dict, static_df=None) -> Panel:
     """``data`` as a panel (``to_panel`` with ``options``) with its covariates attached as
-    ``panel.covariates``; columns the spec does not name are reported once, never dropped silently."""
+    ``panel.covariates``; columns the spec does not name are reported once, never dropped silently.
+    ``static_df``: the statics in a table of their own (id and ``stat_exog`` columns), as
+    NeuralForecast's ``fit(df, static_df=...)`` takes them."""
     from .data import to_panel
 
+    if static_df is not None and not spec.stat:
+        raise SeriesValidationError("static_df= holds static covariates, but this model takes none: name its columns in stat_exog=",
+                                    argument="static_df")
     if isinstance(data, Panel):
         return data
     id_col, time_col, target_col = options["id_col"], options["time_col"], options["target_col"]
     if not spec.any:
         return to_panel(data, **options)
     frame, where = _frame(data, id_col, time_col, target_col)
+    if static_df is not None:
+        frame = _join_statics(frame, static_df, id_col, spec.stat)
     wanted = (*spec.hist, *spec.futr, *spec.stat)
     absent = [c for c in wanted if c not in frame.columns]
     if absent:
@@ -164,6 +171,27 @@ def _frame(data, id_col: str, time_col: str, target_col: str) -> tuple[pd.DataFr
     if id_col not in data.columns:
         data = data.assign(**{id_col: target_col})
     return data, where
+
+
+def _join_statics(frame: pd.DataFrame, static_df, id_col: str, names: tuple) -> pd.DataFrame:
+    """``frame`` with the ``names`` columns of ``static_df`` (a frame or file, one row per series)
+    joined on the series id (read as text, so a file's 7 is the frame's 7)."""
+    table = read_file(static_df, id_col) if isinstance(static_df, (str, Path)) else static_df
+    if not isinstance(table, pd.DataFrame) or id_col not in table.columns:
+        raise SeriesValidationError(f"static_df= must be a table (or a CSV/Parquet file) with the id column {id_col!r} and the "
+                                    "stat_exog columns, one row per series", argument="static_df")
+    given = [c for c in names if c in table.columns]
+    twice = [c for c in given if c in frame.columns]
+    if twice:
+        raise SeriesValidationError(f"static covariate {twice[0]!r} is both a column of the data and of static_df=; give it once",
+                                    argument="static_df")
+    keys = table[id_col].astype(str)
+    if keys.duplicated().any():
+        raise SeriesValidationError(f"static_df= has {int(keys.duplicated(keep=False).sum())} rows for series {keys[keys.duplicated()].iloc[0]!r}; "
+                                    "give one row per series", argument="static_df")
+    report_ignored(table.columns, (id_col, *given), "static_df: ")
+    ids = frame[id_col].astype(str)
+    return frame.assign(**{c: ids.map(dict(zip(keys, table[c]))) for c in given})
 
 
 def report_ignored(columns, used, where: str = "") -> None:

@@ -187,16 +187,18 @@ class Forecaster(Params):
         check_values(self)
         check_combinations(self)
 
-    def _read(self, data):
+    def _read(self, data, static_df=None):
         """``data`` as a panel, with the covariates this model takes attached (see :mod:`covariates`)."""
-        return covariates.read(data, Spec.of(self), data_options(self))
+        return covariates.read(data, Spec.of(self), data_options(self), static_df)
 
     # -- fitting -------------------------------------------------------------------------------
-    def fit(self, data, *, resume: bool = False) -> "Forecaster":
+    def fit(self, data, *, static_df=None, resume: bool = False) -> "Forecaster":
         """Train on ``data`` (any form ``to_panel`` accepts). Returns self.
 
         Args:
-            data: the series.
+            data: the series (and their covariate columns).
+            static_df: the ``stat_exog`` columns in a table of their own, one row per series (id
+                and those columns), as NeuralForecast takes them; or as columns of ``data``.
             resume: continue from the checkpoints in ``checkpoint_dir`` written by an earlier,
                 interrupted ``fit`` with the same settings and data.
         """
@@ -207,7 +209,7 @@ class Forecaster(Params):
         if self.hidden_dim is not None:  # before reading: a network too large is refused at once
             check_network_memory(self._network_config(self.get_params(), 1).lstm, self.ensemble or 1)
         deadline = None if self.time_budget is None else time.perf_counter() + self.time_budget
-        panel = distributed.agree(lambda: self._read(data))  # a data error on any rank stops them all
+        panel = distributed.agree(lambda: self._read(data, static_df))  # a data error on any rank stops them all
         checkpoints = Checkpoints(self, panel) if self.checkpoint_dir is not None else None  # hashes the raw values
         s, config = self._resolve(panel, checkpoints)
         train_len, validated = held_out(panel, s["val_size"], self.h)
@@ -399,15 +401,15 @@ class Forecaster(Params):
         return np.stack(out)
 
     def cross_validation(self, data, h: int | None = None, n_windows: int = 1, step_size: int | None = None, *,
-                         refit: bool = False, level=None) -> pd.DataFrame:
+                         refit: bool = False, level=None, static_df=None) -> pd.DataFrame:
         """Rolling-origin backtest of a fresh copy trained before the first cutoff (or before
         each with ``refit``); see :func:`seriespredictor.backtest.cross_validation`."""
         from .backtest import cross_validation
 
-        return cross_validation(self, self._read(data), self.h if h is None else h, n_windows, step_size, refit=refit, level=level,
+        return cross_validation(self, self._read(data, static_df), self.h if h is None else h, n_windows, step_size, refit=refit, level=level,
                                 id_col=self.id_col, time_col=self.time_col)
 
-    def predict(self, h: int | None = None, *, data=None, futr_df=None, level=None) -> pd.DataFrame:
+    def predict(self, h: int | None = None, *, data=None, futr_df=None, static_df=None, level=None) -> pd.DataFrame:
         """Forecast ``h`` steps (default: the ``h`` trained for) after the end of each series.
 
         Args:
@@ -419,6 +421,7 @@ class Forecaster(Params):
             futr_df: a model with ``futr_exog``: the known-future values of the ``h`` steps after
                 each series' end (id, time and those columns; a frame or a file); by default the
                 rows after the last observed target in ``data`` (or in the training data).
+            static_df: with ``data``: the statics of its series in a table of their own (see :meth:`fit`).
             level: interval levels in percent, e.g. ``[80, 95]`` (see :meth:`intervals.Calibration.widths`,
                 or the quantile head with ``intervals="quantile"``).
 
@@ -428,33 +431,37 @@ class Forecaster(Params):
             named in ``frame.attrs["interval_warnings"]`` (see :meth:`interval_warnings`).
         """
         h = self._horizon(h)
-        frame = self._predict_series(self._histories(data, futr_df), None, h, level, futr_df)
+        frame = self._predict_series(self._histories(data, futr_df, static_df), None, h, level, futr_df)
         frame.attrs["interval_warnings"] = self.interval_warnings(level)
         return frame
 
-    def _histories(self, data, futr_df):
+    def _histories(self, data, futr_df, static_df=None):
         """``data`` read as :meth:`read_new` reads it, its known-future rows replaced by ``futr_df``'s; None for the training data."""
         if futr_df is not None and not (self.exog_ and self.exog_["futr"]):
             raise SeriesValidationError("futr_df= gives known-future covariates, but this model takes none (fit it with futr_exog=)",
                                         argument="futr_df")
         if data is None:
+            if static_df is not None:
+                raise SeriesValidationError("static_df= goes with data=: the fitted series keep the statics they were fitted with",
+                                            argument="static_df")
             return None
-        panel = self.read_new(data)
+        panel = self.read_new(data, static_df)
         return panel if futr_df is None else covariates.with_future(panel, futr_df, self.data_options_)
 
-    def read_new(self, data):
+    def read_new(self, data, static_df=None):
         """``data`` read as the fit read its data, at the model's frequency (see :func:`histories.read`)."""
         self._check_fitted()
-        return histories.read(self, data)
+        return histories.read(self, data, static_df)
 
-    def predict_to(self, path, h: int | None = None, *, data=None, futr_df=None, level=None, chunk_size: int = 10_000) -> Path:
+    def predict_to(self, path, h: int | None = None, *, data=None, futr_df=None, static_df=None, level=None,
+                   chunk_size: int = 10_000) -> Path:
         """Forecast as :meth:`predict` does, ``chunk_size`` series at a time, appending each
         chunk to ``path`` (CSV, or Parquet by its suffix) as soon as it is done: memory for the
         forecasts stays bounded by the chunk, whatever the number of series."""
         h = self._horizon(h)
         chunk_size = integer_arg("chunk_size", chunk_size, 1, 2**62)
         path = path_arg("path", path)  # before any forecast: a bad path costs nothing
-        panel = self._histories(data, futr_df)
+        panel = self._histories(data, futr_df, static_df)
         n = len(self.ids_ if panel is None else panel.ids)
         chunks = (self._predict_series(panel, slice(a, min(a + chunk_size, n)), h, level, futr_df) for a in range(0, n, chunk_size))
         return write_frames(path, chunks)

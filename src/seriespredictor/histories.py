@@ -22,12 +22,12 @@ from .intervals import series_spread, spread_floor
 from .scaling import Scaler, log_flags, model_space
 
 
-def read(model, data):
+def read(model, data, static_df=None):
     """``data`` read with the fitted ``model``'s data options, at its frequency (a series of one
     or two new points has too few to infer one); data at another frequency is refused by name."""
     options = dict(model.data_options_)
     try:
-        panel = covariates.read(data, Spec.of(model), {**options, "freq": options["freq"] or model.freq_})
+        panel = covariates.read(data, Spec.of(model), {**options, "freq": options["freq"] or model.freq_}, static_df)
     except SeriesValidationError as e:
         inferred = _inferred_freq(data, options)
         if inferred is not None and str(inferred) != str(model.freq_) and not is_obs(model.freq_):

@@ -35,7 +35,7 @@ KIND = {
     "--time-format": "text", "--out": "text", "--checkpoint-dir": "text", "--plot-ids": "text", "--plot-history": "history",
     "--data": "text", "--onnx": "text", "--host": "text", "--port": "count",
     "--futr-exog": "text", "--hist-exog": "text", "--stat-exog": "text", "--calendar": "calendar", "--holidays": "text",
-    "--futr-df": "text",
+    "--futr-df": "text", "--static-df": "text",
 }
 POSITIONAL = {"forecast": [], "backtest": [], "fit": ["d.csv", "--out", "m"], "predict": ["m"], "update": ["m", "d.csv", "--out", "m2"],
               "export": ["m", "--onnx", "m.onnx"], "serve": ["m"]}

@@ -70,7 +70,7 @@ def _load(args) -> tuple[Panel, int]:
         data, h, source = args.data, args.h, args.data
     model = _forecaster(args, h)
     model._check_settings()  # the covariate flags, before reading
-    panel = model._read(data)
+    panel = model._read(data, args.static_df)
     _note(args, f"data: {source}: {len(panel.ids)} series, {int(panel.lengths.sum())} points, frequency {panel.freq}")
     if panel.covariates is not None:
         _note(args, f"covariates: {panel.covariates.describe()}")
@@ -153,7 +153,7 @@ def _cmd_fit(args) -> int:
         with distributed.failing_together():  # an error on any rank stops them all with its message
             model = _forecaster(args, args.h)
             model.progress = model.progress and distributed.is_main()
-            model.fit(args.data, resume=args.resume)
+            model.fit(args.data, static_df=args.static_df, resume=args.resume)
             distributed.agree(lambda: _save_on_main(model, args))
     finally:
         distributed.shutdown()
@@ -181,10 +181,12 @@ def _cmd_predict(args) -> int:
     _check_covariates(model, args)
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        model.predict_to(args.out, args.h, data=args.data, futr_df=args.futr_df, level=args.level, chunk_size=args.chunk_size)
+        model.predict_to(args.out, args.h, data=args.data, futr_df=args.futr_df, static_df=args.static_df, level=args.level,
+                         chunk_size=args.chunk_size)
         _note(args, f"forecast written to {args.out}")
     else:
-        model.predict(args.h, data=args.data, futr_df=args.futr_df, level=args.level).to_csv(sys.stdout, index=False)
+        forecast = model.predict(args.h, data=args.data, futr_df=args.futr_df, static_df=args.static_df, level=args.level)
+        forecast.to_csv(sys.stdout, index=False)
     return 0
 
 

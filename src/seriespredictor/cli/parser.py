@@ -77,6 +77,9 @@ def _covariate_args(p: argparse.ArgumentParser, note: str = "") -> None:
                    help="calendar features derived from the timestamps: alone, the frequency's defaults; or names from "
                         f"{', '.join(FEATURES)}")
     g.add_argument("--holidays", type=text, nargs="+", metavar="DATE", help="dates of the 'holiday' calendar feature, e.g. 2024-12-25")
+    g.add_argument("--static-df", type=text, metavar="FILE",
+                   help="CSV or Parquet file of the --stat-exog columns, one row per series (id and those columns), "
+                        "instead of columns of the data")
 
 
 def _output_args(p: argparse.ArgumentParser, out_help: str, **out) -> None:
