@@ -365,3 +365,27 @@ def test_intervals_of_a_covariate_model_are_nested_and_finite(fitted):
     assert (out["LSTM-lo-95"] <= out["LSTM-lo-80"]).all() and (out["LSTM-lo-80"] <= out["LSTM"]).all()
     assert (out["LSTM"] <= out["LSTM-hi-80"]).all() and (out["LSTM-hi-80"] <= out["LSTM-hi-95"]).all()
     assert (out["LSTM-hi-95"] > out["LSTM-lo-95"]).all()
+
+
+def test_futr_df_rows_may_come_in_any_order(fitted):
+    future = history_and_future(shop())[1]
+    np.testing.assert_allclose(fitted.predict(futr_df=future.iloc[::-1])["LSTM"], fitted.predict(futr_df=future)["LSTM"], rtol=1e-6)
+
+
+def test_futr_df_without_an_id_column_is_the_one_series_of_a_model_fitted_without_one():
+    frame = shop(n_series=1).drop(columns=["unique_id", "temp", "store", "size"])
+    model = small(futr_exog=["promo"], steps=5).fit(frame)
+    future = frame.loc[frame["y"].isna(), ["ds", "promo"]]
+    np.testing.assert_allclose(model.predict(futr_df=future)["LSTM"], model.predict()["LSTM"], rtol=1e-6)
+
+
+def test_an_infinite_static_is_refused_by_name():
+    frame = shop(n_series=2, future=0)
+    with pytest.raises(SeriesValidationError, match="series 's1' has static covariate 'size' = inf"):
+        small(stat_exog=["size"]).fit(frame.assign(size=frame["size"].replace(110.0, np.inf)))
+
+
+def test_text_in_a_static_that_was_a_number_at_fit_is_refused_by_name(fitted):
+    frame = shop()
+    with pytest.raises(SeriesValidationError, match="static covariate 'size' was a number at fit, but here has 'large'"):
+        fitted.predict(data=frame.assign(unique_id="new" + frame["unique_id"], size="large"))

@@ -152,8 +152,9 @@ def read(data, spec: Spec, options: dict, static_df=None) -> Panel:
     return attach(panel, frame, future, spec, options)
 
 
-def _frame(data, id_col: str, time_col: str, target_col: str) -> tuple[pd.DataFrame, str]:
-    """The long frame of ``data`` (a frame or a CSV/Parquet path) with an id column (one series: the target's name)."""
+def _frame(data, id_col: str, time_col: str, target_col: str, name: str | None = None) -> tuple[pd.DataFrame, str]:
+    """The long frame of ``data`` (a frame or a CSV/Parquet path) with an id column (one series: ``name``,
+    by default the target's name, as ``to_panel`` names it)."""
     where = "the data"
     if isinstance(data, (str, Path)):
         where = repr(str(data))
@@ -169,7 +170,7 @@ def _frame(data, id_col: str, time_col: str, target_col: str) -> tuple[pd.DataFr
         raise SeriesValidationError(f"{where} has columns {reprlib.repr(list(data.columns))} but is missing {missing}; name the time "
                                     "and target columns with time_col=, target_col=")
     if id_col not in data.columns:
-        data = data.assign(**{id_col: target_col})
+        data = data.assign(**{id_col: name or target_col})
     return data, where
 
 
@@ -303,6 +304,11 @@ def _statics(frame: pd.DataFrame, ids: pd.Series, names: tuple, order: list) -> 
         if out[c].isna().any():
             sid = order[int(np.argmax(out[c].isna().to_numpy()))]
             raise SeriesValidationError(f"series {sid!r} has no value of static covariate {c!r}; give every series one")
+        infinite = np.isinf(out[c].to_numpy(np.float64)) if pd.api.types.is_numeric_dtype(out[c]) and \
+            not pd.api.types.is_bool_dtype(out[c]) else np.zeros(len(out), dtype=bool)
+        if infinite.any():  # standardised across series, one infinity makes every series' static NaN
+            k = int(np.argmax(infinite))
+            raise SeriesValidationError(f"series {order[k]!r} has static covariate {c!r} = {out[c].iloc[k]}; give every series a finite number")
     return out
 
 
@@ -311,7 +317,7 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
     ``names``): for series ``ids[r]``, a frame ``[k, names]`` on the ``k`` steps after ``lasts[r]``
     up to its last row there (NaN where a step is missing), or None where it has none."""
     id_col, time_col = options["id_col"], options["time_col"]
-    frame, where = _frame(futr_df, id_col, time_col, time_col)  # futr_df has no target column
+    frame, where = _frame(futr_df, id_col, time_col, time_col, options["target_col"])  # futr_df has no target column
     absent = [c for c in names if c not in frame.columns]
     if absent:
         raise SeriesValidationError(f"futr_df has no column {absent[0]!r} (a futr_exog of the model); its columns are "
@@ -332,7 +338,7 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
     out = []
     for sid, last in zip(ids, lasts):
         own = by_series.get(str(sid))
-        ahead = None if own is None else own.loc[own.index > last]
+        ahead = None if own is None else own.loc[own.index > last].sort_index()  # futr_df's rows may come in any order
         if ahead is None or ahead.empty:
             out.append(None)
             continue
@@ -461,6 +467,11 @@ class CovariateScaler:
 
     def statics(self, table: pd.DataFrame) -> np.ndarray:
         """``[S, numeric + categorical]``: numeric statics standardised, categories as codes (0: unseen)."""
+        for c in self.numeric:
+            values = pd.to_numeric(table[c], errors="coerce") if not pd.api.types.is_bool_dtype(table[c]) else table[c]
+            if values.isna().any():
+                raise SeriesValidationError(f"static covariate {c!r} was a number at fit, but here has {table[c][values.isna()].iloc[0]!r}; "
+                                            "give it a number for every series")
         num = (table[self.numeric].to_numpy(dtype=np.float64) - self.static_shift) / self.static_scale if self.numeric \
             else np.zeros((len(table), 0))
         codes = [table[c].astype(str).map({v: k + 1 for k, v in enumerate(cats)}).fillna(0).to_numpy(dtype=np.float64)[:, None]
