@@ -8,7 +8,9 @@ measured process only loads its values and fits) and prints one JSON line: windo
 ``Forecaster.fit`` training loop (sampling, gathering, centring, loss, clipping, Adam: all of
 it, with validation off) and of the bare step (forward + backward + torch's default Adam of the
 same module on random tensors of the same shapes, same threads), measured alternately in the
-same process, medians of ``--repeats``; their ratio; for reference, the bare step with the
+same process, medians of ``--repeats``; their ratio; the training step's rate in GFLOP/s (the LSTM's
+gate products forward and backward) and its share of this machine's matrix-multiply peak in the
+fit's precision (``gemm_peak_gflops``, measured here on the same threads); for reference, the bare step with the
 fused Adam kernel that our loop uses, and that again split into the forward/backward passes
 per step that our loop chose (``passes_per_step``; see ``runtime.choose_micro_batch``), with
 our ratio to it (``ratio_same_passes``: what our loop costs beyond those kernels); the peak RSS after loading the data and the first fit
@@ -117,6 +119,34 @@ def bare_windows_per_s(net, batch: int, seq_steps: int, input_dim: int, h: int, 
     return steps * batch / (time.perf_counter() - t0)
 
 
+def gemm_gflops(threads: int, dtype_name: str, device, n: int = 1024, repeats: int = 20) -> float:
+    """The machine's matrix-multiply rate (GFLOP/s) on ``threads`` threads in ``dtype_name``: the
+    peak that dense kernels such as the LSTM's gate products can reach here."""
+    import torch
+
+    from seriespredictor.runtime import num_threads
+
+    dtype = {"fp32": torch.float32, "bf16": torch.bfloat16}[dtype_name]
+    a, b = torch.randn(n, n, device=device, dtype=dtype), torch.randn(n, n, device=device, dtype=dtype)
+    with num_threads(threads):
+        for _ in range(3):
+            a @ b
+        t0 = time.perf_counter()
+        for _ in range(repeats):
+            a @ b
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        return 2 * n**3 * repeats / (time.perf_counter() - t0) / 1e9
+
+
+def training_flops_per_window(cfg, steps: int) -> float:
+    """Multiply-adds x 2 of one window's forward and backward pass (backward: twice the forward):
+    the LSTM's gate products at each of ``steps`` steps, and the head."""
+    H = cfg.hidden_dim
+    gates = 2 * 4 * H * (cfg.input_dim + H) + (cfg.num_layers - 1) * 2 * 4 * H * 2 * H
+    return 3 * (steps * gates + 2 * H * cfg.output_dim)
+
+
 def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> dict:
     import torch
 
@@ -146,6 +176,8 @@ def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> 
             bare_fused.append(bare_windows_per_s(net, *shape, fused=True))
             bare_passes.append(bare_windows_per_s(net, *shape, fused=True, passes=passes))
     o, b = statistics.median(ours), statistics.median(bare)
+    flops = training_flops_per_window(cfg, model.seq_size_ // chosen["patch_size"])
+    peak = gemm_gflops(n_threads, chosen["precision"], device)
     return {
         "case": case, "device": device_name, "threads": n_threads, "batch_size": chosen["batch_size"],
         "ours_windows_per_s": round(o, 1), "bare_windows_per_s": round(b, 1), "ratio": round(o / b, 3),
@@ -154,6 +186,9 @@ def run_case(case: str, device_name: str, repeats: int, threads: int | None) -> 
         "passes_per_step": passes,
         "bare_same_passes_windows_per_s": round(statistics.median(bare_passes), 1),
         "ratio_same_passes": round(o / statistics.median(bare_passes), 3),
+        "precision": chosen["precision"], "gemm_peak_gflops": round(peak, 1),
+        "ours_gflops": round(o * flops / 1e9, 1), "ours_share_of_peak": round(o * flops / 1e9 / peak, 3),
+        "bare_same_passes_share_of_peak": round(statistics.median(bare_passes) * flops / 1e9 / peak, 3),
         "fit_peak_rss_mb": round(fit_peak, 1),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "import_torch_rss_mb": round(import_rss, 1),

@@ -389,3 +389,19 @@ def test_text_in_a_static_that_was_a_number_at_fit_is_refused_by_name(fitted):
     frame = shop()
     with pytest.raises(SeriesValidationError, match="static covariate 'size' was a number at fit, but here has 'large'"):
         fitted.predict(data=frame.assign(unique_id="new" + frame["unique_id"], size="large"))
+
+
+def test_covariates_near_the_float64_limit_are_scaled_without_overflow():
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({"unique_id": "a", "ds": np.arange(80), "y": rng.normal(size=80), "x": rng.choice([-1e308, 1e308], 80)})
+    assert np.isfinite(small(hist_exog=["x"]).fit(frame).predict()["LSTM"]).all()
+
+
+def test_holidays_are_checked_against_the_datas_own_calendar_features():
+    daily = shop()[["unique_id", "ds", "y"]].dropna()
+    with pytest.raises(SeriesValidationError, match=r"calendar=\['dayofweek', 'dayofyear', 'holiday'\]"):  # daily defaults, no hour
+        small(calendar=True, holidays=["2024-01-05"]).fit(daily)
+    with pytest.raises(SeriesValidationError, match="holidays=.* needs calendar= with 'holiday'"):
+        small(holidays=["2024-01-05"]).fit(daily)
+    model = small(calendar=["dayofweek", "holiday"], holidays=["2024-01-05"]).fit(daily)
+    assert model.exog_["calendar"] == ["dayofweek", "holiday"]

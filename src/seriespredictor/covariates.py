@@ -113,7 +113,10 @@ def check_names(est) -> None:
             if c in seen:
                 raise SeriesValidationError(f"column {c!r} is in both {seen[c]} and {kind}; a covariate is of one kind", argument=kind)
             seen[c] = kind
-    if est.calendar not in (None, False) or est.holidays is not None:  # the form now; against the data's frequency at read
+    if est.holidays is not None and est.calendar in (None, False):
+        raise SeriesValidationError(f"holidays={est.holidays!r} needs calendar= with 'holiday' among its features, e.g. "
+                                    "calendar=['dayofweek', 'holiday']", argument="holidays")
+    if isinstance(est.calendar, (list, tuple, str)):  # the form now; True and holidays= against the data's frequency at read
         calendar_features.check_features(est.calendar, "h", est.holidays)
 
 
@@ -425,6 +428,15 @@ def _moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     size = np.where(size > 0, size, 1.0)
     unit = a / size
     return unit.mean(0) * size, unit.std(0) * size
+
+
+def standardised(values: np.ndarray, shift: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    """``(values - shift) / scale``; where the difference overflows (values near 1e308 of both
+    signs), ``values / scale - shift / scale``."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = (values - shift) / scale
+        bad = ~np.isfinite(z) & np.isfinite(values)
+        return np.where(bad, values / scale - shift / scale, z) if bad.any() else z
 
 
 class CovariateScaler:

@@ -36,7 +36,7 @@ from .checkpoints import Checkpoints
 from .ensemble import train_ensemble
 from .errors import NotFittedError, SeriesValidationError
 from .intervals import Calibration, series_spread
-from .covariates import CovariateScaler, Spec
+from .covariates import CovariateScaler, Spec, standardised
 from .network import ForecastConfig, ensemble_forecast, horizon_span, quantile_bands, validator
 from .output import check_finite, forecast_frame, write_frames
 from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
@@ -289,7 +289,7 @@ class Forecaster(Params):
             self.exog_future_[i, : len(rows)] = rows
         self.exog_statics_ = self.exog_scaler_.statics(covs.statics)
         series = np.repeat(np.arange(len(panel.ids)), panel.lengths)
-        scaled = (history - self.exog_scaler_.shift[series]) / self.exog_scaler_.scale[series]
+        scaled = standardised(history, self.exog_scaler_.shift[series], self.exog_scaler_.scale[series])
         return np.concatenate([target[:, None], scaled, self.exog_statics_[series]], 1).astype(np.float32)
 
     def _with_covariates(self, config: ForecastConfig) -> ForecastConfig:
@@ -395,7 +395,7 @@ class Forecaster(Params):
                 shift, scale = self.exog_scaler_.shift[rows[r]], self.exog_scaler_.scale[rows[r]]
             else:
                 shift, scale = (v[0] for v in CovariateScaler.dynamic_stats(own[:cut], np.array([0]), np.array([cut])))
-            window = (np.concatenate([before, after]) - shift) / scale
+            window = standardised(np.concatenate([before, after]), shift, scale)
             window[L:, : len(covs.hist)] = 0.0
             out.append(np.concatenate([window.T, np.repeat(statics[i][:, None], L + span, 1)]))
         return np.stack(out)
@@ -507,7 +507,7 @@ class Forecaster(Params):
             if calendar:
                 block[:, n_hist + F :] = calendar_feature_values(pd.DatetimeIndex(times), calendar, holidays)
             block = covariates.complete(block, h, columns, n_hist, ids[k], lambda j, t=times: t[j])
-            window = (np.concatenate([self.exog_tail_[r], block]) - self.exog_scaler_.shift[r]) / self.exog_scaler_.scale[r]
+            window = standardised(np.concatenate([self.exog_tail_[r], block]), self.exog_scaler_.shift[r], self.exog_scaler_.scale[r])
             window[L:, :n_hist] = 0.0
             out.append(np.concatenate([window.T, np.repeat(self.exog_statics_[r][:, None], L + span, 1)]))
         return np.stack(out)
