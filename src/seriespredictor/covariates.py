@@ -225,7 +225,7 @@ def attach(panel: Panel, frame: pd.DataFrame, future: np.ndarray, spec: Spec, op
     if twice.any():  # the target's rows are checked by to_panel: without aggregate_duplicates, these are future rows
         if not options.get("aggregate_duplicates"):
             sid, when = keyed.index[twice][0]
-            raise SeriesValidationError(f"series {sid!r} has two future rows at {when}; keep one row per timestamp, or pass "
+            raise SeriesValidationError(f"series {_label(sid)!r} has two future rows at {when}; keep one row per timestamp, or pass "
                                         "aggregate_duplicates='mean', 'sum', 'first' or 'last'")
         keyed = keyed.groupby(level=[0, 1]).agg(options["aggregate_duplicates"])
     by_series = {sid: g for sid, g in keyed.groupby(level=0, sort=False)} if dynamic else {}
@@ -256,6 +256,11 @@ def attach(panel: Panel, frame: pd.DataFrame, future: np.ndarray, spec: Spec, op
     return replace(panel, covariates=covs)
 
 
+def _label(sid):
+    """A series id as the user wrote it in a message (7, not np.int64(7))."""
+    return sid.item() if isinstance(sid, np.generic) else sid
+
+
 def _numeric(col: pd.Series, name: str, ids: pd.Series) -> np.ndarray:
     """A dynamic covariate column as float64 (booleans as 0/1); text or infinities refused by name."""
     if pd.api.types.is_bool_dtype(col):
@@ -267,7 +272,7 @@ def _numeric(col: pd.Series, name: str, ids: pd.Series) -> np.ndarray:
     if bad.any():
         pos = int(np.flatnonzero(bad)[0])
         raise SeriesValidationError(f"covariate column {name!r} has {int(bad.sum())} value(s) that are not finite numbers, the first "
-                                    f"{col.iloc[pos]!r} at row {pos} (series {ids.iloc[pos]!r}); dynamic covariates take numbers "
+                                    f"{col.iloc[pos]!r} at row {pos} (series {_label(ids.iloc[pos])!r}); dynamic covariates take numbers "
                                     "(encode categories as 0/1 columns, or pass a per-series category in stat_exog)")
     return num.to_numpy(dtype=np.float64, na_value=np.nan)
 
@@ -299,7 +304,7 @@ def _statics(frame: pd.DataFrame, ids: pd.Series, names: tuple, order: list) -> 
         varying = table.groupby("_id", sort=False)[c].nunique(dropna=False)
         if (varying > 1).any():
             sid = varying.index[int(np.argmax(varying.to_numpy() > 1))]
-            raise SeriesValidationError(f"series {sid!r} has {int(varying[sid])} different values of static covariate {c!r}; "
+            raise SeriesValidationError(f"series {_label(sid)!r} has {int(varying[sid])} different values of static covariate {c!r}; "
                                         "a static takes one value per series (pass a changing column in hist_exog or futr_exog)")
     first = table.groupby("_id", sort=False).first()
     out = first.reindex(order).reset_index(drop=True)
@@ -332,7 +337,7 @@ def future_rows(futr_df, names: tuple, ids: list, lasts: list, freq, options: di
     twice = keyed.index.duplicated(keep=False)
     if twice.any():
         sid, t = keyed.index[twice][0]
-        raise SeriesValidationError(f"futr_df has {int(twice.sum())} rows at the same time of one series, the first of series {sid!r} "
+        raise SeriesValidationError(f"futr_df has {int(twice.sum())} rows at the same time of one series, the first of series {_label(sid)!r} "
                                     f"at {t}; give one row per series and time", argument="futr_df")
     unknown = sorted({str(i) for i in frame[id_col]} - {str(i) for i in ids})
     if unknown:
