@@ -405,3 +405,9 @@ def test_holidays_are_checked_against_the_datas_own_calendar_features():
         small(holidays=["2024-01-05"]).fit(daily)
     model = small(calendar=["dayofweek", "holiday"], holidays=["2024-01-05"]).fit(daily)
     assert model.exog_["calendar"] == ["dayofweek", "holiday"]
+
+
+def test_a_column_of_times_as_a_covariate_is_refused_by_name():
+    frame = shop().assign(when=lambda f: f["ds"])
+    with pytest.raises(SeriesValidationError, match=r"covariate column 'when' holds times \(datetime64"):
+        small(hist_exog=["when"]).fit(frame.dropna(subset=["y"]))

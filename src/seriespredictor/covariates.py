@@ -262,7 +262,10 @@ def _label(sid):
 
 
 def _numeric(col: pd.Series, name: str, ids: pd.Series) -> np.ndarray:
-    """A dynamic covariate column as float64 (booleans as 0/1); text or infinities refused by name."""
+    """A dynamic covariate column as float64 (booleans as 0/1); text, times or infinities refused by name."""
+    if pd.api.types.is_datetime64_any_dtype(col) or pd.api.types.is_timedelta64_dtype(col):
+        raise SeriesValidationError(f"covariate column {name!r} holds times ({col.dtype}); dynamic covariates take numbers: derive "
+                                    "them (e.g. calendar=True for the calendar of the time column), or drop the column")
     if pd.api.types.is_bool_dtype(col):
         return col.to_numpy(dtype=np.float64)
     num = pd.to_numeric(col, errors="coerce") if not pd.api.types.is_numeric_dtype(col) else col
