@@ -32,13 +32,13 @@ hours) are checked and printed above the table.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from epf import report
 from m4 import parse_set
 
 from seriespredictor import Forecaster, SeriesValidationError
@@ -175,18 +175,8 @@ def main() -> None:
     print(f"Bike sharing, last {TEST_DAYS} days from {TEST_START:%Y-%m-%d}, {hours} hours scored; one fit per configuration, "
           f"no refit; fill_missing={args.fill!r}; overrides: {overrides or 'none'}")
     print("seasonal-naive check against the README: " + ("reproduces" if not mismatches else f"{len(mismatches)} differ"))
-    for line in mismatches:
-        print("  " + line)
-    print()
-    print(markdown(rows))
-    for r in rows:
-        if "error" in r:
-            print(f"{r['config']} seed {r['seed']}: the Forecaster refused: {r['error']}")
-    print(f"whole run {total:.0f} s")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"seeds": args.seeds, "fill": args.fill, "overrides": overrides, "hours_scored": hours,
-                       "naive_mismatches": mismatches, "total_s": total, "rows": rows}, f, indent=1)
+    report(mismatches, markdown(rows), rows, total, args.json,
+           {"seeds": args.seeds, "fill": args.fill, "overrides": overrides, "hours_scored": hours, "naive_mismatches": mismatches})
 
 
 if __name__ == "__main__":

@@ -189,21 +189,26 @@ def main() -> None:
     total = time.perf_counter() - t_start
 
     print(f"EPF test period (last {TEST_DAYS} days), one fit per configuration, no refit; overrides: {overrides or 'none'}")
-    checked = ", ".join(args.markets)
-    print(f"reference check against README table (b) ({checked}): "
+    print(f"reference check against README table (b) ({', '.join(args.markets)}): "
           + ("every published figure reproduces" if not mismatches else f"{len(mismatches)} differ"))
+    report(mismatches, markdown(rows), rows, total, args.json,
+           {"seeds": args.seeds, "overrides": overrides, "reference_version": REFERENCE_VERSION, "reference_mismatches": mismatches})
+
+
+def report(mismatches: list[str], table: str, rows: list[dict], total: float, json_path, payload: dict) -> None:
+    """Print the reference mismatches, the table, the refused runs and the wall seconds; write
+    ``payload`` with the rows and seconds to ``json_path`` (shared by bike.py)."""
     for line in mismatches:
         print("  " + line)
     print()
-    print(markdown(rows))
+    print(table)
     for r in rows:
         if "error" in r:
-            print(f"{r['market']} {r['config']} seed {r['seed']}: the Forecaster refused: {r['error']}")
+            print(f"{r.get('market', '')} {r['config']} seed {r['seed']}: the Forecaster refused: {r['error']}".lstrip())
     print(f"whole run {total:.0f} s")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump({"seeds": args.seeds, "overrides": overrides, "reference_version": REFERENCE_VERSION,
-                       "reference_mismatches": mismatches, "total_s": total, "rows": rows}, f, indent=1, default=str)
+    if json_path:
+        with open(json_path, "w") as f:
+            json.dump({**payload, "total_s": total, "rows": rows}, f, indent=1, default=str)
 
 
 if __name__ == "__main__":

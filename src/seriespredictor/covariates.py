@@ -415,8 +415,8 @@ def future_block(covs: Covariates, panel: Panel, i: int, cut: int, steps: int, n
 def complete(block: np.ndarray, need: int, columns: list, n_hist: int, sid, when) -> np.ndarray:
     """A series' future covariates ``[steps, D]`` ready for the network: refuses a known-future value
     missing within the first ``need`` steps, naming the series, the column and the time (``when(k)``);
-    past ``need`` (the rest of a direct head's block) the last known values repeat; past-only
-    columns are zeros (never read past the cutoff)."""
+    past ``need`` (the rest of a direct head's block) the last known values repeat (past-only columns
+    are left as they are: :func:`network_window` zeroes them)."""
     known = block[:need, n_hist:]
     if np.isnan(known).any():
         k, c = np.argwhere(np.isnan(known))[0]
@@ -425,8 +425,18 @@ def complete(block: np.ndarray, need: int, columns: list, n_hist: int, sid, when
             f"{need} steps needs each one (give them as rows after the last observed target, with the target empty, or in futr_df=)")
     rest = block[need:, n_hist:]
     block[need:, n_hist:] = np.where(np.isnan(rest), block[need - 1, n_hist:], rest)
-    block[:, :n_hist] = 0.0
     return block
+
+
+def network_window(history: np.ndarray, future: np.ndarray, shift: np.ndarray, scale: np.ndarray, statics: np.ndarray,
+                   n_hist: int) -> np.ndarray:
+    """One forecast's covariate rows ``[D + K, L + span]`` as the network reads them: the raw dynamic
+    covariates of the input (``history`` ``[L, D]``) and of the horizon (``future`` ``[span, D]``,
+    see :func:`complete`) scaled by the series' ``shift`` and ``scale``, past-only ones zero over the
+    horizon (never read past the cutoff), then the encoded ``statics`` at every step."""
+    window = standardised(np.concatenate([history, future]), shift, scale)
+    window[len(history) :, :n_hist] = 0.0
+    return np.concatenate([window.T, np.repeat(statics[:, None], len(window), 1)])
 
 
 def _moments(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

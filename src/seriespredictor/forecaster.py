@@ -382,7 +382,7 @@ class Forecaster(Params):
         ``cuts`` ``[S, W]`` of ``panel``'s series: those before it, the known-future ones after it,
         the statics; fitted series (``rows`` >= 0) keep their scaling, others take their history's."""
         covs, L = panel.covariates, self.seq_size_
-        if covs is None:
+        if covs is None:  # a Panel read before, without the model's covariates
             raise SeriesValidationError("this model takes covariates, but the data was read without them; pass the data itself")
         span = horizon_span(self.nets_[0].config, h)
         statics = self.exog_scaler_.statics(covs.statics)
@@ -395,9 +395,7 @@ class Forecaster(Params):
                 shift, scale = self.exog_scaler_.shift[rows[r]], self.exog_scaler_.scale[rows[r]]
             else:
                 shift, scale = (v[0] for v in CovariateScaler.dynamic_stats(own[:cut], np.array([0]), np.array([cut])))
-            window = standardised(np.concatenate([before, after]), shift, scale)
-            window[L:, : len(covs.hist)] = 0.0
-            out.append(np.concatenate([window.T, np.repeat(statics[i][:, None], L + span, 1)]))
+            out.append(covariates.network_window(before, after, shift, scale, statics[i], len(covs.hist)))
         return np.stack(out)
 
     def cross_validation(self, data, h: int | None = None, n_windows: int = 1, step_size: int | None = None, *,
@@ -489,7 +487,7 @@ class Forecaster(Params):
         """The scaled covariates ``[R, C, seq_size + span]`` of forecasts after the end of fitted
         series ``rows``: their last window, their future rows (the training data's, or ``futr_df``'s),
         calendar features of the times ahead, their statics."""
-        span, n_hist, L = horizon_span(self.nets_[0].config, h), len(self.exog_["hist"]), self.seq_size_
+        span, n_hist = horizon_span(self.nets_[0].config, h), len(self.exog_["hist"])
         F, calendar, holidays = len(self.exog_["futr"]), tuple(self.exog_["calendar"]), tuple(self.exog_["holidays"])
         ids, lasts = [self.ids_[r] for r in rows], [self.last_times_[r] for r in rows]
         given = covariates.future_rows(futr_df, tuple(self.exog_["futr"]), ids, lasts, self.freq_, self.data_options_) \
@@ -507,9 +505,8 @@ class Forecaster(Params):
             if calendar:
                 block[:, n_hist + F :] = calendar_feature_values(pd.DatetimeIndex(times), calendar, holidays)
             block = covariates.complete(block, h, columns, n_hist, ids[k], lambda j, t=times: t[j])
-            window = standardised(np.concatenate([self.exog_tail_[r], block]), self.exog_scaler_.shift[r], self.exog_scaler_.scale[r])
-            window[L:, :n_hist] = 0.0
-            out.append(np.concatenate([window.T, np.repeat(self.exog_statics_[r][:, None], L + span, 1)]))
+            out.append(covariates.network_window(self.exog_tail_[r], block, self.exog_scaler_.shift[r], self.exog_scaler_.scale[r],
+                                                 self.exog_statics_[r], n_hist))
         return np.stack(out)
 
     # -- model files ---------------------------------------------------------------------------
