@@ -411,3 +411,10 @@ def test_a_column_of_times_as_a_covariate_is_refused_by_name():
     frame = shop().assign(when=lambda f: f["ds"])
     with pytest.raises(SeriesValidationError, match=r"covariate column 'when' holds times \(datetime64"):
         small(hist_exog=["when"]).fit(frame.dropna(subset=["y"]))
+
+
+def test_rows_ahead_are_left_out_with_a_note_by_a_model_that_reads_none():
+    frame = shop()
+    with pytest.warns(UserWarning, match="ignored 24 rows after the last observed target of their series"):
+        model = small(stat_exog=["store", "size"]).fit(frame.drop(columns=["promo", "temp"]))
+    assert len(model.predict()) == 4 * H

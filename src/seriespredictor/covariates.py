@@ -146,11 +146,12 @@ def read(data, spec: Spec, options: dict, static_df=None) -> Panel:
                                     f"{reprlib.repr(list(frame.columns))}")
     report_ignored(frame.columns, (id_col, time_col, target_col, *wanted))
     frame = frame.reset_index(drop=True)
-    if spec.futr or spec.calendar:  # an empty target only: text there is not a future row, and to_panel refuses it by name
-        times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
-        future = _future_rows(frame[id_col], times, frame[target_col].isna().to_numpy())
-    else:
-        future = np.zeros(len(frame), dtype=bool)
+    # an empty target only: text there is not a future row, and to_panel refuses it by name
+    times = parse_times(frame[time_col], time_col, options.get("time_format"), hint=False)
+    future = _future_rows(frame[id_col], times, frame[target_col].isna().to_numpy())
+    if future.any() and not (spec.futr or spec.calendar):
+        warnings.warn(f"ignored {int(future.sum())} rows after the last observed target of their series: rows ahead are read for "
+                      "futr_exog= and calendar= only", UserWarning, stacklevel=3)
     panel = to_panel(frame.loc[~future, [id_col, time_col, target_col]], **options)
     return attach(panel, frame, future, spec, options)
 
