@@ -117,9 +117,12 @@ def test_bf16_is_never_chosen_where_the_lstm_cannot_run_in_it(monkeypatch, tmp_p
         Forecaster(h=4, precision="bf16").fit(pd.Series(np.sin(np.arange(80.0)) + 5))
 
 
-def test_nonseasonal_data_take_two_horizons_of_input_and_the_drift_as_base():
+def test_nonseasonal_data_take_two_to_six_horizons_of_input_and_the_drift_as_base():
     yearly = choose(params(h=6), np.full(181, 15), season=1)
-    assert yearly["seq_size"] == 12 and yearly["drift_base"] and not yearly["seasonal_base"]
+    assert yearly["seq_size"] == 12 and yearly["drift_base"] and not yearly["seasonal_base"]  # short: two horizons, padded
+    assert choose(params(h=6), np.full(181, 40), season=1)["seq_size"] == 28  # what a typical series holds after h held out twice
+    prices = choose(params(h=10), np.array([1490]), season=1)  # one long series
+    assert prices["seq_size"] == 60 and prices["drift_base"]  # six horizons at most
     monthly = choose(params(h=18), np.full(600, 120), season=12)
     assert monthly["seasonal_base"] and not monthly["drift_base"]
     assert not choose(dict(params(h=6), head="recursive"), np.full(10, 30), season=1)["drift_base"]

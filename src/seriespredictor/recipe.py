@@ -40,14 +40,16 @@ def choose(params: dict, lengths: np.ndarray, season: int) -> dict:
 
     # Input: whole seasons, enough to see two horizons and three seasons (hourly: a week), but
     # no longer than a typical series' training part; short series are padded at their start.
+    # Without a season: two horizons at least, up to six where a typical series holds them (the
+    # drift read from a longer input is steadier).
     seasonal = m > 1 and typical - val - h >= m
     if p["seq_size"] is None:
         if seasonal:
             seasons = 7 if m == 24 else math.ceil(max(2 * h, 3 * m) / m)
             fits = max(1, (typical - val - h) // m)
             p["seq_size"] = m * min(seasons, fits)
-        else:  # two horizons, whatever the series' length: a short series' input repeats its first point
-            p["seq_size"] = 2 * h
+        else:  # two horizons whatever the series' length (a short series' input repeats its first point), up to six
+            p["seq_size"] = max(2 * h, min(6 * h, typical - val - h))
         if p["patch_size"] is not None:  # whole patches
             p["seq_size"] = max(p["patch_size"], p["seq_size"] // p["patch_size"] * p["patch_size"])
     L = p["seq_size"]
