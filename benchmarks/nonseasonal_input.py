@@ -16,12 +16,10 @@ import argparse
 import warnings
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 from classics import read
+from time_to_accuracy import score, split
 
 from seriespredictor import Forecaster, Naive
-from seriespredictor.metrics import mase
 
 
 def main() -> None:
@@ -29,27 +27,17 @@ def main() -> None:
     p.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1].parent / "shared" / "data")
     p.add_argument("--horizons", nargs="+", type=int, default=[2, 4, 6], help="inputs of this many horizons")
     args = p.parse_args()
-    cases = []
-    for name in ["msft", "nile", "lynx", "sunspots_yearly"]:
-        df, h, options = read(name, args.data)
-        cases.append((name, df.assign(unique_id=name), h, options))
     print("| series | h | naive | " + " | ".join(f"input {k}h" for k in args.horizons) + " |")
     print("|---|---:|---:|" + "---:|" * len(args.horizons))
-    for name, df, h, options in cases:
-        last = df.groupby("unique_id").cumcount(ascending=False) < h
-        train = df[~last]
-        actual = {k: g.y.to_numpy() for k, g in df[last].groupby("unique_id")}
-        insample = {k: g.y.to_numpy() for k, g in train.groupby("unique_id")}
-
-        def score(fc: pd.DataFrame, column: str) -> float:
-            return float(np.mean([mase(actual[k], g[column].to_numpy(), insample[k], 1) for k, g in fc.groupby("unique_id")]))
-
-        cells = [score(Naive().fit(train, **options).predict(h), "Naive")]
+    for name in ["msft", "nile", "lynx", "sunspots_yearly"]:
+        df, h, options = read(name, args.data)
+        train, actual, insample = split(df.assign(unique_id=name), h)
+        cells = [score(Naive().fit(train, **options).predict(h), "Naive", actual, insample, 1)]
         for k in args.horizons:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # interval warnings of single series
                 model = Forecaster(h=h, season=1, seq_size=k * h, seed=0, **options).fit(train)
-            cells.append(score(model.predict(), model.alias))
+            cells.append(score(model.predict(), model.alias, actual, insample, 1))
         print(f"| {name} | {h} | " + " | ".join(f"{c:.3f}" for c in cells) + " |", flush=True)
 
 

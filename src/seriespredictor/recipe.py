@@ -48,7 +48,7 @@ def choose(params: dict, lengths: np.ndarray, season: int) -> dict:
             seasons = 7 if m == 24 else math.ceil(max(2 * h, 3 * m) / m)
             fits = max(1, (typical - val - h) // m)
             p["seq_size"] = m * min(seasons, fits)
-        else:  # two horizons whatever the series' length (a short series' input repeats its first point), up to six
+        else:  # a short series' input repeats its first point
             p["seq_size"] = max(2 * h, min(6 * h, typical - val - h))
         if p["patch_size"] is not None:  # whole patches
             p["seq_size"] = max(p["patch_size"], p["seq_size"] // p["patch_size"] * p["patch_size"])
