@@ -106,7 +106,17 @@ def test_nonpositive_series_are_not_logged():
 def test_constant_series_forecasts_the_constant():
     s = pd.Series(np.full(60, 7.0))
     fc = Forecaster(ensemble=1, refit=False, h=4, seq_size=12, hidden_dim=8, steps=200, seed=0).fit(s).predict()
-    np.testing.assert_allclose(fc["LSTM"], 7.0, rtol=0.02)  # a constant in, (almost) the constant out
+    np.testing.assert_array_equal(fc["LSTM"], 7.0)  # a constant in, the constant out
+
+
+@pytest.mark.parametrize("value", [0.0, 5.0, -3.0])
+def test_a_new_constant_series_is_forecast_at_its_value_inside_its_intervals(value):
+    # the networks never saw it: their output on its all-zero window is some offset, which must not reach the forecast
+    model = Forecaster(ensemble=1, h=6, seq_size=24, hidden_dim=8, steps=20, seed=0).fit(panel(ids=("a", "b")))
+    fc = model.predict(data=pd.DataFrame({"unique_id": "new", "ds": pd.date_range("2024-01-01", periods=48, freq="h"),
+                                          "y": np.full(48, value)}), level=[80, 95])
+    np.testing.assert_array_equal(fc["LSTM"], value)
+    assert (fc["LSTM-lo-95"] < value).all() and (fc["LSTM-hi-95"] > value).all()
 
 
 def test_short_series_are_padded_and_forecast_not_refused():
@@ -309,6 +319,7 @@ def test_a_non_finite_forecast_fails_and_names_the_series(direct):
     pytest.param(lambda t, rng: -1e-300 * (2 + np.sin(t / 3) + 0.1 * rng.standard_normal(len(t))), id="tiny-negative"),
     pytest.param(lambda t, rng: np.full(len(t), -3e300), id="huge-constant"),
     pytest.param(lambda t, rng: 1e12 + rng.standard_normal(len(t)), id="offset-1e12-plus-noise"),
+    pytest.param(lambda t, rng: 1e20 + 2e5 * np.sin(t / 3) + 3e3 * t, id="offset-1e20-moves-of-1e5"),  # a few ulps per move
 ])
 def test_extreme_magnitudes_forecast_in_their_own_units(values):
     t = np.arange(60.0)

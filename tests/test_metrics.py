@@ -93,3 +93,13 @@ def test_mase_scale_skips_missing_insample_pairs():
         mase([np.nan], [2.0], [1.0, 2.0])
     with pytest.raises(ValueError, match="insample has the value inf at position 1"):
         mase([1.0], [2.0], [1.0, np.inf])
+
+
+def test_values_near_the_float_limit_score_as_the_same_values_scaled_down():
+    y, f, x = np.array([1.0, 1.5, 1.7]), np.array([1.2, 1.4, 1.6]), np.array([0.1, 1.0, 1.7, 1.1])
+    big = 1e308
+    assert mae(y * big, f * big) == pytest.approx(mae(y, f) * big) and rmse(y * big, f * big) == pytest.approx(rmse(y, f) * big)
+    assert smape(y * big, f * big) == pytest.approx(smape(y, f))
+    assert mase(y * big, f * big, x * big) == pytest.approx(mase(y, f, x))  # was 0: an infinite scale
+    assert msis(y * big, f * big * 0.9, f * big * 1.05, x * big) == pytest.approx(msis(y, f * 0.9, f * 1.05, x))
+    assert mape(-y * big, f * big) == pytest.approx(mape(-y, f))

@@ -1,10 +1,12 @@
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from seriespredictor.scaling import Scaler, mean_std
+from seriespredictor.scaling import Scaler, log_flags, mean_std
 
 finite = st.floats(-1e6, 1e6, allow_nan=False, allow_infinity=False)
 
@@ -25,10 +27,17 @@ def test_constant_series_scales_to_zeros_not_nan():
     assert np.array_equal(s.transform(np.full(3, 5.0)), np.zeros(3))
 
 
-def test_huge_but_close_values_keep_their_spread():
-    x = 1e12 + np.arange(5.0)
+@pytest.mark.parametrize("x", [1e12 + np.arange(5.0), 1e20 + 1e5 * np.arange(5.0)], ids=["1e12", "1e20-moves-of-a-few-ulps"])
+def test_huge_but_close_values_keep_their_spread(x):
     z = Scaler.fit(x, "standard").transform(x)
-    assert np.std(z) == pytest.approx(1.0)
+    assert np.std(z) == pytest.approx(1.0, rel=1e-2)  # 1e20 + 1e5 k holds only a few ulps of 1e20 per step
+
+
+def test_log_auto_leaves_series_that_barely_move_relative_to_their_size():
+    values = np.r_[1e20 + 1e5 * np.arange(5.0), np.full(3, 4.0), [1.0, 2.0, 3.0]]
+    panel = SimpleNamespace(values=values, offsets=np.array([0, 5, 8, 11]), ids=["huge", "constant", "moves"])
+    assert log_flags(panel, "auto").tolist() == [False, False, True]  # the log would round the first one's moves away
+    assert log_flags(panel, True).tolist() == [True, True, True]
 
 
 def test_statistics_per_feature_and_round_trip_through_dict():

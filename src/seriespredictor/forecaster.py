@@ -41,7 +41,7 @@ from .network import ForecastConfig, ensemble_forecast, horizon_span, quantile_b
 from .output import check_finite, forecast_frame, write_frames
 from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
 from .runtime import check_network_memory, choose_threads, no_denormals, num_threads
-from .scaling import Scaler, log_flags, model_space, series_transform
+from .scaling import FLAT, Scaler, log_flags, model_space, series_transform
 from .settings import check_combinations, check_values, data_options, resolve
 from .update import update as update_model
 from .windows import TrainingWindows, calibration_set, held_out, points_before
@@ -342,11 +342,14 @@ class Forecaster(Params):
         # threads chosen as for training: torch's default of one per core made a small model's
         # forecast a thousand times slower on a machine where other processes held the cores
         with num_threads(choose_threads(len(tail), self.nets_[0].config.hidden_dim, self.threads)), no_denormals():
-            z = torch.as_tensor(series_transform(scaler, tail, ids), dtype=torch.float32, device=next(self.nets_[0].parameters()).device)
+            scaled = series_transform(scaler, tail, ids)
+            z = torch.as_tensor(scaled, dtype=torch.float32, device=next(self.nets_[0].parameters()).device)
             if exog is not None:  # the target's row padded over the horizon (never read there), then the covariates
                 target = torch.nn.functional.pad(z, (0, exog.shape[2] - z.shape[1]))[:, None]
                 z = torch.cat([target, torch.as_tensor(exog, dtype=torch.float32, device=z.device)], 1)
             mean = ensemble_forecast(self.nets_, z, h).double().cpu().numpy()
+            if exog is None:  # a flat window at its series' mean (a constant series') stays there
+                mean[(tail == tail[:, :1]).all(1) & (np.abs(scaled) < FLAT).all(1)] = 0.0
             bands = quantile_bands(self.nets_, z, h, level) if level and learned else None
         bands = bands or {lv: (mean - w, mean + w) for lv in level for w in [self.calibration_.widths(lv, h, spread)]}
         rows = scaler.at(np.arange(len(tail)))

@@ -41,11 +41,27 @@ def _pair(y, y_hat, name: str = "y_hat") -> tuple[np.ndarray, np.ndarray]:
     return y, y_hat
 
 
+def _shrunk(*arrays: np.ndarray) -> tuple[list[np.ndarray], int]:
+    """``arrays`` divided by the power of two ``2**e`` just above their largest absolute value,
+    and ``e``: differences and squares of values near 1e308 no longer overflow, and a score in
+    the data's units is ``np.ldexp(score, e)`` (inf only where the score itself is beyond float64)."""
+    size = max(float(np.nanmax(np.abs(a), initial=0.0)) for a in arrays)
+    e = int(np.frexp(size)[1]) if size > 0 else 0
+    return [np.ldexp(a, -e) for a in arrays], e
+
+
+def _pointwise(y: np.ndarray, y_hat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair ``y[i], y_hat[i]`` divided by the power of two above the larger of the two
+    (exact): percentage errors, ratios within each pair, keep their value without overflow."""
+    e = np.frexp(np.maximum(np.abs(y), np.abs(y_hat)))[1]
+    return np.ldexp(y, -e), np.ldexp(y_hat, -e)
+
+
 def _scale(insample, season) -> float:
     """The mean absolute in-sample seasonal difference (MASE's and MSIS's denominator) over the
     pairs ``season`` apart where both values are present (not NaN); NaN, with a warning, when
-    there is no such pair."""
-    insample = _values("insample", insample, missing_ok=True)
+    there is no such pair. Callers pass values divided as :func:`_shrunk` divides them."""
+    insample = np.asarray(insample, dtype=np.float64)
     season = integer_arg("season", season, 1, 10**6)
     diffs = np.abs(insample[season:] - insample[:-season])
     diffs = diffs[~np.isnan(diffs)]
@@ -58,19 +74,19 @@ def _scale(insample, season) -> float:
 
 def mae(y, y_hat) -> float:
     """Mean absolute error: ``mean(|y - y_hat|)``."""
-    y, y_hat = _pair(y, y_hat)
-    return float(np.mean(np.abs(y - y_hat)))
+    (y, y_hat), e = _shrunk(*_pair(y, y_hat))
+    return float(np.ldexp(np.mean(np.abs(y - y_hat)), e))
 
 
 def rmse(y, y_hat) -> float:
     """Root mean squared error: ``sqrt(mean((y - y_hat)^2))``."""
-    y, y_hat = _pair(y, y_hat)
-    return float(np.sqrt(np.mean((y - y_hat) ** 2)))
+    (y, y_hat), e = _shrunk(*_pair(y, y_hat))
+    return float(np.ldexp(np.sqrt(np.mean((y - y_hat) ** 2)), e))
 
 
 def mape(y, y_hat) -> float:
     """Mean absolute percentage error, in percent: ``100 * mean(|y - y_hat| / |y|)`` over ``y != 0``."""
-    y, y_hat = _pair(y, y_hat)
+    y, y_hat = _pointwise(*_pair(y, y_hat))
     keep = y != 0
     if not keep.all():
         warnings.warn(f"MAPE skipped {int((~keep).sum())} zero actual value(s)", RuntimeWarning, stacklevel=2)
@@ -84,7 +100,7 @@ def smape(y, y_hat) -> float:
 
     A point where both are zero counts as 0 (a perfect forecast).
     """
-    y, y_hat = _pair(y, y_hat)
+    y, y_hat = _pointwise(*_pair(y, y_hat))
     denom = np.abs(y) + np.abs(y_hat)
     with np.errstate(invalid="ignore", divide="ignore"):
         terms = np.where(denom == 0, 0.0, 200 * np.abs(y - y_hat) / denom)
@@ -98,7 +114,7 @@ def mase(y, y_hat, insample, season: int = 1) -> float:
     the in-sample seasonal naive forecast; in-sample pairs with a missing (NaN) value are
     skipped. NaN (with a warning) when that scale is zero.
     """
-    y, y_hat = _pair(y, y_hat)
+    (y, y_hat, insample), _ = _shrunk(*_pair(y, y_hat), _values("insample", insample, missing_ok=True))
     scale = _scale(insample, season)
     if np.isnan(scale):
         return scale
@@ -122,6 +138,7 @@ def msis(y, lo, hi, insample, season: int = 1, alpha: float = 0.05) -> float:
     hi = _pair(y, hi, "hi")[1]
     if not (is_real(alpha) and 0 < alpha < 1):
         raise SeriesValidationError(f"alpha={alpha!r} must be a number strictly between 0 and 1 (0.05 for 95% intervals)")
+    (y, lo, hi, insample), _ = _shrunk(y, lo, hi, _values("insample", insample, missing_ok=True))
     scale = _scale(insample, season)
     penalty = (hi - lo) + (2 / alpha) * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
     return float(np.mean(penalty) / scale) if scale > 0 else float("nan")

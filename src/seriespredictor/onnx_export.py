@@ -36,6 +36,7 @@ from .atomic import atomic_output, exists_error, write_file
 from .errors import MissingExtraError, SeriesValidationError
 from .network import forecast
 from .params import path_arg
+from .scaling import FLAT, LOG_MIN_RATIO
 
 INPUT, OUTPUT = "history", "forecast"
 OPSET = 17  # onnxruntime 1.14 and later run it
@@ -53,8 +54,9 @@ class ForecastGraph(nn.Module):
 
     def forward(self, history: torch.Tensor) -> torch.Tensor:
         x = history.double()  # [B, L]
-        if self.log == "auto":  # rows whose every value is positive, as scaling.log_flags
-            log = (x.amin(1, keepdim=True) > 0).expand_as(x)  # [B, L]
+        if self.log == "auto":  # rows whose every value is positive and that move, as scaling.log_flags
+            low = x.amin(1, keepdim=True)
+            log = ((low > 0) & (x.amax(1, keepdim=True) > LOG_MIN_RATIO * low)).expand_as(x)  # [B, L]
         else:  # True or False, for every row
             log = torch.ones_like(x, dtype=torch.bool) if self.log else torch.zeros_like(x, dtype=torch.bool)
         v = torch.where(log, torch.log(torch.where(log, x, torch.ones_like(x))), x)
@@ -62,18 +64,20 @@ class ForecastGraph(nn.Module):
         z = ((v - shift) / scale).float()
         cfg = self.nets[0].config
         mean = torch.stack([forecast(net, cfg, z, self.h) for net in self.nets]).mean(0).double()  # [B, h]
+        flat = (x == x[:, :1]).all(1, keepdim=True) & (z.abs() < FLAT).all(1, keepdim=True)
+        mean = torch.where(flat, torch.zeros_like(mean), mean)  # a constant stays, as Forecaster.forecast_array
         out = mean * scale + shift
         return torch.where(log[:, :1], torch.exp(out), out).float()
 
 
 def standardise(v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Each row's mean and spread ``[B, 1]``: its standard deviation, or a thousandth of its size
-    where that is within rounding of the size (a constant; 1 for zeros), as :func:`scaling._spread`."""
+    where that is within a few roundings of the size (a constant; 1 for zeros), as :func:`scaling._spread`."""
     mean = v.mean(1, keepdim=True)
     std = ((v - mean) ** 2).mean(1, keepdim=True).sqrt()
     size = v.abs().amax(1, keepdim=True)
     floor = torch.where(size > 0, 1e-3 * size, torch.ones_like(size))
-    return mean, torch.where(std <= 64 * EPS * size, floor, std)
+    return mean, torch.where(std <= 4 * EPS * size, floor, std)
 
 
 def export(model, path, *, overwrite: bool = False) -> Path:

@@ -117,24 +117,37 @@ class Scaler:
 
 
 def _spread(scale: np.ndarray, size: np.ndarray) -> np.ndarray:
-    """The scale, where a spread within rounding of the values' ``size`` (a constant) becomes a
-    thousandth of that size (1 for zeros): a constant scales to zeros, and the network's small
-    error on it stays small in the data's units, whatever its magnitude."""
-    constant = scale <= 64 * np.finfo(np.float64).eps * size
+    """The scale, where a spread within a few roundings of the values' ``size`` (a constant)
+    becomes a thousandth of that size (1 for zeros): a constant scales to zeros. Any larger
+    spread is kept, so 1e20 plus moves of 1e5 is scaled by its moves, not by 1e17."""
+    constant = scale <= 4 * np.finfo(np.float64).eps * size
     floor = np.where(1e-3 * size > 0, 1e-3 * size, 1.0)
     return np.where(constant, floor, scale)
 
 
+# A window of one value within this of its series' mean, in model space, is a constant series'
+# window: its forecast is that value (the networks' output on zeros is some small offset).
+FLAT = 1e-3
+
+# log="auto" leaves alone a series whose values all lie within this ratio of each other: its log
+# would round its moves away (1e20 plus moves of 1e5) and gains nothing over the values themselves.
+LOG_MIN_RATIO = 1 + 1e-6
+
+
 def log_flags(panel, log) -> np.ndarray:
-    """Which series to log-transform: ``log="auto"`` those whose every value is positive (every
-    one is transformed), True all (refusing a series with a value <= 0 by name), False none."""
-    positive = np.minimum.reduceat(panel.values, panel.offsets[:-1]) > 0
+    """Which series to log-transform: ``log="auto"`` those whose every value is positive and
+    that move by more than :data:`LOG_MIN_RATIO` (every one is transformed), True all (refusing
+    a series with a value <= 0 by name), False none."""
+    low = np.minimum.reduceat(panel.values, panel.offsets[:-1])
+    positive = low > 0
     if log is True and not positive.all():
         i = int(np.argmin(positive))
         v = panel.series(i)
         raise SeriesValidationError(f"log=True needs positive values, but series {panel.ids[i]!r} has the value "
                                     f"{float(v[np.argmax(v <= 0)])!r}; use log='auto' or False")
-    return positive if log == "auto" else np.full(len(panel.ids), bool(log))
+    if log == "auto":
+        return positive & (np.maximum.reduceat(panel.values, panel.offsets[:-1]) > LOG_MIN_RATIO * low)
+    return np.full(len(panel.ids), bool(log))
 
 
 def series_transform(scaler: Scaler, values: np.ndarray, ids: list) -> np.ndarray:
