@@ -531,3 +531,19 @@ def test_covariates_through_fit_predict_backtest_and_forecast_as_real_commands(t
     assert "covariates: known ahead: promo; past only: temp; static: region; calendar: dayofweek, dayofyear" in r.stdout + r.stderr
     assert "no column 'price' (named in futr_exog)" in one_line_error(cli("fit", data, "--h", 5, "--out", tmp_path / "x",
                                                                         "--futr-exog", "price"))
+
+
+def test_torch_running_out_of_memory_is_one_line_naming_the_sizes(tmp_path, capsys, monkeypatch):
+    import seriespredictor.forecaster as forecaster
+
+    def fail(*args, **kwargs):  # what torch raises on a CPU when an allocation fails
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] data. DefaultCPUAllocator: can't allocate memory: you tried to "
+                           "allocate 31232020480 bytes. Error code 12 (Cannot allocate memory)")
+
+    monkeypatch.setattr(forecaster, "train_ensemble", fail)
+    data = write_panel(tmp_path / "d.csv")
+    assert main(["fit", str(data), "--h", "5", "--seq-size", "30", "--out", str(tmp_path / "m"), *FAST]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == ("seriespredictor: error: not enough memory to train with --seq-size 30, --batch-size 32, --hidden-dim 8; "
+                           "make one of them smaller")
+    assert not (tmp_path / "m").exists()

@@ -34,7 +34,7 @@ from .calendar_features import columns as calendar_columns
 from .calendar_features import features as calendar_feature_values
 from .checkpoints import Checkpoints
 from .ensemble import train_ensemble
-from .errors import NotFittedError, SeriesValidationError
+from .errors import NotFittedError, SeriesValidationError, memory_error, out_of_memory
 from .intervals import Calibration, series_spread
 from .covariates import CovariateScaler, Spec, standardised
 from .network import ForecastConfig, ensemble_forecast, horizon_span, quantile_bands, validator
@@ -303,8 +303,13 @@ class Forecaster(Params):
     def _train(self, store, offsets, lengths, pad: int, s: dict, config: ForecastConfig, validate, run: dict, steps=None):
         """The ensemble trained on the first ``lengths`` points of each series (after the first
         run, members are numbered on and take the steps given): networks, results, optimiser states."""
-        windows = TrainingWindows(store, offsets, lengths, self.seq_size_ + self.h, pad)
-        return train_ensemble(windows, s, config, validate, member0=s["ensemble"] if steps else 0, steps=steps, **run)
+        try:
+            windows = TrainingWindows(store, offsets, lengths, self.seq_size_ + self.h, pad)
+            return train_ensemble(windows, s, config, validate, member0=s["ensemble"] if steps else 0, steps=steps, **run)
+        except RuntimeError as e:  # torch's failed allocation: name what sizes it
+            if not out_of_memory(e):
+                raise
+            raise memory_error(e, {k: s[k] for k in ("seq_size", "batch_size", "hidden_dim")}) from None
 
     @staticmethod
     def _calibration_errors(nets: list, cal_in: torch.Tensor, cal_out: torch.Tensor, rows: int) -> np.ndarray:

@@ -20,6 +20,7 @@ from ..errors import (
     TrainingDivergedError,
     interrupt_exit,
     message,
+    out_of_memory,
     raise_terminated,
 )
 from .commands import _cmd_backtest, _cmd_export, _cmd_fit, _cmd_forecast, _cmd_predict, _cmd_serve, _cmd_update
@@ -89,8 +90,11 @@ def _run(parser, argv, in_main_thread: bool, previous) -> int:
         return 128 + signal.SIGPIPE
     except OSError as e:  # FileExistsError included: "already exists; pass overwrite=True"
         return _fail(_cli_words(_os_message(e), _flags(parser)))
-    except MemoryError:
-        return _fail("not enough memory; use a smaller --hidden-dim, --batch-size or --chunk-size")
+    except (MemoryError, RuntimeError) as e:  # torch's failed allocation is a RuntimeError
+        if not out_of_memory(e):
+            raise
+        text = str(e) if isinstance(e, MemoryError) and str(e) else "not enough memory; use a smaller --seq-size, --hidden-dim, --batch-size or --chunk-size"
+        return _fail(_cli_words(text, _flags(parser)))
     except KeyboardInterrupt as e:
         return interrupt_exit(e)
     finally:
