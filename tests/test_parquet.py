@@ -142,3 +142,17 @@ def test_a_parquet_file_without_series_ids_is_one_series_like_a_csv(tmp_path):
     assert to_panel(tmp_path / "prices.parquet", time_col="Date", target_col="Close").series(0).tolist() == [112, 118, 132, 129]
     with pytest.raises(SeriesValidationError, match=r"prices.parquet' has columns .* but is missing \['ds', 'y'\]"):
         to_panel(tmp_path / "prices.parquet")
+
+
+def test_a_folder_whose_files_name_their_columns_differently_is_refused(tmp_path):
+    folder = tmp_path / "d"
+    folder.mkdir()
+    df = frame(n=80)
+    df.iloc[:40].to_parquet(folder / "a.parquet")
+    df.iloc[40:].rename(columns={"y": "sales"}).to_parquet(folder / "b.parquet")
+    with pytest.raises(SeriesValidationError, match=r"the files of a Parquet folder must have the same columns, but .*a\.parquet' has "
+                                                    r"\['unique_id', 'ds', 'y'\] and .*b\.parquet' has \['unique_id', 'ds', 'sales'\]"):
+        read_parquet_panel(folder)
+    rest = df.iloc[40:][["y", "ds", "unique_id"]]  # the same columns in another order, and a pandas index column: read
+    rest.set_axis(np.arange(len(rest)) * 2).to_parquet(folder / "b.parquet")
+    assert len(read_parquet_panel(folder).values) == len(df)

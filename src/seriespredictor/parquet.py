@@ -35,11 +35,32 @@ def _dataset(path):
             import pyarrow.parquet as pq
 
             refuse_duplicate_columns(pq.read_schema(str(path)).names, path)
-        return ds.dataset(str(path), format="parquet")
+        dataset = ds.dataset(str(path), format="parquet")
+        if Path(path).is_dir():
+            _refuse_mixed_schemas(dataset.files)
+        return dataset
     except SeriesValidationError:
         raise
     except Exception as e:  # pyarrow raises several types for damaged files
         raise SeriesValidationError(f"could not read {str(path)!r}: {first_sentence(e)}; check that it is a Parquet file or a folder of them") from None
+
+
+def _refuse_mixed_schemas(files: list[str]) -> None:
+    """Refuse a folder whose files do not all have the first one's columns: pyarrow would read the
+    others' missing columns as empty (and a renamed target as missing values) without a word."""
+    import pyarrow.parquet as pq
+
+    first = None
+    for file in files:
+        names = pq.read_schema(file).names
+        refuse_duplicate_columns(names, file)
+        names = [n for n in names if not n.startswith("__index_level_")]  # a pandas index kept by one file, not another
+        if first is None:
+            first = (file, names)
+        elif sorted(names) != sorted(first[1]):
+            raise SeriesValidationError(
+                f"the files of a Parquet folder must have the same columns, but {first[0]!r} has {first[1][:8]} and {file!r} has "
+                f"{names[:8]}; rename the columns so that they match, or read the files separately")
 
 
 def parquet_columns(path, dataset=None) -> list[str]:
