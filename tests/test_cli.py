@@ -547,3 +547,11 @@ def test_torch_running_out_of_memory_is_one_line_naming_the_sizes(tmp_path, caps
     assert err.strip() == ("seriespredictor: error: not enough memory to train with --seq-size 30, --batch-size 32, --hidden-dim 8; "
                            "make one of them smaller")
     assert not (tmp_path / "m").exists()
+
+
+def test_fit_says_how_many_missing_points_it_filled(tmp_path, capsys):
+    days = pd.DataFrame({"ds": pd.date_range("2020-01-01", periods=100, freq="D"), "y": 5 + np.sin(np.arange(100) / 3)})
+    days.drop([40, 41]).to_csv(tmp_path / "gap.csv", index=False)
+    assert main(["fit", str(tmp_path / "gap.csv"), "--h", "7", "--freq", "D", "--fill-missing", "interpolate",
+                 "--out", str(tmp_path / "m"), *FAST]) == 0
+    assert "filled 2 missing points with interpolate" in capsys.readouterr().out

@@ -153,7 +153,11 @@ def _cmd_fit(args) -> int:
         with distributed.failing_together():  # an error on any rank stops them all with its message
             model = _forecaster(args, args.h)
             model.progress = model.progress and distributed.is_main()
-            model.fit(args.data, static_df=args.static_df, resume=args.resume)
+            model._check_settings()  # the covariate flags, before reading
+            panel = model._read(args.data, args.static_df)
+            if panel.filled and distributed.is_main():
+                _note(args, f"filled {panel.filled} missing points with {args.fill_missing}")
+            model.fit(panel, resume=args.resume)
             distributed.agree(lambda: _save_on_main(model, args))
     finally:
         distributed.shutdown()
