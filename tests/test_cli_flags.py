@@ -105,3 +105,10 @@ def test_flags_follow_the_signature_and_the_docstring():
             p.parse_args(bad)
     with pytest.raises(TypeError, match="no flag type for flag"):
         add_parameters(argparse.ArgumentParser(), toy, ["flag"])
+
+
+def test_a_level_with_more_digits_than_its_column_name_is_refused_before_training(capsys):
+    with pytest.raises(SystemExit) as stop:  # argparse's exit, before anything is read
+        main(["forecast", "--level", "99.9999999", "--steps", "5"])
+    assert stop.value.code == 2
+    assert "--level: '99.9999999' has more digits than its column name shows (100); round it" in capsys.readouterr().err

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from seriespredictor import Forecaster, Naive, SeriesPredictor, SeriesValidationError
-from seriespredictor.params import MAX_HORIZON, Params, horizon_arg, integer_arg, is_integer
+from seriespredictor.params import MAX_HORIZON, Params, horizon_arg, integer_arg, is_integer, levels_arg
 
 SERIES = np.arange(30.0)
 
@@ -51,3 +51,12 @@ def test_an_integer_in_range_is_an_int_or_numpy_int_and_never_a_bool(v, ok):
     if not ok:
         with pytest.raises(SeriesValidationError, match=rf"n={v!r} must be a positive integer \(at most 10\)"):
             integer_arg("n", v, 1, 10)
+
+
+def test_a_level_its_column_name_cannot_tell_apart_is_refused_and_fractions_are_flagged():
+    assert levels_arg([80, 95.5]) == [80, 95.5]
+    with pytest.raises(SeriesValidationError, match=r"level=99\.9999999 has more digits than its column name shows \(100\); round it, "
+                                                    r"e\.g\. level=99\.9999"):
+        levels_arg([80, 99.9999999])  # its columns would read "-lo-100"
+    with pytest.warns(UserWarning, match=r"level=\[0\.8, 0\.95\] is in percent: 0\.8%, 0\.95% intervals; for 80%, 95% pass level=\[80, 95\]"):
+        assert levels_arg([0.8, 0.95]) == [0.8, 0.95]
