@@ -74,7 +74,8 @@ def test_the_time_budget_ends_training_with_the_best_weights():
     rng = np.random.default_rng(2)
     data = pd.DataFrame({"unique_id": np.repeat(["a", "b"], 400), "ds": np.tile(np.arange(400), 2),
                          "y": rng.normal(size=800).cumsum()})
-    model = Forecaster(h=8, steps=10**6, ensemble=2, refit=False, eval_every=10, time_budget=1.0, seed=0).fit(data)
+    with pytest.warns(RuntimeWarning, match=r"time_budget=1 s ran out: the networks trained \d+ to \d+ of their 1000000 steps"):
+        model = Forecaster(h=8, steps=10**6, ensemble=2, refit=False, eval_every=10, time_budget=1.0, seed=0).fit(data)
     assert sum(r.seconds for r in model.history_) < 3
     assert all(r.steps_run < 10**6 for r in model.history_)
     for r in model.history_:  # the kept weights are those of the best validation score, the last step scored too

@@ -21,6 +21,7 @@ series are scaled by their own history, as the fit scales a series by its traini
 from __future__ import annotations
 
 import time
+import warnings
 from dataclasses import replace
 from pathlib import Path
 
@@ -229,6 +230,11 @@ class Forecaster(Params):
             steps = [r.best_step or r.steps_run for r in self.history_]
             self.nets_, again, self.optimizers_ = self._train(store, panel.offsets, panel.lengths, pad, s, config, None, run, steps=steps)
             self.history_ += again
+        first = [r.steps_run for r in self.history_[: s["ensemble"]]]
+        if deadline is not None and min(first) < s["steps"] and time.perf_counter() >= deadline:
+            warnings.warn(f"time_budget={self.time_budget:g} s ran out: the networks trained {min(first)} to {max(first)} of their "
+                          f"{s['steps']} steps, each keeping its best weights; a larger time_budget trains them further",
+                          RuntimeWarning, stacklevel=2)
         spread = series_spread(store.cpu().numpy(), panel.offsets[:-1], train_len, self.season_)
         self.calibration_ = Calibration(errors, np.flatnonzero(validated), spread, stride)
         return self
