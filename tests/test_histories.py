@@ -97,3 +97,10 @@ def test_trading_days_continue_at_the_models_step_whatever_comes_with_them():
     alone, both = model.predict(data=prices), model.predict(data=pd.concat([prices, daily]))
     assert alone["ds"].dt.day_of_week.max() < 5  # business days
     assert both.query("unique_id == 'a'")["ds"].tolist() == alone["ds"].tolist()
+
+
+def test_predict_to_a_file_named_for_another_format_is_refused_before_forecasting(model, tmp_path):
+    with pytest.raises(SeriesValidationError, match=r"f\.xlsx': forecasts are written as CSV \(\.csv\) or Parquet \(\.parquet\), by the "
+                                                    r"file's suffix, not '\.xlsx'"):
+        model.predict_to(tmp_path / "f.xlsx")
+    assert not (tmp_path / "f.xlsx").exists()

@@ -39,8 +39,8 @@ from .errors import NotFittedError, SeriesValidationError, memory_error, out_of_
 from .intervals import Calibration, series_spread
 from .covariates import CovariateScaler, Spec, standardised
 from .network import ForecastConfig, ensemble_forecast, horizon_span, quantile_bands, validator
-from .output import check_finite, forecast_frame, write_frames
-from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg, path_arg
+from .output import check_finite, forecast_frame, output_path, write_frames
+from .params import Params, bool_arg, horizon_arg, integer_arg, levels_arg
 from .runtime import check_network_memory, choose_threads, no_denormals, num_threads
 from .scaling import FLAT, Scaler, log_flags, model_space, series_transform
 from .settings import check_combinations, check_values, data_options, resolve
@@ -472,7 +472,7 @@ class Forecaster(Params):
         forecasts stays bounded by the chunk, whatever the number of series."""
         h = self._horizon(h)
         chunk_size = integer_arg("chunk_size", chunk_size, 1, 2**62)
-        path = path_arg("path", path)  # before any forecast: a bad path costs nothing
+        path = output_path(path)  # before any forecast: a bad path costs nothing
         panel = self._histories(data, futr_df, static_df)
         n = len(self.ids_ if panel is None else panel.ids)
         chunks = (self._predict_series(panel, slice(a, min(a + chunk_size, n)), h, level, futr_df) for a in range(0, n, chunk_size))

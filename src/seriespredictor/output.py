@@ -45,11 +45,24 @@ def forecast_frame(ids: list, last_times: list, freq, columns: dict[str, np.ndar
     return out
 
 
+CSV_SUFFIXES, PARQUET_SUFFIXES = ("", ".csv", ".txt"), (".parquet", ".pq")
+
+
+def output_path(path) -> Path:
+    """``path`` as a Path whose suffix says CSV or Parquet; any other (``.xlsx``, ``.gz``...) is
+    refused, since the file would hold CSV text under a name that promises something else."""
+    path = path_arg("path", path)
+    if path.suffix.lower() not in CSV_SUFFIXES + PARQUET_SUFFIXES:
+        raise SeriesValidationError(f"{str(path)!r}: forecasts are written as CSV (.csv) or Parquet (.parquet), by the file's "
+                                    f"suffix, not {path.suffix!r}; name the file .csv or .parquet", argument="path")
+    return path
+
+
 def write_frames(path, frames: Iterable[pd.DataFrame]) -> Path:
     """Append each frame to ``path`` (CSV, or Parquet by its suffix) as soon as it comes, so
     memory stays bounded by one frame; the file appears only when complete."""
-    path = path_arg("path", path)
-    parquet = path.suffix.lower() in (".parquet", ".pq")
+    path = output_path(path)
+    parquet = path.suffix.lower() in PARQUET_SUFFIXES
     if parquet:
         try:
             import pyarrow as pa
