@@ -91,7 +91,13 @@ def cross_validation(model, data, h: int, n_windows: int = 1, step_size: int | N
     columns: dict[str, np.ndarray] = {}
     warned: dict[str, str] = {}
     for windows in np.split(np.arange(W), W if refit else 1):  # the windows each fit forecasts
-        fitted = _fresh(model, h).fit(panel.head(cuts[:, windows[0]]))
+        try:
+            fitted = _fresh(model, h).fit(panel.head(cuts[:, windows[0]]))
+        except SeriesValidationError as e:  # its lengths are those before the cutoff: say so
+            longest = int(np.argmax(cuts[:, windows[0]]))
+            raise SeriesValidationError(
+                f"fitting on the history before cutoff {windows[0] + 1} of {W} (at most {int(cuts[longest, windows[0]])} points, "
+                f"{panel.ids[longest]!r}): {e}, or fewer windows, or a smaller step between them") from None
         for name, values in fitted.forecast_windows(panel, cuts[:, windows], h, level).items():
             columns.setdefault(name, np.empty((S, W, h)))[:, windows] = values
         warned.update(fitted.interval_warnings(level))
