@@ -42,3 +42,20 @@ def test_time_format_reads_other_date_styles_and_errors_end_with_the_fix(tmp_pat
         msg = str(err.value)
         assert "'Date'" in msg and "'ds'" not in msg and fix in msg
         assert "\n" not in msg and "You might want to try" not in msg and not msg.endswith(":")
+
+
+def test_an_empty_time_cell_is_named_by_its_row(tmp_path):
+    (tmp_path / "d.csv").write_text("ds,y\n2020-01-01,1\n,2\n2020-01-03,3\n")
+    with pytest.raises(SeriesValidationError, match=r"^the time column 'ds' has 1 empty value\(s\), the first at row 1; every row needs its time"):
+        to_panel(tmp_path / "d.csv")
+
+
+@pytest.mark.parametrize("written", ['"1,120"', '"112,5"', '"1.120,5"'])
+def test_numbers_with_separators_are_refused_with_the_way_to_write_them(tmp_path, written):
+    (tmp_path / "d.csv").write_text(f"ds,y\n2020-01-01,{written}\n2020-01-02,3\n")
+    with pytest.raises(SeriesValidationError, match=r"fix or remove those rows: numbers are read with a decimal point and no thousands "
+                                                    r"separator \(1120\.5, not 1,120\.5 or 1120,5\)$"):
+        to_panel(tmp_path / "d.csv")
+    (tmp_path / "e.csv").write_text("ds,y\n2020-01-01,abc\n2020-01-02,3\n")
+    with pytest.raises(SeriesValidationError, match=r"non-numeric value\(s\), the first 'abc' at row 0 \(series 'y'\); fix or remove those rows$"):
+        to_panel(tmp_path / "e.csv")

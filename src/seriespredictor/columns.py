@@ -7,6 +7,8 @@ Times are ISO 8601 unless ``time_format=`` gives their ``strftime`` format.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -68,6 +70,11 @@ def parse_times(col: pd.Series, time_col: str, time_format: str | None = None, h
             return parse_times(col.astype(np.int64), time_col, hint=hint)
         raise SeriesValidationError(f"the time column '{time_col}' holds fractional or missing numbers; it needs timestamps or integers")
     values = col.astype(object)
+    missing = col.isna().to_numpy()
+    if missing.any():  # an empty cell: read as NaN among strings, it would pass for a number
+        pos = int(np.flatnonzero(missing)[0])
+        raise SeriesValidationError(f"the time column '{time_col}' has {int(missing.sum())} empty value(s), the first at row {pos}; "
+                                    "every row needs its time: fill or remove those rows")
     # pandas parses numbers among dates as epochs in its next major version: decide here instead.
     numbers = [v for v in values if isinstance(v, (int, float, np.number)) and not isinstance(v, (bool, np.bool_))]
     if numbers and len(numbers) < len(values):
@@ -121,6 +128,8 @@ def parse_target(col: pd.Series, target_col: str, ids: pd.Series) -> np.ndarray:
             raise SeriesValidationError(
                 f"the target column '{target_col}' has {int(bad.sum())} non-numeric value(s), the first "
                 f"{col.iloc[pos]!r} at row {pos} (series {ids.iloc[pos]!r}); fix or remove those rows"
+                + (": numbers are read with a decimal point and no thousands separator (1120.5, not 1,120.5 or 1120,5)"
+                   if re.fullmatch(r"\s*[-+]?[\d.,' ]*\d,\d[\d.,' ]*\s*", str(col.iloc[pos])) else "")
             )
         col = num
     return col.to_numpy(dtype=np.float64, na_value=np.nan)
