@@ -49,6 +49,14 @@ def test_refuses_to_replace_a_directory_that_is_not_a_model(tmp_path):
         save_model(tmp_path / "docs", "SeriesPredictor", {}, {}, overwrite=True)
 
 
+def test_refuses_to_replace_a_link_to_a_model_naming_the_folder_it_points_to(model_dir, tmp_path):
+    (tmp_path / "link").symlink_to(model_dir)
+    with pytest.raises(FileExistsError, match=rf"'{tmp_path / 'link'}' is a symbolic link; refusing to replace it: save to the folder "
+                                              rf"it points to \('{model_dir}'\)"):
+        save_model(tmp_path / "link", "SeriesPredictor", {}, {}, overwrite=True)
+    assert SeriesPredictor.load(tmp_path / "link")  # the model it points to is left as it was
+
+
 def test_truncated_weights(model_dir):
     w = model_dir / WEIGHTS
     w.write_bytes(w.read_bytes()[:50])

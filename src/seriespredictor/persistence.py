@@ -66,7 +66,10 @@ def check_replaceable(path: Path, overwrite: bool) -> None:
     """Refuse to save over ``path`` unless it is free, or a model and ``overwrite`` is set."""
     if os.path.lexists(path) and not overwrite:
         raise exists_error(path)
-    if os.path.lexists(path) and (path.is_symlink() or not (path / CONFIG).is_file()):
+    if os.path.lexists(path) and path.is_symlink():  # replacing it would replace the link, not the model it points to
+        raise FileExistsError(f"{str(path)!r} is a symbolic link; refusing to replace it: save to the folder it points to "
+                              f"({os.path.realpath(path)!r}) or to another folder")
+    if os.path.lexists(path) and not (path / CONFIG).is_file():
         raise FileExistsError(f"{str(path)!r} exists and is not a seriespredictor model; refusing to replace it, choose another folder")
 
 
