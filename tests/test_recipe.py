@@ -48,8 +48,8 @@ def test_only_seasonal_models_take_logs():
     assert choose(params(h=48), np.full(414, 900), season=24)["log"] == "auto"
     assert choose(params(h=6), np.full(100, 15), season=1)["log"] is False
     with pytest.warns(UserWarning, match=r"season=4 is longer than a typical series holds after its last 16 points \(held out, then the "
-                                         r"horizon\): 0 of 12; the recipe models no season"):
-        assert choose(params(h=8), np.full(100, 12), season=4)["log"] is False  # too short to model the season
+                                         r"horizon\): 2 of 18; the recipe models no season"):
+        assert choose(params(h=8), np.full(100, 18), season=4)["log"] is False  # too short to model the season
     assert choose(params(h=6, log=True), np.full(100, 15), season=1)["log"] is True  # explicit settings win
 
 

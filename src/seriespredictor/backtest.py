@@ -93,8 +93,10 @@ def cross_validation(model, data, h: int, n_windows: int = 1, step_size: int | N
     for windows in np.split(np.arange(W), W if refit else 1):  # the windows each fit forecasts
         try:
             fitted = _fresh(model, h).fit(panel.head(cuts[:, windows[0]]))
-        except SeriesValidationError as e:  # its lengths are those before the cutoff: say so
-            longest = int(np.argmax(cuts[:, windows[0]]))
+        except SeriesValidationError as e:
+            if W == 1 or " points" not in str(e):  # only a length refusal needs the cutoff's lengths explained
+                raise
+            longest = int(np.argmax(cuts[:, windows[0]]))  # the lengths the error names are those before the cutoff: say so
             raise SeriesValidationError(
                 f"fitting on the history before cutoff {windows[0] + 1} of {W} (at most {int(cuts[longest, windows[0]])} points, "
                 f"{panel.ids[longest]!r}): {e}, or fewer windows, or a smaller step between them") from None

@@ -44,7 +44,7 @@ def choose(params: dict, lengths: np.ndarray, season: int) -> dict:
     # Without a season: two horizons at least, up to six where a typical series holds them (the
     # drift read from a longer input is steadier).
     seasonal = m > 1 and typical - val - h >= m
-    if m > 1 and not seasonal and p["seasonal_base"] is None and p["patch_size"] is None:
+    if m > 1 and not seasonal and typical > val + h and p["seasonal_base"] is None and p["patch_size"] is None:
         warnings.warn(f"season={m} is longer than a typical series holds after its last {val + h} points (held out, then the "
                       f"horizon): {max(typical - val - h, 0)} of {typical}; the recipe models no season", UserWarning, stacklevel=4)
     if p["seq_size"] is None:
