@@ -359,9 +359,12 @@ class Forecaster(Params):
                 target = torch.nn.functional.pad(z, (0, exog.shape[2] - z.shape[1]))[:, None]
                 z = torch.cat([target, torch.as_tensor(exog, dtype=torch.float32, device=z.device)], 1)
             mean = ensemble_forecast(self.nets_, z, h).double().cpu().numpy()
-            if exog is None:  # a flat window at its series' mean (a constant series') stays there
-                mean[(tail == tail[:, :1]).all(1) & (np.abs(scaled) < FLAT).all(1)] = 0.0
             bands = quantile_bands(self.nets_, z, h, level) if level and learned else None
+            if exog is None:  # a flat window at its series' mean (a constant series') stays there, its learned bands with it
+                flat = (tail == tail[:, :1]).all(1) & (np.abs(scaled) < FLAT).all(1)
+                for lo, hi in (bands or {}).values():
+                    lo[flat], hi[flat] = lo[flat] - mean[flat], hi[flat] - mean[flat]
+                mean[flat] = 0.0
         bands = bands or {lv: (mean - w, mean + w) for lv in level for w in [self.calibration_.widths(lv, h, spread)]}
         rows = scaler.at(np.arange(len(tail)))
         out = {alias: rows.inverse(mean)}
