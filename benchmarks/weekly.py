@@ -1,6 +1,6 @@
 """Weekly series, which the development suite lacks: a panel aggregated from ../shared/data.
 
-    python benchmarks/weekly.py [--validate] [--seeds 0] [--set key=value ...] [--data DIR]
+    python benchmarks/weekly.py [--validate] [--seeds 0] [--only nn5 ett epf other] [--set key=value ...] [--data DIR]
 
 No weekly competition data is staged, so the panel is built from finer data, each series cut to
 whole weeks (Monday to Sunday):
@@ -12,6 +12,7 @@ whole weeks (Monday to Sunday):
 - other: Microsoft's closing price at each week's last trading day (1,640 weeks) and the bike
   rentals summed (104 weeks).
 
+``--only`` keeps the named groups (``--only epf other``: the long series, a typical 290 weeks).
 The last 13 weeks of each series (M4 Weekly's horizon) are the test; ``--validate`` drops them
 and scores the 13 before (tune there). ``Forecaster(h=13, seed=S)`` reads the weekly dates, so
 the recipe sees season 52. Scores as M4 scores weekly data: sMAPE and MASE scaled by the
@@ -97,9 +98,11 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
     parser.add_argument("--validate", action="store_true", help="score the 13 weeks before the test weeks")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument("--only", nargs="+", choices=["nn5", "ett", "epf", "other"], help="the groups to keep (default: all)")
     parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE", help="Forecaster settings, as in m4.py")
     args = parser.parse_args()
-    train, actual = split(panel(args.data), args.validate)
+    series = {k: v for k, v in panel(args.data).items() if args.only is None or k.split()[0] in args.only}
+    train, actual = split(series, args.validate)
     lengths = train.groupby("unique_id").size()
     print(f"{len(actual)} weekly series, training lengths {lengths.min()}-{lengths.max()} (median {lengths.median():.0f}), "
           f"{'validation' if args.validate else 'test'} split, h {H}")
