@@ -1,4 +1,5 @@
 import inspect
+import warnings
 
 import numpy as np
 import pytest
@@ -60,3 +61,6 @@ def test_a_level_its_column_name_cannot_tell_apart_is_refused_and_fractions_are_
         levels_arg([80, 99.9999999])  # its columns would read "-lo-100"
     with pytest.warns(UserWarning, match=r"level=\[0\.8, 0\.95\] is in percent: 0\.8%, 0\.95% intervals; for 80%, 95% pass level=\[80, 95\]"):
         assert levels_arg([0.8, 0.95]) == [0.8, 0.95]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert levels_arg([]) == []  # no levels: nothing to warn of

@@ -114,7 +114,7 @@ def levels_arg(level) -> list:
             rounded = shown if 0 < shown < 100 else math.floor(v * 1e4) / 1e4 or 1e-4  # within (0, 100)
             raise SeriesValidationError(f"level={v!r} has more digits than its column name shows ({v:g}); round it, e.g. "
                                         f"level={rounded:g}", argument="level")
-    if all(v < 1 for v in values):
+    if len(values) and all(v < 1 for v in values):
         warnings.warn(f"level={level!r} is in percent: {', '.join(f'{v:g}%' for v in values)} intervals; for "
                       f"{', '.join(f'{100 * v:g}%' for v in values)} pass level=[{', '.join(f'{100 * v:g}' for v in values)}]",
                       UserWarning, stacklevel=3)
