@@ -195,6 +195,11 @@ BAD = [
      'the request body nests too deeply to read; send an object like {"series": [{"id": "a", "timestamps": [...], "values": [...]}]}'),
     ({"series": [{**SERIES, "values": ["abc"]}]}, 422, "the target column 'y' has 1 non-numeric value(s), the first 'abc' at row 0 "
                                                       "(series 'a'); fix or remove those rows"),
+    (b'{"series": [{"id": "a", "timestamps": ["2024-01-01T00:00:00"], "values": [' + b"9" * 5000 + b"]}]}", 400,
+     "the request body is not valid JSON (Exceeds the limit (4300 digits) for integer string conversion: value has 5000 digits); "
+     'send an object like {"series": [{"id": "a", "timestamps": [...], "values": [...]}]}'),
+    (b'{"series": [{"id": "\\ud800", "timestamps": ["2024-01-01T00:00:00"], "values": [1]}]}', 422,
+     'series[0] holds a lone surrogate in "\\ud800"; send valid Unicode text'),
 ]
 
 

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from .errors import SeriesValidationError
+from .errors import SeriesValidationError, first_sentence
 from .forecaster import MAX_PREDICT_HORIZON
 from .params import horizon_arg, levels_arg
 
@@ -68,8 +68,8 @@ def parse(body: bytes) -> Request:
     """
     try:
         doc = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise NotJSON(f"the request body is not valid JSON ({e}); send an object like {EXAMPLE}") from None
+    except ValueError as e:  # JSONDecodeError, UnicodeDecodeError, an integer of more than 4,300 digits
+        raise NotJSON(f"the request body is not valid JSON ({first_sentence(e).split(';')[0]}); send an object like {EXAMPLE}") from None
     except RecursionError:
         raise NotJSON(f"the request body nests too deeply to read; send an object like {EXAMPLE}") from None
     if not isinstance(doc, dict):
@@ -109,6 +109,11 @@ def _series(k: int, s) -> tuple[str, list, list]:
     for name, v in (("timestamps", times), ("values", values)):
         if not isinstance(v, list):
             raise SeriesValidationError(f"series {sid!r}: {name!r} is {_json(v)}, not a list")
+    for text in (sid, *(t for t in times if isinstance(t, str))):
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # JSON's "\ud800" alone: no character, nothing can store it
+            raise SeriesValidationError(f"{where} holds a lone surrogate in {_json(text)}; send valid Unicode text") from None
     if len(times) != len(values):
         raise SeriesValidationError(f"series {sid!r} has {len(times)} timestamps but {len(values)} values; give one value per timestamp")
     if any(isinstance(v, (bool, dict, list)) for v in values):
