@@ -144,3 +144,19 @@ def test_sampler_shards_are_the_single_process_batch():
     assert len(set(epoch)) == 15 * 64  # no window twice within an epoch
     with pytest.raises(ValueError, match="batch_size=10 must be a multiple of the number of processes \\(4\\)"):
         EpochSampler(100, 10, seed=0, world=4)
+
+
+@pytest.mark.parametrize("env, message", [
+    ({"RANK": "3", "WORLD_SIZE": "2", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29512"},
+     "the torchrun environment has RANK='3'; it must be an integer from 0 to 1"),  # it waited 300 s for rank 0
+    ({"RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "abc"},
+     "the torchrun environment has MASTER_PORT='abc'; it must be an integer from 1 to 65535"),
+    ({"RANK": "0", "WORLD_SIZE": "1", "MASTER_ADDR": "no.such.host.invalid", "MASTER_PORT": "29512"},
+     "the torchrun environment has MASTER_ADDR='no.such.host.invalid', which does not resolve"),
+])
+def test_a_broken_torchrun_environment_is_one_line_at_once(tmp_path, env, message):
+    data = write_panel(tmp_path / "d.csv")
+    r = subprocess.run([sys.executable, "-m", "seriespredictor", "fit", str(data), "--h", "6", "--steps", "5", "--ensemble", "1",
+                        "--out", str(tmp_path / "m")], capture_output=True, text=True, timeout=60, env={**os.environ, **env})
+    assert r.returncode == 2 and r.stderr.strip().startswith(f"seriespredictor: error: {message}"), r.stderr
+    assert "Traceback" not in r.stderr and not (tmp_path / "m").exists()

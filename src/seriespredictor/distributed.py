@@ -17,6 +17,7 @@ import gc
 import json
 import os
 import random
+import socket
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from typing import TypeVar
@@ -46,12 +47,12 @@ def init_from_env(timeout_s: float = 300.0) -> bool:
     backend = "nccl" if torch.cuda.is_available() and os.environ.get("SERIESPREDICTOR_DEVICE", "cpu").startswith("cuda") else "gloo"
     if backend == "gloo" and os.environ.get("LOCAL_WORLD_SIZE") == os.environ["WORLD_SIZE"]:
         os.environ.setdefault("GLOO_SOCKET_IFNAME", "lo")  # one machine: talk over loopback
-    rank, world = int(os.environ["RANK"]), int(os.environ["WORLD_SIZE"])
+    rank, world, address, port = _torchrun_env()
     timeout = timedelta(seconds=timeout_s)
     # torchrun keeps one key-value store across restarts; keys of our own per attempt keep a
     # restarted worker from reading the addresses of the workers that died.
     hosted_by_agent = os.environ.get("TORCHELASTIC_USE_AGENT_STORE", "False") == "True"
-    store = dist.TCPStore(os.environ["MASTER_ADDR"], int(os.environ["MASTER_PORT"]), world,
+    store = dist.TCPStore(address, port, world,
                           is_master=rank == 0 and not hosted_by_agent, timeout=timeout)
     attempt = os.environ.get("TORCHELASTIC_RESTART_COUNT", "0")
     store = dist.PrefixStore(f"seriespredictor/attempt-{attempt}", store)
@@ -59,6 +60,29 @@ def init_from_env(timeout_s: float = 300.0) -> bool:
     global _store
     _store = store
     return True
+
+
+def _torchrun_env() -> tuple[int, int, str, int]:
+    """``RANK``, ``WORLD_SIZE``, ``MASTER_ADDR`` and ``MASTER_PORT``, checked before any connection:
+    a rank outside the world or an address that does not resolve would wait out the store's
+    timeout (300 s) and end in a C++ stack."""
+    def integer(name: str, low: int, high: int) -> int:
+        text = os.environ.get(name)
+        if text is None or not text.strip().lstrip("-").isdigit() or not low <= int(text) <= high:
+            raise errors.SeriesValidationError(f"the torchrun environment has {name}={text!r}; it must be an integer from {low} to "
+                                               f"{high}: start the command with torchrun, which sets it")
+        return int(text)
+
+    world = integer("WORLD_SIZE", 1, 2**31 - 1)
+    rank = integer("RANK", 0, world - 1)
+    port = integer("MASTER_PORT", 1, 65535)
+    address = os.environ.get("MASTER_ADDR", "")
+    try:
+        socket.getaddrinfo(address, port)
+    except (OSError, UnicodeError):
+        raise errors.SeriesValidationError(f"the torchrun environment has MASTER_ADDR={address!r}, which does not resolve to an "
+                                           "address; give the host of rank 0 (torchrun --master-addr)") from None
+    return rank, world, address, port
 
 
 def rank_and_world() -> tuple[int, int]:
