@@ -206,3 +206,12 @@ def test_cli_update_replaces_the_model_read_only_with_overwrite(saved, tmp_path,
     assert "--out 'm' is the model read; choose another folder, or pass --overwrite" in capsys.readouterr().err
     assert main(["update", "m", "new.csv", "--out", "m", "--steps", "2", "--overwrite", "--quiet"]) == 0
     assert Forecaster.load("m").last_times_[0] == pd.Timestamp("2024-01-07 23:00")
+
+
+def test_a_horizon_set_after_the_fit_is_refused_by_update_with_the_fix(saved):
+    model = Forecaster.load(saved)
+    fitted_h = model.h
+    model.set_params(h=fitted_h + 1)
+    with pytest.raises(SeriesValidationError, match=rf"h={fitted_h + 1} was set after the fit, but this model's networks forecast "
+                                                    rf"h={fitted_h}; set h={fitted_h} again to update them"):
+        model.update(panel(130), steps=2)  # torch failed on the shapes before

@@ -70,6 +70,9 @@ def update(model, data, *, steps=None):
             raise SeriesValidationError(
                 f"this model's setting {name}={model.params_.get(name)!r} is not {rule.description}, as a fit leaves it: "
                 "its file was edited or saved by an older version; fit a new model to train further")
+    if model.h != model.params_["h"]:  # set_params after the fit: the networks still forecast their own horizon
+        raise SeriesValidationError(f"h={model.h!r} was set after the fit, but this model's networks forecast h={model.params_['h']}; "
+                                    f"set h={model.params_['h']} again to update them, or fit a new model for the new horizon")
     steps = update_steps(model.params_["steps"], steps)
     panel = model.read_new(data)  # read as at fit, at the model's frequency
     ends = [panel.last_time(i) for i in range(len(panel.ids))]
