@@ -25,6 +25,7 @@ in the order of the request's series.
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -80,7 +81,13 @@ def parse(body: bytes) -> Request:
         raise SeriesValidationError(f"'series' must be a non-empty list of series, got {_json(series)}; send {EXAMPLE}")
     h = doc.get("h")
     h = None if h is None else horizon_arg(h, MAX_PREDICT_HORIZON)  # the model's own bound is checked by predict
-    request = Request([], h, tuple(levels_arg(doc.get("level"))), [], [], [])
+    with warnings.catch_warnings():  # fractions are refused below: a warning would reach only the server's log
+        warnings.simplefilter("ignore", UserWarning)
+        levels = tuple(levels_arg(doc.get("level")))
+    if levels and all(lv < 1 for lv in levels):
+        raise SeriesValidationError(f"'level' is in percent: {list(levels)} asks for {', '.join(f'{lv:g}%' for lv in levels)} intervals; "
+                                    f"send {[float(f'{100 * lv:g}') for lv in levels]} for {', '.join(f'{100 * lv:g}%' for lv in levels)}")
+    request = Request([], h, levels, [], [], [])
     seen = set()
     for k, s in enumerate(series):
         sid, times, values = _series(k, s)
