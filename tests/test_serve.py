@@ -287,3 +287,15 @@ def test_an_unexpected_failure_is_a_500_in_one_line_and_logged(fitted, caplog, m
     r = asyncio.run(post())
     assert (r.status_code, r.json()) == (500, {"error": "internal error: division by zero; the server's log has the details"})
     assert "ZeroDivisionError" in caplog.text and "POST /forecast failed" in caplog.text
+
+
+def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(server):
+    from seriespredictor.serve import MAX_BODY_BYTES
+
+    padded = b'{"series": [' + b" " * MAX_BODY_BYTES + b"]}"  # valid JSON, one byte-run too large
+    message = "the request body is larger than 64 MiB; send the series in several requests"
+    r = server.post("/forecast", content=padded)  # with its Content-Length
+    assert (r.status_code, r.json()) == (413, {"error": message})
+    r = server.post("/forecast", content=(padded[k : k + 2**20] for k in range(0, len(padded), 2**20)))  # chunked, no length
+    assert (r.status_code, r.json()) == (413, {"error": message})
+    assert server.get("/health").status_code == 200

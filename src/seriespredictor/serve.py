@@ -10,7 +10,8 @@ The model is read once, at start, and kept in memory: replacing or deleting its 
 the service runs changes nothing it answers (``GET /model`` then says ``"file_changed": true``);
 restart the service to serve the new file.
 
-A request the model cannot forecast gets a 422 with the library's one-line message, as the CLI
+A body larger than :data:`MAX_BODY_BYTES` (64 MiB) gets a 413 without being read whole. A request
+the model cannot forecast gets a 422 with the library's one-line message, as the CLI
 prints it (400 when the body is not JSON); an unexpected failure a 500 with one line, logged
 with its traceback.
 """
@@ -47,6 +48,7 @@ from .persistence import CONFIG, WEIGHTS
 
 log = logging.getLogger("seriespredictor.serve")
 GRACE_S = 10  # seconds a stopping server gives the requests in flight
+MAX_BODY_BYTES = 64 * 2**20  # a larger request is refused (413) before it is read: some 3 million points of JSON
 
 
 class Service:
@@ -125,7 +127,10 @@ def create_app(service: Service, *, wait_s: float = 0.002) -> FastAPI:
     @app.post("/forecast")
     async def forecast(request: Request) -> JSONResponse:
         try:
-            series = parse(await request.body())
+            body = await _body(request)
+            if body is None:
+                return _error(413, f"the request body is larger than {MAX_BODY_BYTES // 2**20} MiB; send the series in several requests")
+            series = parse(body)
             return JSONResponse(await batcher.submit(series.key, series.ids, series))
         except SeriesValidationError as e:
             return _error(422, str(e))
@@ -136,6 +141,20 @@ def create_app(service: Service, *, wait_s: float = 0.002) -> FastAPI:
             return _error(500, f"internal error: {first_sentence(e)}; the server's log has the details")
 
     return app
+
+
+async def _body(request: Request) -> bytes | None:
+    """The request's body, or None once it passes :data:`MAX_BODY_BYTES` (by its Content-Length,
+    before reading; or while reading, for a body sent in chunks)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
 
 
 def listen(host: str, port: int) -> socket.socket:
