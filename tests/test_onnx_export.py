@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from seriespredictor import Forecaster, MissingExtraError, NotFittedError
+from seriespredictor import Forecaster, MissingExtraError, NotFittedError, SeriesValidationError
 
 ort = pytest.importorskip("onnxruntime")
 pytest.importorskip("onnx")
@@ -93,6 +93,13 @@ def test_an_existing_file_is_replaced_only_with_overwrite(fitted, tmp_path):
     model.export_onnx(target, overwrite=True)
     assert target.read_bytes() == path.read_bytes()
     assert [p.name for p in tmp_path.iterdir()] == ["m.onnx"]  # no temporary left
+
+
+def test_a_path_ending_in_a_separator_names_a_folder_and_is_refused(fitted, tmp_path):
+    model, _ = fitted["direct-seasonal-auto"]
+    with pytest.raises(SeriesValidationError, match=r"path='.*/x/' names a folder; give a file name in it, e\.g\. '.*/x/model\.onnx'"):
+        model.export_onnx(f"{tmp_path}/x/")  # it wrote a file named x
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_export_needs_a_fitted_model_and_the_onnx_package(fitted, tmp_path, monkeypatch):

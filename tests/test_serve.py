@@ -181,6 +181,8 @@ BAD = [
     ({"series": [{**SERIES, "values": [1, 2]}]}, 422, "series 'a' has 1 timestamps but 2 values; give one value per timestamp"),
     ({"series": [{**SERIES, "values": [True]}]}, 422, "series 'a': 'values' holds true; give numbers (null for a missing value)"),
     ({"series": [SERIES, SERIES]}, 422, "series 'a' appears twice in 'series'; send each series once"),
+    ({"series": [{**SERIES, "timestamps": [], "values": []}]}, 422, "series 'a' has no timestamps and no values; give its history, "
+                                                                    "at least as many points as the model reads (GET /model: seq_size)"),
     ({"series": [SERIES], "h": 0}, 422, "h=0 must be a positive integer (at most 10000)"),
     ({"series": [SERIES], "h": "6"}, 422, "h='6' must be a positive integer (at most 10000)"),
     ({"series": [SERIES], "level": [150]}, 422, "level=[150] must be percentages strictly between 0 and 100, e.g. level=[80, 95]"),

@@ -121,6 +121,9 @@ def _series(k: int, s) -> tuple[str, list, list]:
             text.encode("utf-8")
         except UnicodeEncodeError:  # JSON's "\ud800" alone: no character, nothing can store it
             raise SeriesValidationError(f"{where} holds a lone surrogate in {_json(text)}; send valid Unicode text") from None
+    if not times and not values:
+        raise SeriesValidationError(f"series {sid!r} has no timestamps and no values; give its history, at least as many points as "
+                                    "the model reads (GET /model: seq_size)")
     if len(times) != len(values):
         raise SeriesValidationError(f"series {sid!r} has {len(times)} timestamps but {len(values)} values; give one value per timestamp")
     if any(isinstance(v, (bool, dict, list)) for v in values):

@@ -87,6 +87,9 @@ def export(model, path, *, overwrite: bool = False) -> Path:
         FileExistsError: ``path`` exists and ``overwrite`` is False.
         MissingExtraError: the ``onnx`` package is not installed.
     """
+    if str(path).endswith(("/", os.sep)):  # Path() drops the separator, and "x/" would become the file x
+        raise SeriesValidationError(f"path={str(path)!r} names a folder; give a file name in it, e.g. {str(path) + 'model.onnx'!r}",
+                                    argument="path")
     path = path_arg("path", path)
     if model.exog_ is not None:
         raise SeriesValidationError("export_onnx takes models without covariates: the graph's one input is the target's history")
