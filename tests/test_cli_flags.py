@@ -111,4 +111,4 @@ def test_a_level_with_more_digits_than_its_column_name_is_refused_before_trainin
     with pytest.raises(SystemExit) as stop:  # argparse's exit, before anything is read
         main(["forecast", "--level", "99.9999999", "--steps", "5"])
     assert stop.value.code == 2
-    assert "--level: '99.9999999' has more digits than its column name shows (100); round it" in capsys.readouterr().err
+    assert "--level: '99.9999999' has more digits than its column name shows (100); round it, e.g. to 99.9999" in capsys.readouterr().err

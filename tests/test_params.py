@@ -57,7 +57,7 @@ def test_an_integer_in_range_is_an_int_or_numpy_int_and_never_a_bool(v, ok):
 def test_a_level_its_column_name_cannot_tell_apart_is_refused_and_fractions_are_flagged():
     assert levels_arg([80, 95.5]) == [80, 95.5]
     with pytest.raises(SeriesValidationError, match=r"level=99\.9999999 has more digits than its column name shows \(100\); round it, "
-                                                    r"e\.g\. level=99\.9999"):
+                                                    r"e\.g\. to 99\.9999"):
         levels_arg([80, 99.9999999])  # its columns would read "-lo-100"
     with pytest.warns(UserWarning, match=r"level=\[0\.8, 0\.95\] is in percent: 0\.8%, 0\.95% intervals; for 80%, 95% pass level=\[80, 95\]"):
         assert levels_arg([0.8, 0.95]) == [0.8, 0.95]

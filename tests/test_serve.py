@@ -186,8 +186,8 @@ BAD = [
     ({"series": [SERIES], "h": 0}, 422, "h=0 must be a positive integer (at most 10000)"),
     ({"series": [SERIES], "h": "6"}, 422, "h='6' must be a positive integer (at most 10000)"),
     ({"series": [SERIES], "level": [150]}, 422, "level=[150] must be percentages strictly between 0 and 100, e.g. level=[80, 95]"),
-    ({"series": [SERIES], "level": [0.8, 0.95]}, 422, "'level' is in percent: [0.8, 0.95] asks for 0.8%, 0.95% intervals; send "
-                                                      "[80.0, 95.0] for 80%, 95%"),
+    ({"series": [SERIES], "level": [0.8, 0.95]}, 422, "level=[0.8, 0.95] is in percent: 0.8%, 0.95% intervals; for 80%, 95% pass "
+                                                      "level=[80, 95]"),
     (b'{"series": [{"id": "a", "timestamps": ["2024-01-01T00:00", "2024-01-01T01:00", "2024-01-01T02:00"], "values": [1, NaN, 3]}]}',
      422, "series 'a' has 1 NaN or infinite value(s) in 'y', the first at 2024-01-01 01:00:00; remove them or pass "
           "fill_missing='ffill', 'interpolate' or 'zero' (for NaN) (a saved model reads new data with the options it was fitted "

@@ -94,12 +94,12 @@ def cross_validation(model, data, h: int, n_windows: int = 1, step_size: int | N
         try:
             fitted = _fresh(model, h).fit(panel.head(cuts[:, windows[0]]))
         except SeriesValidationError as e:
-            if W == 1 or " points" not in str(e):  # only a length refusal needs the cutoff's lengths explained
+            if W == 1:
                 raise
-            longest = int(np.argmax(cuts[:, windows[0]]))  # the lengths the error names are those before the cutoff: say so
+            longest = int(np.argmax(cuts[:, windows[0]]))  # the lengths a refusal names are those before the cutoff: say so
             raise SeriesValidationError(
-                f"fitting on the history before cutoff {windows[0] + 1} of {W} (at most {int(cuts[longest, windows[0]])} points, "
-                f"{panel.ids[longest]!r}): {e}, or fewer windows, or a smaller step between them") from None
+                f"fitting on the history before cutoff {windows[0] + 1} of {W}, at most {int(cuts[longest, windows[0]])} points "
+                f"({panel.ids[longest]!r}; fewer windows or a smaller step leave more): {e}") from None
         for name, values in fitted.forecast_windows(panel, cuts[:, windows], h, level).items():
             columns.setdefault(name, np.empty((S, W, h)))[:, windows] = values
         warned.update(fitted.interval_warnings(level))

@@ -33,11 +33,11 @@ def out_of_memory(error: BaseException) -> bool:
     """Whether ``error`` is a failed allocation: a ``MemoryError``, or torch's ``RuntimeError`` ("can't
     allocate memory" on a CPU, ``torch.OutOfMemoryError`` on a GPU)."""
     text = str(error)
-    return isinstance(error, MemoryError) or isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text)
+    return isinstance(error, MemoryError) or (isinstance(error, RuntimeError) and ("can't allocate memory" in text or "out of memory" in text))
 
 
-def memory_error(error: BaseException, settings: dict) -> MemoryError:
-    """A ``MemoryError`` for the failed allocation ``error``, naming the ``settings`` that size it."""
+def memory_error(settings: dict) -> MemoryError:
+    """A ``MemoryError`` for a failed allocation, naming the ``settings`` that size it."""
     named = ", ".join(f"{k}={v}" for k, v in settings.items())
     return MemoryError(f"not enough memory to train with {named}; make one of them smaller")
 

@@ -81,12 +81,12 @@ def parse(body: bytes) -> Request:
         raise SeriesValidationError(f"'series' must be a non-empty list of series, got {_json(series)}; send {EXAMPLE}")
     h = doc.get("h")
     h = None if h is None else horizon_arg(h, MAX_PREDICT_HORIZON)  # the model's own bound is checked by predict
-    with warnings.catch_warnings():  # fractions are refused below: a warning would reach only the server's log
-        warnings.simplefilter("ignore", UserWarning)
-        levels = tuple(levels_arg(doc.get("level")))
-    if levels and all(lv < 1 for lv in levels):
-        raise SeriesValidationError(f"'level' is in percent: {list(levels)} asks for {', '.join(f'{lv:g}%' for lv in levels)} intervals; "
-                                    f"send {[float(f'{100 * lv:g}') for lv in levels]} for {', '.join(f'{100 * lv:g}%' for lv in levels)}")
+    with warnings.catch_warnings():  # levels that look like fractions: the warning would reach only the server's log
+        warnings.simplefilter("error", UserWarning)
+        try:
+            levels = tuple(levels_arg(doc.get("level")))
+        except UserWarning as w:
+            raise SeriesValidationError(str(w)) from None
     request = Request([], h, levels, [], [], [])
     seen = set()
     for k, s in enumerate(series):

@@ -315,7 +315,7 @@ class Forecaster(Params):
         except RuntimeError as e:  # torch's failed allocation: name what sizes it
             if not out_of_memory(e):
                 raise
-            raise memory_error(e, {k: s[k] for k in ("seq_size", "batch_size", "hidden_dim")}) from None
+            raise memory_error({k: s[k] for k in ("seq_size", "batch_size", "hidden_dim")}) from None
 
     @staticmethod
     def _calibration_errors(nets: list, cal_in: torch.Tensor, cal_out: torch.Tensor, rows: int) -> np.ndarray:

@@ -108,17 +108,24 @@ def levels_arg(level) -> list:
     values = [values] if is_real(values) else values
     if not isinstance(values, (list, tuple, np.ndarray)) or not all(is_real(v) and 0 < v < 100 for v in values):
         raise SeriesValidationError(f"level={level!r} must be percentages strictly between 0 and 100, e.g. level=[80, 95]")
-    for v in values:  # a level is named by its six significant digits ("-lo-95"): they must say which
-        if float(f"{v:g}") != v:
-            shown = float(f"{v:g}")
-            rounded = shown if 0 < shown < 100 else math.floor(v * 1e4) / 1e4 or 1e-4  # within (0, 100)
-            raise SeriesValidationError(f"level={v!r} has more digits than its column name shows ({v:g}); round it, e.g. "
-                                        f"level={rounded:g}", argument="level")
+    for v in values:
+        if unlabelled(v):
+            raise SeriesValidationError(f"level={v!r} {unlabelled(v)}", argument="level")
     if len(values) and all(v < 1 for v in values):
         warnings.warn(f"level={level!r} is in percent: {', '.join(f'{v:g}%' for v in values)} intervals; for "
                       f"{', '.join(f'{100 * v:g}%' for v in values)} pass level=[{', '.join(f'{100 * v:g}' for v in values)}]",
                       UserWarning, stacklevel=3)
     return list(dict.fromkeys(int(v) if float(v).is_integer() else float(v) for v in values))
+
+
+def unlabelled(level: float) -> str | None:
+    """Why a level's column name (its six significant digits: "-lo-95") cannot say which level it
+    is, with a rounded one to give instead; None when it can."""
+    shown = float(f"{level:g}")
+    if shown == level:
+        return None
+    rounded = shown if shown < 100 else math.floor(level * 1e4) / 1e4  # 99.9999999 shows as 100
+    return f"has more digits than its column name shows ({level:g}); round it, e.g. to {rounded:g}"
 
 
 def bool_arg(name: str, v) -> bool:

@@ -8,7 +8,7 @@ import re
 
 import pandas as pd
 
-from ..params import integer_kind, is_integer
+from ..params import integer_kind, is_integer, unlabelled
 
 
 def _number(text: str, kind):
@@ -44,8 +44,8 @@ def percent(text: str) -> float:
     value = _number(text, float)
     if not 0 < value < 100:
         raise argparse.ArgumentTypeError(f"{text!r} must be a percentage between 0 and 100, e.g. 80 or 95")
-    if float(f"{value:g}") != value:  # as levels_arg: a column name must say which level it is
-        raise argparse.ArgumentTypeError(f"{text!r} has more digits than its column name shows ({value:g}); round it")
+    if unlabelled(value):  # as levels_arg: a column name must say which level it is
+        raise argparse.ArgumentTypeError(f"{text!r} {unlabelled(value)}")
     return value
 
 
