@@ -1,22 +1,37 @@
 """The ``seriespredictor`` command and ``python -m seriespredictor``.
 
-SIGTERM is turned into an exception before the heavy imports (torch, pandas: seconds on a busy
-machine), so Ctrl-C or SIGTERM at any moment ends with one line; :func:`seriespredictor.cli.main`
-does the rest.
+Loading torch and pandas takes seconds on a busy machine. A KeyboardInterrupt raised inside that
+import can land in a C extension's start-up (pybind11 then aborts the process) or in a callback
+that Python only reports as ignored (the command then runs on). So while the command loads,
+Ctrl-C and SIGTERM end it at once with one line: nothing has been read or written yet.
+:func:`seriespredictor.cli.main` handles them from then on.
 """
 
+import os
 import signal
 
 from .errors import interrupt_exit, raise_terminated
 
 
+def _exit_while_loading(signum, frame):
+    word, status = ("terminated", 143) if signum == signal.SIGTERM else ("interrupted", 130)
+    try:
+        os.write(2, f"seriespredictor: {word}\n".encode())
+    except OSError:  # no standard error to write to
+        pass
+    os._exit(status)  # not an exception: there is nothing to clean up, and no import to unwind
+
+
 def main() -> int:
+    signal.signal(signal.SIGINT, _exit_while_loading)
+    signal.signal(signal.SIGTERM, _exit_while_loading)
+    from .cli import main as run
+
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     signal.signal(signal.SIGTERM, raise_terminated)
     try:
-        from .cli import main as run
-
         return run()
-    except KeyboardInterrupt as e:  # while loading, or between the CLI's own handlers
+    except KeyboardInterrupt as e:  # between the CLI's own handlers
         return interrupt_exit(e)
 
 
