@@ -33,6 +33,16 @@ def main() -> int:
         return run()
     except KeyboardInterrupt as e:  # between the CLI's own handlers
         return interrupt_exit(e)
+    finally:
+        _forget_caught_interrupts()
+
+
+def _forget_caught_interrupts() -> None:
+    """Keep the exit status the command chose. A KeyboardInterrupt that passes through code run by
+    ``exec`` of a string (dataclasses and namedtuples build their methods so, inside imports that
+    torch makes mid-training) leaves CPython a note to end the process by SIGINT, even once the
+    command has caught it; the next ``exec`` of a string clears that note."""
+    exec("pass")
 
 
 if __name__ == "__main__":
