@@ -23,12 +23,13 @@ def _exit_while_loading(signum, frame):
 
 
 def main() -> int:
-    signal.signal(signal.SIGINT, _exit_while_loading)
-    signal.signal(signal.SIGTERM, _exit_while_loading)
+    # A signal that the command was started ignoring (a background job of a script ignores Ctrl-C) stays ignored.
+    caught = [s for s in (signal.SIGINT, signal.SIGTERM) if signal.getsignal(s) is not signal.SIG_IGN]
+    previous = {s: signal.signal(s, _exit_while_loading) for s in caught}
     from .cli import main as run
 
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, raise_terminated)
+    for s, handler in previous.items():
+        signal.signal(s, raise_terminated if s == signal.SIGTERM else handler)
     try:
         return run()
     except KeyboardInterrupt as e:  # between the CLI's own handlers
