@@ -379,14 +379,15 @@ def test_a_signal_while_the_command_is_still_loading_gives_one_line(tmp_path, si
     assert not (tmp_path / "o").exists()
 
 
-def test_a_command_started_with_ctrl_c_ignored_runs_on_through_it(tmp_path):
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_command_started_ignoring_a_signal_runs_on_through_it(tmp_path, sig):
     """A shell script's background job starts with SIGINT ignored (as nohup ignores SIGHUP): it stays ignored."""
     p = subprocess.Popen([sys.executable, "-X", "importtime", "-m", "seriespredictor", "fit", str(write_panel(tmp_path / "d.csv")),
                           "--h", "5", "--out", str(tmp_path / "m"), *TINY], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+                         text=True, preexec_fn=lambda: signal.signal(sig, signal.SIG_IGN))
     for line in p.stderr:
         if line.split("|")[-1].strip() in ("torch", "seriespredictor.cli"):  # while loading, then once loaded
-            p.send_signal(signal.SIGINT)
+            p.send_signal(sig)
     p.wait(timeout=120)
     assert p.returncode == 0 and (tmp_path / "m").is_dir()
 

@@ -61,8 +61,9 @@ def _fail(message: str) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    in_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, raise_terminated) if in_main_thread else None
+    # SIGTERM raised like Ctrl-C, in the main thread, unless the command was started ignoring it
+    sets_sigterm = threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) is not signal.SIG_IGN
+    previous = signal.signal(signal.SIGTERM, raise_terminated) if sets_sigterm else None
     parser = build_parser()
     shown = set()
 
@@ -73,10 +74,10 @@ def main(argv: list[str] | None = None) -> int:
 
     with warnings.catch_warnings():
         warnings.showwarning = show_once
-        return _run(parser, argv, in_main_thread, previous)
+        return _run(parser, argv, sets_sigterm, previous)
 
 
-def _run(parser, argv, in_main_thread: bool, previous) -> int:
+def _run(parser, argv, sets_sigterm: bool, previous) -> int:
     try:
         args = parser.parse_args(argv)
         check_combinations(commands(parser)[args.command], args)
@@ -98,5 +99,5 @@ def _run(parser, argv, in_main_thread: bool, previous) -> int:
     except KeyboardInterrupt as e:
         return interrupt_exit(e)
     finally:
-        if in_main_thread:
+        if sets_sigterm:
             signal.signal(signal.SIGTERM, previous)
